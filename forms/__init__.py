@@ -1,0 +1,1 @@
+"""The questionnaire engine and the form definitions it runs (interview, survey)."""

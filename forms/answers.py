@@ -1,0 +1,165 @@
+"""Reading what a person typed or pressed into a typed answer, or saying why not.
+
+Every refusal is an ``InvalidAnswer`` carrying a catalog key and its values, so the
+handler can explain it in the user's language and ask the same question again.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from forms.codes import uscc_valid, uscc_well_formed
+from forms.definition import Question
+from locales import SUPPORTED, translator
+
+Value = bool | str | int | Decimal
+
+YES_WORDS = frozenset({"是", "是的", "对", "有", "y", "yes", "true", "1", "✓"})
+NO_WORDS = frozenset({"否", "不是", "不", "无", "没有", "沒有", "n", "no", "false", "0", "✗"})
+# Thousands separators people type: comma, full-width comma, spaces, apostrophe, underscore.
+_GROUPING = re.compile(r"[,，\s'’_\u00a0\u2009\u202f]")
+_WAN_SUFFIX = re.compile(r"(万元|萬元|万|萬)$")
+_PHONE_CHARS = re.compile(r"[\s\-()（）]")
+
+
+class InvalidAnswer(ValueError):
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+@dataclass(frozen=True)
+class Parsed:
+    value: Value
+    # A catalog key when the answer is plausible but must be confirmed (a USCC whose
+    # check character does not verify: real codes like that exist).
+    confirm: str | None = None
+    confirm_values: dict[str, object] = field(default_factory=dict)
+
+
+def normalize(text: str) -> str:
+    """Full-width digits and letters to ASCII, surrounding blanks dropped."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def parse_yes_no(text: str) -> bool:
+    word = normalize(text).lower().rstrip("。.!！")
+    if word in YES_WORDS:
+        return True
+    if word in NO_WORDS:
+        return False
+    raise InvalidAnswer("error.yes_no")
+
+
+def _decimal(question: Question, text: str) -> Decimal:
+    cleaned = _GROUPING.sub("", normalize(text))
+    if question.unit == "unit.wan_yuan":
+        cleaned = _WAN_SUFFIX.sub("", cleaned)
+    if not cleaned:
+        raise InvalidAnswer("error.empty")
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", cleaned):
+        raise InvalidAnswer("error.not_a_number", text=text.strip())
+    try:
+        number = Decimal(cleaned)
+    except InvalidOperation as e:  # pragma: no cover - the pattern above admits only numbers
+        raise InvalidAnswer("error.not_a_number", text=text.strip()) from e
+    if question.min is not None and number < question.min:
+        key = "error.negative" if question.min == 0 else "error.too_small"
+        raise InvalidAnswer(key, min=question.min)
+    if question.max is not None and number > question.max:
+        raise InvalidAnswer("error.too_large", max=question.max)
+    return number
+
+
+def parse_number(question: Question, text: str) -> Decimal:
+    number = _decimal(question, text)
+    if -number.as_tuple().exponent > 4:  # type: ignore[operator]
+        raise InvalidAnswer("error.too_many_decimals", digits=4)
+    return number.normalize() if number != 0 else Decimal(0)
+
+
+def parse_integer(question: Question, text: str) -> int:
+    number = _decimal(question, text)
+    if number != number.to_integral_value():
+        raise InvalidAnswer("error.not_whole")
+    return int(number)
+
+
+def parse_text(question: Question, text: str) -> str:
+    # Control characters would corrupt documents and exports; keep line breaks.
+    cleaned = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
+    if not cleaned:
+        raise InvalidAnswer("error.empty")
+    if len(cleaned) > question.max_length:
+        raise InvalidAnswer("error.too_long", max=question.max_length, length=len(cleaned))
+    return cleaned
+
+
+def parse_choice(question: Question, text: str) -> str:
+    """A button's option id, or the typed label of an option (any language)."""
+    typed = normalize(text).casefold()
+    for option in question.options:
+        if typed == option.id.casefold():
+            return option.id
+        if any(typed == normalize(translator(loc)(option.label)).casefold() for loc in SUPPORTED):
+            return option.id
+    raise InvalidAnswer("error.choice")
+
+
+def parse_uscc(text: str) -> Parsed:
+    code = re.sub(r"[\s\-]", "", normalize(text)).upper()
+    if len(code) != 18:
+        raise InvalidAnswer("error.uscc_length", length=len(code))
+    if not uscc_well_formed(code):
+        raise InvalidAnswer("error.uscc_chars")
+    if not uscc_valid(code):
+        return Parsed(code, confirm="confirm.uscc_check", confirm_values={"code": code})
+    return Parsed(code)
+
+
+def parse_phone(text: str) -> str:
+    phone = _PHONE_CHARS.sub("", normalize(text))
+    digits = phone.removeprefix("+")
+    if not digits.isdigit() or not 7 <= len(digits) <= 15:
+        raise InvalidAnswer("error.phone")
+    if len(digits) == 11 and digits.startswith("1") and digits[1] not in "3456789":
+        raise InvalidAnswer("error.phone")
+    return phone
+
+
+def parse(question: Question, text: str) -> Parsed:
+    match question.type:
+        case "yes_no":
+            return Parsed(parse_yes_no(text))
+        case "choice":
+            return Parsed(parse_choice(question, text))
+        case "number":
+            return Parsed(parse_number(question, text))
+        case "integer":
+            return Parsed(parse_integer(question, text))
+        case "text":
+            return Parsed(parse_text(question, text))
+        case "uscc":
+            return parse_uscc(text)
+        case "phone":
+            return Parsed(parse_phone(text))
+    raise AssertionError(f"unhandled question type {question.type}")  # pragma: no cover
+
+
+def encode(value: Value) -> object:
+    """JSON-safe form of an answer; decimals as strings to stay exact."""
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def decode(question: Question, stored: object) -> Value:
+    if question.type == "number":
+        return Decimal(str(stored))
+    if question.type == "integer":
+        return int(str(stored))
+    if question.type == "yes_no":
+        return bool(stored)
+    return str(stored)

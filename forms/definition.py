@@ -1,0 +1,158 @@
+"""Form definitions: the schema of a programme/survey YAML file and its loader.
+
+A form file is data: questions, derived values and rules, each citing the clause of the
+call it implements. Years, thresholds and limits are ``params`` in the file, so next
+year's call is a new file, not new code.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from forms.expressions import names_in, validate_expression
+
+FORMS_DIR = Path(__file__).resolve().parent / "programmes"
+
+QuestionType = Literal["yes_no", "choice", "number", "integer", "text", "uscc", "phone"]
+Severity = Literal["disqualify", "warning", "review"]
+Display = Literal["percent", "number", "text"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(_Strict):
+    id: str
+    label: str  # catalog key
+    group: str | None = None
+
+
+class Group(_Strict):
+    id: str
+    label: str  # catalog key
+
+
+class Question(_Strict):
+    id: str
+    type: QuestionType
+    text: str  # catalog key
+    section: str  # catalog key
+    clause: str | None = None
+    ask_if: str | None = None
+    options: tuple[Option, ...] = ()
+    groups: tuple[Group, ...] = ()
+    unit: str | None = None  # catalog key, shown in the question and the review
+    min: Decimal | None = None
+    max: Decimal | None = None
+    max_length: int = 200
+    vars: dict[str, int | str] = Field(default_factory=dict)
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+class Derived(_Strict):
+    id: str
+    expr: str
+    display: Display = "number"
+
+
+class Rule(_Strict):
+    id: str
+    when: str
+    severity: Severity
+    clause: str
+    message: str  # catalog key; may use {name} of any answer, derived value or param
+    show: dict[str, Display] = Field(default_factory=dict)
+
+
+class Form(_Strict):
+    id: str
+    version: int
+    title: str  # catalog key
+    years: tuple[int, ...] = ()
+    params: dict[str, Decimal | int | str] = Field(default_factory=dict)
+    questions: tuple[Question, ...]
+    derived: tuple[Derived, ...] = ()
+    rules: tuple[Rule, ...] = ()
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _exact_numbers(cls, params: dict[str, Any]) -> dict[str, Any]:
+        # 0.03 must stay 0.03: floats from YAML become exact decimals.
+        return {k: Decimal(str(v)) if isinstance(v, float) else v for k, v in params.items()}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Form:
+        ids = [q.id for q in self.questions] + [d.id for d in self.derived]
+        duplicates = {i for i in ids if ids.count(i) > 1}
+        if duplicates:
+            raise ValueError(f"duplicate ids: {sorted(duplicates)}")
+        known = set(ids) | set(self.params)
+        expressions = [(q.id, q.ask_if) for q in self.questions if q.ask_if]
+        expressions += [(d.id, d.expr) for d in self.derived]
+        expressions += [(r.id, r.when) for r in self.rules]
+        for owner, expr in expressions:
+            validate_expression(expr)
+            unknown = names_in(expr) - known
+            if unknown:
+                raise ValueError(f"{owner}: unknown names {sorted(unknown)} in {expr!r}")
+        for q in self.questions:
+            if q.type == "choice" and not q.options:
+                raise ValueError(f"{q.id}: a choice question needs options")
+        return self
+
+    def question(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(question_id)
+
+    def has_question(self, question_id: str) -> bool:
+        return any(q.id == question_id for q in self.questions)
+
+
+def _expand(raw: dict[str, Any]) -> dict[str, Any]:
+    """Resolve shared option sets and per-year questions before validation."""
+    option_sets: dict[str, list[Any]] = raw.pop("option_sets", {})
+    group_sets: dict[str, list[Any]] = raw.pop("group_sets", {})
+    years: list[int] = raw.get("years", [])
+    questions: list[dict[str, Any]] = []
+    for q in raw.get("questions", []):
+        q = dict(q)
+        if isinstance(q.get("options"), str):
+            q["options"] = option_sets[q["options"]]
+        if isinstance(q.get("groups"), str):
+            q["groups"] = group_sets[q["groups"]]
+        if q.pop("for_each_year", False):
+            for n, year in enumerate(years, start=1):
+                questions.append(
+                    {**q, "id": f"{q['id']}_y{n}", "vars": {**q.get("vars", {}), "year": year}}
+                )
+        else:
+            questions.append(q)
+    raw["questions"] = questions
+    return raw
+
+
+def load_form(path: Path) -> Form:
+    with path.open(encoding="utf-8") as f:
+        raw = yaml.safe_load(f)
+    return Form.model_validate(_expand(raw))
+
+
+@cache
+def programme(name: str) -> Form:
+    """A form shipped under ``forms/programmes`` by file stem, e.g. ``nansha-2024``."""
+    path = FORMS_DIR / f"{name}.yaml"
+    if not path.is_file():
+        available = ", ".join(sorted(p.stem for p in FORMS_DIR.glob("*.yaml")))
+        raise FileNotFoundError(f"no programme file {path.name}; available: {available}")
+    return load_form(path)

@@ -1,0 +1,15 @@
+"""Tables, the engine/session factory, migrations and the queries the handlers need."""
+
+from models.db import connect, migrate, to_async_url
+from models.tables import Answer, Application, Conversation, Flag, User
+
+__all__ = [
+    "Answer",
+    "Application",
+    "Conversation",
+    "Flag",
+    "User",
+    "connect",
+    "migrate",
+    "to_async_url",
+]

@@ -1,0 +1,75 @@
+"""The tables. Times are aware UTC datetimes (SQLModel's UTCDateTime on every database)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(SQLModel, table=True):
+    # Telegram user ids exceed 32 bits.
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    display_name: str | None = None
+    locale: str
+    created_at: datetime = Field(default_factory=utcnow)
+    privacy_seen_at: datetime | None = None
+
+
+class Application(SQLModel, table=True):
+    """One run of the interview under one programme file; a re-run is a new version."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    programme_id: str
+    programme_version: int
+    version: int = 1
+    status: str = "in_progress"  # in_progress | submitted
+    verdict: str | None = None  # eligible | eligible_with_points | not_eligible
+    created_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None
+
+
+class Answer(SQLModel, table=True):
+    """Every answer ever given; a changed answer is superseded, never overwritten."""
+
+    __table_args__ = (Index("ix_answer_current", "application_id", "superseded_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id")
+    question_id: str
+    value: Any = Field(sa_column=Column(JSON, nullable=False))
+    raw_text: str | None = None
+    answered_at: datetime = Field(default_factory=utcnow)
+    superseded_at: datetime | None = None
+
+
+class Flag(SQLModel, table=True):
+    """A rule that held when the application was submitted, with the figures it saw."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    rule_id: str
+    severity: str
+    clause: str
+    message_key: str
+    values: Any = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Conversation(SQLModel, table=True):
+    """Where each user is in the chat, so a restart continues at the same step."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    flow: str | None = None  # interview | review | confirm_uscc | confirm_delete | restart
+    application_id: int | None = None
+    question_id: str | None = None
+    pending: Any = Field(default=None, sa_column=Column(JSON))
+    updated_at: datetime = Field(default_factory=utcnow)
