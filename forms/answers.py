@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from forms.codes import uscc_valid, uscc_well_formed
 from forms.definition import Question
-from locales import SUPPORTED, translator
+from locales import N_, SUPPORTED, translator
 
 Value = bool | str | int | Decimal
 
@@ -68,7 +68,7 @@ def _decimal(question: Question, text: str) -> Decimal:
     except InvalidOperation as e:  # pragma: no cover - the pattern above admits only numbers
         raise InvalidAnswer("error.not_a_number", text=text.strip()) from e
     if question.min is not None and number < question.min:
-        key = "error.negative" if question.min == 0 else "error.too_small"
+        key = N_("error.negative") if question.min == 0 else N_("error.too_small")
         raise InvalidAnswer(key, min=question.min)
     if question.max is not None and number > question.max:
         raise InvalidAnswer("error.too_large", max=question.max)
@@ -117,7 +117,7 @@ def parse_uscc(text: str) -> Parsed:
     if not uscc_well_formed(code):
         raise InvalidAnswer("error.uscc_chars")
     if not uscc_valid(code):
-        return Parsed(code, confirm="confirm.uscc_check", confirm_values={"code": code})
+        return Parsed(code, confirm=N_("confirm.uscc_check"), confirm_values={"code": code})
     return Parsed(code)
 
 

@@ -42,7 +42,8 @@ class Group(_Strict):
 class Question(_Strict):
     id: str
     type: QuestionType
-    text: str  # catalog key
+    text: str  # catalog key: the question as asked
+    label: str  # catalog key: a short name for the review and the documents
     section: str  # catalog key
     clause: str | None = None
     ask_if: str | None = None

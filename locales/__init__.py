@@ -79,3 +79,8 @@ def translator(locale: str) -> Translator:
         raise ValueError(f"unsupported locale {locale!r}; expected one of {', '.join(SUPPORTED)}")
     translations = Translations.load(str(LOCALES_DIR), [locale], domain=DOMAIN)
     return Translator(locale, translations)
+
+
+def N_(key: str) -> str:
+    """Marks a catalog key for extraction where it is looked up later (``t(key)``)."""
+    return key

@@ -33,6 +33,8 @@ class Application(SQLModel, table=True):
     version: int = 1
     status: str = "in_progress"  # in_progress | submitted
     verdict: str | None = None  # eligible | eligible_with_points | not_eligible
+    # Derived values (ratios, totals) as judged at submission, kept with the verdict.
+    figures: Any = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = None
 
@@ -60,6 +62,7 @@ class Flag(SQLModel, table=True):
     severity: str
     clause: str
     message_key: str
+    # {name: [display, value]}: the figures the rule saw, and how to show each one.
     values: Any = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 13:35:30.624332
+Create Date: 2026-11-24 13:37:06.781866
 """
 
 from collections.abc import Sequence
@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("verdict", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("figures", sa.JSON(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("submitted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id"),

@@ -1,0 +1,79 @@
+"""/start, /help, /cancel, and what is said to anything the bot does not know."""
+
+from __future__ import annotations
+
+from handlers import render
+from handlers.context import Turn
+from handlers.types import Command, Reply
+from locales import N_
+
+COMMANDS = (
+    Command("start", N_("command.start")),
+    Command("apply", N_("command.apply")),
+    Command("draft", N_("command.draft")),
+    Command("survey", N_("command.survey")),
+    Command("language", N_("command.language")),
+    Command("help", N_("command.help")),
+    Command("cancel", N_("command.cancel")),
+    Command("mydata", N_("command.mydata")),
+    Command("delete", N_("command.delete")),
+    Command("broadcast", N_("command.broadcast"), admin=True),
+    Command("stats", N_("command.stats"), admin=True),
+    Command("export", N_("command.export"), admin=True),
+    Command("event", N_("command.event"), admin=True),
+)
+# Announced in the menu but built by later work; they answer that they are coming.
+COMING_SOON = frozenset({"draft", "survey", "broadcast", "stats", "export", "event"})
+
+
+def menu_keyboard(turn: Turn) -> render.Keyboard:
+    t = turn.t
+    return (
+        (render.button(t("button.apply"), "menu:apply"),),
+        (
+            render.button(t("button.help"), "menu:help"),
+            render.button(t("button.language"), "menu:language"),
+        ),
+    )
+
+
+def start(turn: Turn, first_contact: bool) -> list[Reply]:
+    t = turn.t
+    replies = []
+    if turn.event.args.startswith("survey-"):
+        replies.append(Reply(t("coming_soon.survey")))
+    text = t("start.welcome", programme=t(turn.form.title))
+    if first_contact:
+        text += "\n\n" + t("privacy.notice")
+    replies.insert(0, Reply(text, menu_keyboard(turn)))
+    return replies
+
+
+def help_(turn: Turn) -> list[Reply]:
+    t = turn.t
+    commands = [c for c in COMMANDS if not c.admin or turn.is_admin]
+    lines = [
+        render.bold(t("help.title")),
+        *(f"/{c.name} — {t(c.description_key)}" for c in commands),
+    ]
+    lines += ["", t("help.answering")]
+    return [Reply("\n".join(lines))]
+
+
+def cancel(turn: Turn) -> list[Reply]:
+    conversation = turn.conversation
+    if conversation.flow is None:
+        return [Reply(turn.t("cancel.nothing"), menu_keyboard(turn))]
+    interview = conversation.flow in ("interview", "review", "confirm")
+    key = N_("cancel.interview") if interview else N_("cancel.done")
+    conversation.flow = None
+    conversation.pending = None
+    return [Reply(turn.t(key), menu_keyboard(turn))]
+
+
+def unknown(turn: Turn) -> list[Reply]:
+    return [Reply(turn.t("error.unknown_command"))]
+
+
+def coming_soon(turn: Turn) -> list[Reply]:
+    return [Reply(turn.t("coming_soon.generic"))]

@@ -1,0 +1,255 @@
+"""How questions, answers, the review and the result look in a chat.
+
+Text is Telegram-HTML; every value a user typed passes through ``escape``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from html import escape
+
+from forms.answers import Value
+from forms.definition import Form, Question
+from forms.engine import Flag, progress
+from handlers.types import Button, Keyboard, Reply
+from locales import N_, Translator
+from models.tables import Application
+from models.tables import Flag as StoredFlag
+
+CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
+VERDICTS = {
+    "eligible": ("✅", N_("result.eligible")),
+    "eligible_with_points": ("⚠️", N_("result.eligible_with_points")),
+    "not_eligible": ("❌", N_("result.not_eligible")),
+}
+SEVERITIES = {
+    "disqualify": ("❌", N_("result.heading.disqualify")),
+    "warning": ("⚠️", N_("result.heading.warning")),
+    "review": ("🔎", N_("result.heading.review")),
+}
+
+
+def verdict_text(t: Translator, verdict: str) -> str:
+    icon, key = VERDICTS[verdict]
+    return f"{icon} {t(key)}"
+
+
+def button(text: str, data: str) -> Button:
+    if len(data.encode()) > CALLBACK_LIMIT:
+        raise ValueError(f"callback data longer than {CALLBACK_LIMIT} bytes: {data!r}")
+    return Button(text, data)
+
+
+def bold(text: str) -> str:
+    return f"<b>{text}</b>"
+
+
+def rows(buttons: Iterable[Button], width: int) -> Keyboard:
+    items = list(buttons)
+    return tuple(tuple(items[i : i + width]) for i in range(0, len(items), width))
+
+
+def question_vars(form: Form, question: Question) -> dict[str, object]:
+    years = {"last_year": form.years[-1], "first_year": form.years[0]} if form.years else {}
+    return {**years, **question.vars}
+
+
+def label(t: Translator, form: Form, question: Question) -> str:
+    return t(question.label, **question_vars(form, question))
+
+
+def show_value(t: Translator, question: Question, value: Value) -> str:
+    """An answer as the user should read it back (escaped)."""
+    match question.type:
+        case "yes_no":
+            return t("button.yes") if value else t("button.no")
+        case "choice":
+            option = question.option(str(value))
+            return t(option.label) if option else escape(str(value))
+        case "number" | "integer":
+            shown = t.number(value if isinstance(value, Decimal | int) else Decimal(str(value)))
+            return f"{shown} {t(question.unit)}" if question.unit else shown
+    return escape(str(value))
+
+
+def format_hint(t: Translator, question: Question) -> str:
+    match question.type:
+        case "number":
+            return t("hint.number", unit=t(question.unit or "unit.none"))
+        case "integer":
+            return t("hint.integer")
+        case "text":
+            return t("hint.text", max=question.max_length)
+        case "uscc":
+            return t("hint.uscc")
+        case "phone":
+            return t("hint.phone")
+        case "yes_no":
+            return t("hint.yes_no")
+    return t("hint.choice")
+
+
+def answer_buttons(t: Translator, question: Question, group: str | None) -> list[Button]:
+    if question.type == "yes_no":
+        return [
+            button(t("button.yes"), f"a:{question.id}:1"),
+            button(t("button.no"), f"a:{question.id}:0"),
+        ]
+    if question.type != "choice":
+        return []
+    if question.groups and group is None:
+        return [button(t(g.label), f"g:{question.id}:{g.id}") for g in question.groups]
+    options = [o for o in question.options if group is None or o.group == group]
+    return [button(t(o.label), f"a:{question.id}:{o.id}") for o in options]
+
+
+def question_reply(
+    t: Translator,
+    form: Form,
+    question: Question,
+    answers: Mapping[str, Value],
+    *,
+    group: str | None = None,
+    error: str | None = None,
+    edit: bool = False,
+) -> Reply:
+    number, total = progress(form, answers, question.id)
+    lines = []
+    if error:
+        lines += [f"⚠️ {error}", ""]
+    lines += [
+        t("question.header", number=number, total=total, section=t(question.section)),
+        f"<b>{t(question.text, **question_vars(form, question))}</b>",
+        f"<i>{format_hint(t, question)}</i>",
+    ]
+    current = answers.get(question.id)
+    if current is not None:
+        lines.append(t("question.current", answer=show_value(t, question, current)))
+    keyboard: list[tuple[Button, ...]] = []
+    choices = answer_buttons(t, question, group)
+    if choices:
+        width = 2 if question.type != "choice" or len(choices) > 4 else 1
+        keyboard += rows(choices, width)
+    nav = []
+    if group is not None and question.groups:
+        nav.append(button(t("button.back_to_groups"), f"g:{question.id}:"))
+    elif number > 1:
+        nav.append(button(t("button.back"), f"back:{question.id}"))
+    if current is not None:
+        nav.append(button(t("button.keep"), f"keep:{question.id}"))
+    if nav:
+        keyboard.append(tuple(nav))
+    return Reply("\n".join(lines), tuple(keyboard), edit=edit)
+
+
+def answered_reply(t: Translator, form: Form, question: Question, value: Value) -> Reply:
+    """The pressed question message, rewritten to show the choice (its buttons go)."""
+    text = t(question.text, **question_vars(form, question))
+    return Reply(f"{text}\n→ <b>{show_value(t, question, value)}</b>", edit=True)
+
+
+def flag_values(flag: Flag) -> dict[str, list[str]]:
+    """The figures a rule saw, as ``{name: [display, value]}`` (JSON-safe, stored as is)."""
+    return {
+        name: [flag.rule.show.get(name, "text"), str(value)] for name, value in flag.values.items()
+    }
+
+
+def _shown(t: Translator, values: Mapping[str, list[str]]) -> dict[str, str]:
+    shown = {}
+    for name, (display, raw) in values.items():
+        if display == "percent":
+            shown[name] = t.percent(Decimal(raw))
+        elif display == "number":
+            shown[name] = t.number(Decimal(raw))
+        else:
+            shown[name] = escape(raw)
+    return shown
+
+
+def flag_line(t: Translator, record: StoredFlag) -> str:
+    message = t(record.message_key, **_shown(t, record.values or {}))
+    return "• " + t("flag.line", message=message, clause=record.clause)
+
+
+def disqualified_notice(t: Translator, question: Question, flags: list[StoredFlag]) -> Reply:
+    text = t("notice.disqualified", reasons="\n".join(flag_line(t, f) for f in flags))
+    return Reply(text, ((button(t("button.change_answer"), f"edit:{question.id}"),),))
+
+
+def review_reply(
+    t: Translator, form: Form, questions: list[Question], answers: Mapping[str, Value]
+) -> Reply:
+    lines = [bold(t("review.title")), t("review.instructions"), ""]
+    section = None
+    for n, q in enumerate(questions, start=1):
+        if q.section != section:
+            section = q.section
+            lines.append(f"<b>{t(section)}</b>")
+        lines.append(f"{n}. {label(t, form, q)}：{show_value(t, q, answers[q.id])}")
+    numbered = [button(str(n), f"edit:{q.id}") for n, q in enumerate(questions, start=1)]
+    keyboard = (*rows(numbered, 6), (button(t("button.submit"), "submit"),))
+    return Reply("\n".join(lines), keyboard)
+
+
+def _decimal(figures: Mapping[str, str | None], name: str) -> Decimal | None:
+    raw = figures.get(name)
+    return None if raw is None else Decimal(raw)
+
+
+def ratio_lines(t: Translator, form: Form, figures: Mapping[str, str | None]) -> list[str]:
+    def ratio(name: str) -> str:
+        value = _decimal(figures, name)
+        return t.percent(value) if value is not None else t("result.not_computable")
+
+    lines = []
+    rd_total, revenue_total = _decimal(figures, "rd_total"), _decimal(figures, "revenue_total")
+    if rd_total is not None and revenue_total is not None:
+        lines.append(
+            t(
+                "result.rd_ratio",
+                rd_total=t.number(rd_total),
+                revenue_total=t.number(revenue_total),
+                ratio=ratio("rd_ratio_3y"),
+                minimum=t.percent(Decimal(str(form.params["rd_ratio_min"]))),
+                first_year=form.years[0],
+                last_year=form.years[-1],
+            )
+        )
+    if "ip_ratio" in figures:
+        lines.append(
+            t(
+                "result.ip_ratio",
+                ratio=ratio("ip_ratio"),
+                minimum=t.percent(Decimal(str(form.params["ip_ratio_min"]))),
+                last_year=form.years[-1],
+            )
+        )
+    return lines
+
+
+def result_reply(
+    t: Translator, form: Form, application: Application, flags: list[StoredFlag]
+) -> Reply:
+    verdict = application.verdict or "not_eligible"
+    lines = [
+        f"<b>{verdict_text(t, verdict)}</b>",
+        t("result.programme", programme=t(form.title), version=application.version),
+    ]
+    for severity, (icon, heading) in SEVERITIES.items():
+        matching = [f for f in flags if f.severity == severity]
+        if matching:
+            lines += ["", f"<b>{icon} {t(heading)}</b>"]
+            lines += [flag_line(t, f) for f in matching]
+    if not flags:
+        lines += ["", t("result.no_flags")]
+    figures = ratio_lines(t, form, application.figures or {})
+    if figures:
+        lines += ["", bold("📊 " + t("result.heading.figures")), *("• " + f for f in figures)]
+    lines += ["", t("result.next_steps")]
+    keyboard = (
+        (button(t("button.draft"), "menu:draft"),),
+        (button(t("button.restart"), "restart"),),
+    )
+    return Reply("\n".join(lines), keyboard)

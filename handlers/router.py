@@ -1,0 +1,101 @@
+"""Where each event goes. The one entry point for every transport: ``Router.handle``."""
+
+from __future__ import annotations
+
+import asyncio
+from weakref import WeakValueDictionary
+
+from handlers import account, interview, menu
+from handlers.context import Context, Turn
+from handlers.types import Event, Reply
+from locales import guess_locale, translator
+from models import queries
+from models.tables import utcnow
+
+
+class Router:
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        # One event at a time per user: a double tap must not answer the same question
+        # twice. Weak values: a lock lives only while someone holds or awaits it.
+        self._locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+
+    async def handle(self, event: Event) -> list[Reply]:
+        lock = self._locks.get(event.user_id)
+        if lock is None:
+            lock = self._locks[event.user_id] = asyncio.Lock()
+        async with lock:
+            return await self._handle(event)
+
+    async def _handle(self, event: Event) -> list[Reply]:
+        async with self.context.sessions() as session:
+            user = await queries.get_user(session, event.user_id)
+            first_contact = user is None
+            if user is None:
+                locale = guess_locale(event.language_code, self.context.default_locale)
+                user = await queries.add_user(
+                    session, event.user_id, event.chat_id, locale, event.display_name
+                )
+            conversation = await queries.conversation(session, user.id)
+            turn = Turn(self.context, event, session, user, conversation, translator(user.locale))
+            replies = await self._route(turn, first_contact)
+            if user in session:
+                if first_contact or user.privacy_seen_at is None:
+                    user.privacy_seen_at = utcnow()
+                conversation.updated_at = utcnow()
+                session.add(conversation)
+            await session.commit()  # state is stored before any reply is sent
+            return replies
+
+    async def _route(self, turn: Turn, first_contact: bool) -> list[Reply]:
+        event = turn.event
+        if event.callback_data is not None:
+            return await self._button(turn, event.callback_data)
+        if event.command is not None:
+            return await self._command(turn, event.command, first_contact)
+        if first_contact:
+            return menu.start(turn, first_contact=True)
+        if turn.conversation.flow in ("interview", "review", "confirm"):
+            return await interview.on_text(turn, event.text or "")
+        return [Reply(turn.t("hint.no_flow"), menu.menu_keyboard(turn))]
+
+    async def _command(self, turn: Turn, command: str, first_contact: bool) -> list[Reply]:
+        admin_only = {c.name for c in menu.COMMANDS if c.admin}
+        if command in admin_only and not turn.is_admin:
+            return menu.unknown(turn)
+        match command:
+            case "start":
+                return menu.start(turn, first_contact or turn.user.privacy_seen_at is None)
+            case "apply":
+                return await interview.start(turn)
+            case "help":
+                return menu.help_(turn)
+            case "cancel":
+                return menu.cancel(turn)
+            case "language":
+                return account.choose_language(turn)
+            case "mydata":
+                return await account.my_data(turn)
+            case "delete":
+                return account.ask_delete(turn)
+        if command in menu.COMING_SOON:
+            return menu.coming_soon(turn)
+        return menu.unknown(turn)
+
+    async def _button(self, turn: Turn, data: str) -> list[Reply]:
+        kind, _, value = data.partition(":")
+        match kind:
+            case "menu":
+                return await self._command(turn, value, first_contact=False)
+            case "lang":
+                replies = account.set_language(turn, value)
+                if turn.conversation.flow in ("interview", "review"):
+                    replies.append(await interview.resume(turn))
+                return replies
+            case "delete":
+                return await account.delete(turn, value == "yes")
+            case "result":
+                return await interview.show_result(turn)
+            case "restart":
+                return await interview.restart(turn)
+        return await interview.on_button(turn, data)

@@ -1,0 +1,84 @@
+"""The neutral vocabulary between transports and handlers.
+
+A transport turns a platform update into an ``Event`` and delivers ``Reply`` objects;
+the handlers never see a platform object. Reply text is a small HTML subset (``<b>``,
+``<i>``, ``<code>``) with everything a user typed escaped; the console strips it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Event:
+    user_id: int
+    chat_id: int
+    text: str | None = None
+    command: str | None = None  # "start" for "/start survey-x", without the slash
+    args: str = ""
+    callback_data: str | None = None  # a pressed button
+    language_code: str | None = None
+    display_name: str | None = None
+
+    @classmethod
+    def message(cls, user_id: int, chat_id: int, text: str, **kw: str | None) -> Event:
+        """An incoming text, split into command and arguments when it is a command."""
+        stripped = text.strip()
+        if stripped.startswith("/") and len(stripped) > 1:
+            head, _, args = stripped[1:].partition(" ")
+            command = head.split("@", 1)[0].lower()  # "/start@patentbot" in groups
+            return cls(user_id, chat_id, text=text, command=command, args=args.strip(), **kw)  # type: ignore[arg-type]
+        return cls(user_id, chat_id, text=text, **kw)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    data: str  # at most 64 bytes (Telegram's callback_data limit)
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str = ""
+    buttons: Keyboard = ()
+    document: Document | None = None
+    # Replace the message whose button was pressed (its buttons go) instead of sending.
+    edit: bool = False
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    description_key: str
+    admin: bool = False
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited, retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+class RecipientGone(Exception):
+    """The user blocked the bot, deleted the account, or the chat does not exist."""
+
+
+class Sender(Protocol):
+    """Outgoing traffic that is not a reply (broadcasts, reminders).
+
+    Implementations raise ``RateLimited`` or ``RecipientGone`` instead of platform errors.
+    """
+
+    async def send(self, chat_id: int, reply: Reply) -> None: ...
