@@ -140,7 +140,8 @@ def question_reply(
         nav.append(button(t("button.keep"), f"keep:{question.id}"))
     if nav:
         keyboard.append(tuple(nav))
-    return Reply("\n".join(lines), tuple(keyboard), edit=edit)
+    typed = question.type not in ("yes_no", "choice")
+    return Reply("\n".join(lines), tuple(keyboard), edit=edit, accepts_text=typed)
 
 
 def answered_reply(t: Translator, form: Form, question: Question, value: Value) -> Reply:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from weakref import WeakValueDictionary
 
 from handlers import account, interview, menu
@@ -11,6 +12,8 @@ from handlers.types import Event, Reply
 from locales import guess_locale, translator
 from models import queries
 from models.tables import utcnow
+
+log = logging.getLogger(__name__)
 
 
 class Router:
@@ -25,7 +28,13 @@ class Router:
         if lock is None:
             lock = self._locks[event.user_id] = asyncio.Lock()
         async with lock:
-            return await self._handle(event)
+            try:
+                return await self._handle(event)
+            except Exception:
+                # Nothing of this event was committed; say so rather than go silent.
+                log.exception("failed to handle %s", event)
+                locale = guess_locale(event.language_code, self.context.default_locale)
+                return [Reply(translator(locale)("error.internal"))]
 
     async def _handle(self, event: Event) -> list[Reply]:
         async with self.context.sessions() as session:

@@ -56,6 +56,8 @@ class Reply:
     document: Document | None = None
     # Replace the message whose button was pressed (its buttons go) instead of sending.
     edit: bool = False
+    # The question also takes typed input, so a typed number is an answer, not a button.
+    accepts_text: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The runtime: settings, wiring, the ``patentbot`` command and the transports."""

@@ -1,0 +1,89 @@
+"""The console transport: the same conversation in a terminal, no token needed.
+
+Buttons are shown numbered; typing the number presses the button. Where the question
+also takes typed input (an amount, a name), its buttons are numbered ``#1``, ``#2`` so
+that typing ``1`` still answers "1".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TextIO
+
+from handlers.types import Button, Event, Reply
+
+CONSOLE_USER_ID = 0
+_TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>")
+
+Handle = Callable[[Event], Awaitable[list[Reply]]]
+
+
+def plain(text: str) -> str:
+    """Telegram HTML to terminal text."""
+    return html.unescape(_TAG.sub("", text))
+
+
+class Console:
+    def __init__(self, handle: Handle, output_dir: Path, out: TextIO = sys.stdout) -> None:
+        self.handle = handle
+        self.output_dir = output_dir
+        self.out = out
+        self.buttons: list[Button] = []
+        self.prefix = ""
+
+    def _print(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def _show(self, reply: Reply) -> None:
+        if reply.text:
+            self._print(plain(reply.text))
+        if reply.document is not None:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            path = (self.output_dir / reply.document.filename).resolve()
+            path.write_bytes(reply.document.content)
+            self._print(f"📄 {path}")
+        if reply.buttons:
+            # The newest keyboard is the one the user answers.
+            self.buttons = [b for row in reply.buttons for b in row]
+            self.prefix = "#" if reply.accepts_text else ""
+            for row in reply.buttons:
+                self._print(
+                    "  ".join(f"[{self.prefix}{self.buttons.index(b) + 1}] {b.text}" for b in row)
+                )
+        self._print()
+
+    def _pressed(self, choice: str) -> Button | None:
+        digits = choice[1:] if choice.startswith("#") else ("" if self.prefix else choice)
+        if digits.isdigit() and 1 <= int(digits) <= len(self.buttons):
+            return self.buttons[int(digits) - 1]
+        return None
+
+    def _event(self, line: str) -> Event:
+        button = self._pressed(line.strip())
+        if button is not None:
+            return Event(CONSOLE_USER_ID, CONSOLE_USER_ID, callback_data=button.data)
+        return Event.message(CONSOLE_USER_ID, CONSOLE_USER_ID, line)
+
+    async def send(self, event: Event) -> None:
+        self.buttons = []
+        for reply in await self.handle(event):
+            self._show(reply)
+
+    async def run(self, stdin: TextIO = sys.stdin) -> None:
+        echo = not stdin.isatty()  # piped input: show what was "typed"
+        await self.send(Event.message(CONSOLE_USER_ID, CONSOLE_USER_ID, "/start"))
+        while True:
+            line = await asyncio.to_thread(stdin.readline)
+            if not line:
+                return
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            if echo:
+                self._print(f"> {line}")
+            await self.send(self._event(line))

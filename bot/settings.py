@@ -1,0 +1,72 @@
+"""Settings from the environment (and ``.env``), checked before anything connects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from forms.definition import programme
+from models.db import to_async_url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    bot_token: SecretStr | None = None
+    bot_api_server: AnyHttpUrl | None = None
+    bot_framework: Literal["aiogram", "ptb"] = "aiogram"
+    database_url: str = "sqlite:///patentbot.db"
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    default_locale: Literal["zh_CN", "zh_HK", "en"] = "zh_CN"
+    programme: str = "nansha-2024"
+    output_dir: Path = Path("patentbot-files")
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("bot_api_server", mode="before")
+    @classmethod
+    def _blank_server_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            if not all(p.lstrip("-").isdigit() for p in parts):
+                raise ValueError("expected comma-separated Telegram user ids, e.g. 12345,67890")
+            return frozenset(int(p) for p in parts)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        to_async_url(value)  # raises with the accepted forms
+        return value
+
+    @field_validator("programme")
+    @classmethod
+    def _programme_exists(cls, value: str) -> str:
+        programme(value)  # raises naming the available files
+        return value
+
+
+class SettingsError(Exception):
+    """Bad settings, explained per variable."""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as e:
+        lines = []
+        for error in e.errors():
+            variable = "_".join(str(part) for part in error["loc"][:1]).upper()
+            lines.append(f"{variable}: {error['msg']} (got {error.get('input')!r})")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

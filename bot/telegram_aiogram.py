@@ -1,0 +1,181 @@
+"""The aiogram 3 transport: Telegram updates → Events, Replies → Bot API calls.
+
+No business logic here: every decision is the router's. Imported only when the bot
+runs on Telegram with BOT_FRAMEWORK=aiogram (aiogram costs ~2 s and ~170 MB to import).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+)
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+
+from bot.settings import Settings
+from handlers.menu import COMMANDS
+from handlers.router import Router
+from handlers.types import Event, Keyboard, RateLimited, RecipientGone, Reply
+from locales import translator
+
+log = logging.getLogger(__name__)
+
+# Telegram localises command menus by two-letter language only: "zh" cannot tell
+# Simplified from Traditional, so zh_HK users see the default menu.
+COMMAND_LANGUAGES = {None: None, "zh": "zh_CN", "en": "en"}
+
+
+def create_bot(settings: Settings) -> Bot:
+    assert settings.bot_token is not None
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(str(settings.bot_api_server).rstrip("/")))
+        if settings.bot_api_server
+        else AiohttpSession()
+    )
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=b.text, callback_data=b.data) for b in row]
+            for row in keyboard
+        ]
+    )
+
+
+async def deliver(
+    bot: Bot, chat_id: int, replies: Iterable[Reply], pressed: int | None = None
+) -> None:
+    """Send replies in order; an ``edit`` reply rewrites the message whose button was pressed."""
+    for reply in replies:
+        markup = _markup(reply.buttons)
+        if reply.edit and pressed is not None:
+            try:
+                await bot.edit_message_text(
+                    text=reply.text, chat_id=chat_id, message_id=pressed, reply_markup=markup
+                )
+                continue
+            except TelegramBadRequest as e:  # too old to edit, or unchanged: send instead
+                if "not modified" in str(e):
+                    continue
+        if reply.document is not None:
+            file = BufferedInputFile(reply.document.content, filename=reply.document.filename)
+            await bot.send_document(chat_id, file, caption=reply.document.caption or None)
+        if reply.text:
+            await bot.send_message(chat_id, reply.text, reply_markup=markup)
+
+
+class AiogramSender:
+    """The neutral sender (broadcasts): platform errors become RateLimited / RecipientGone."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: int, reply: Reply) -> None:
+        try:
+            await deliver(self.bot, chat_id, [reply])
+        except TelegramRetryAfter as e:
+            raise RateLimited(e.retry_after) from e
+        except (TelegramForbiddenError, TelegramNotFound) as e:
+            raise RecipientGone(str(e)) from e
+        except TelegramBadRequest as e:
+            if "chat not found" in str(e).lower():
+                raise RecipientGone(str(e)) from e
+            raise
+
+
+async def register_commands(bot: Bot, admin_ids: Iterable[int], default_locale: str) -> None:
+    """The command menu in every language; admins also see the admin commands."""
+    for language_code, locale in COMMAND_LANGUAGES.items():
+        t = translator(locale or default_locale)
+        public = [
+            BotCommand(command=c.name, description=t(c.description_key))
+            for c in COMMANDS
+            if not c.admin
+        ]
+        everything = [
+            BotCommand(command=c.name, description=t(c.description_key)) for c in COMMANDS
+        ]
+        await bot.set_my_commands(public, language_code=language_code)
+        for admin in admin_ids:
+            scope = BotCommandScopeChat(chat_id=admin)
+            await bot.set_my_commands(everything, scope=scope, language_code=language_code)
+
+
+def _name(user: object) -> str | None:
+    full_name = getattr(user, "full_name", None)
+    return str(full_name) if full_name else None
+
+
+def build_dispatcher(router: Router) -> Dispatcher:
+    dispatcher = Dispatcher()
+
+    @dispatcher.message()
+    async def on_message(message: Message, bot: Bot) -> None:
+        if message.from_user is None or message.text is None:
+            return
+        user = message.from_user
+        event = Event.message(
+            user.id,
+            message.chat.id,
+            message.text,
+            language_code=user.language_code,
+            display_name=_name(user),
+        )
+        await deliver(bot, message.chat.id, await router.handle(event))
+
+    @dispatcher.callback_query()
+    async def on_button(query: CallbackQuery, bot: Bot) -> None:
+        await query.answer()  # stop the button's spinner at once
+        if query.data is None or query.message is None:
+            return
+        user = query.from_user
+        chat_id = query.message.chat.id
+        event = Event(
+            user.id,
+            chat_id,
+            callback_data=query.data,
+            language_code=user.language_code,
+            display_name=_name(user),
+        )
+        await deliver(bot, chat_id, await router.handle(event), pressed=query.message.message_id)
+
+    return dispatcher
+
+
+async def serve(settings: Settings, router: Router, *, handle_signals: bool = True) -> None:
+    bot = create_bot(settings)
+    dispatcher = build_dispatcher(router)
+    await bot.delete_webhook(drop_pending_updates=False)
+    await register_commands(bot, settings.admin_ids, settings.default_locale)
+    log.info("polling Telegram as @%s", (await bot.get_me()).username)
+    await dispatcher.start_polling(
+        bot,
+        handle_signals=handle_signals,
+        allowed_updates=["message", "callback_query"],
+    )

@@ -1,0 +1,97 @@
+"""Drive the bot the way a person does, through Router.handle: type, press, read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.console import plain
+from forms.definition import Form
+from handlers.router import Router
+from handlers.types import Button, Event, Reply
+from locales import guess_locale, translator
+
+
+class Chat:
+    def __init__(self, router: Router, user_id: int, language_code: str | None = "zh-hans") -> None:
+        self.router = router
+        self.user_id = user_id
+        self.language_code = language_code
+        self.last: list[Reply] = []
+        self.transcript: list[Reply] = []
+
+    async def _handle(self, event: Event) -> list[Reply]:
+        self.last = await self.router.handle(event)
+        self.transcript += self.last
+        return self.last
+
+    async def send(self, text: str) -> list[Reply]:
+        event = Event.message(self.user_id, self.user_id, text, language_code=self.language_code)
+        return await self._handle(event)
+
+    async def press(self, label: str) -> list[Reply]:
+        """Press the button with this text (or callback data) on the newest keyboard."""
+        button = self.find_button(label)
+        event = Event(
+            self.user_id, self.user_id, callback_data=button.data, language_code=self.language_code
+        )
+        return await self._handle(event)
+
+    def keyboard(self) -> list[Button]:
+        for reply in reversed(self.transcript):
+            if reply.buttons:
+                return [b for row in reply.buttons for b in row]
+        return []
+
+    def find_button(self, label: str) -> Button:
+        buttons = self.keyboard()
+        for b in buttons:
+            if label in (b.text, b.data):
+                return b
+        raise AssertionError(f"no button {label!r}; buttons: {[b.text for b in buttons]}")
+
+    @property
+    def text(self) -> str:
+        """The plain text of the last answer from the bot."""
+        return "\n".join(plain(r.text) for r in self.last)
+
+
+def question_texts(form: Form, locale: str) -> dict[str, str]:
+    """Each question's text as the user reads it → question id."""
+    from handlers.render import question_vars
+
+    t = translator(locale)
+    return {plain(t(q.text, **question_vars(form, q))): q.id for q in form.questions}
+
+
+def current_question(form: Form, locale: str, text: str) -> str | None:
+    """Which question the bot just asked (the last one mentioned in the text)."""
+    found = [(text.rfind(q), qid) for q, qid in question_texts(form, locale).items() if q in text]
+    return max(found)[1] if found else None
+
+
+async def run_interview(
+    chat: Chat, form: Form, answers: Mapping[str, str], *, submit: bool = True
+) -> str:
+    """Answer every question the bot asks from ``answers`` (typed text or a button's label).
+
+    A cluster is answered as "group label/cluster label". Returns the final text.
+    """
+    locale = guess_locale(chat.language_code)
+    t = translator(locale)
+    for _ in range(100):
+        qid = current_question(form, locale, chat.text)
+        if qid is None:
+            break
+        answer = answers[qid]
+        if "/" in answer and form.question(qid).groups:
+            group, option = answer.split("/", 1)
+            await chat.press(group)
+            await chat.press(option)
+        elif any(b.text == answer for b in chat.keyboard()):
+            await chat.press(answer)
+        else:
+            await chat.send(answer)
+    assert plain(t("review.title")) in chat.text, chat.text
+    if submit:
+        await chat.press(t("button.submit"))
+    return chat.text

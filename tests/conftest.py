@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from forms.definition import Form, programme
+from handlers.context import Context
+from handlers.router import Router
+from models.db import connect
+
+
+@pytest.fixture
+def form() -> Form:
+    return programme("nansha-2024")
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'bot.db'}"
+
+
+@pytest.fixture
+async def router(database_url: str, form: Form) -> AsyncIterator[Router]:
+    engine, sessions = await connect(database_url)
+    yield Router(Context(sessions=sessions, form=form, admin_ids=frozenset({999})))
+    await engine.dispose()
+
+
+# What an eligible enterprise answers, by question id: typed text, or a button's label
+# (Simplified Chinese); a cluster is "group/cluster".
+ELIGIBLE_ZH = {
+    "enterprise_name": "广州南沙示例科技有限公司",
+    "uscc": "91440101MA5CJQ4N59",
+    "contact_name": "李明",
+    "contact_phone": "138 0013 8000",
+    "in_nansha": "是",
+    "cluster": "战略性新兴产业集群/智能机器人",
+    "sub_field": "协作机器人力控关节",
+    "rd_leading": "是",
+    "rd_evidence": "牵头制定行业标准2项",
+    "revenue_y1": "10,000",
+    "revenue_y2": "12000",
+    "revenue_y3": "１５０００",
+    "rd_y1": "500",
+    "rd_y2": "600",
+    "rd_y3": "800",
+    "ip_expense": "40",
+    "operating_normally": "是",
+    "legal_person": "具有独立法人资格",
+    "independent_accounting": "是",
+    "credit_compliant": "是",
+    "ip_management": "已通过 GB/T 29490 知识产权管理体系认证",
+    "serious_dishonesty": "否",
+    "abnormal_patents": "否",
+    "prior_project": "否",
+    "joint_count": "0",
+}
