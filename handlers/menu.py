@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers import render
 from handlers.context import Turn
-from handlers.types import Command, Reply
+from handlers.types import Command, Keyboard, Reply
 from locales import N_
 
 COMMANDS = (
@@ -26,7 +26,7 @@ COMMANDS = (
 COMING_SOON = frozenset({"draft", "survey", "broadcast", "stats", "export", "event"})
 
 
-def menu_keyboard(turn: Turn) -> render.Keyboard:
+def menu_keyboard(turn: Turn) -> Keyboard:
     t = turn.t
     return (
         (render.button(t("button.apply"), "menu:apply"),),

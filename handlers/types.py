@@ -23,14 +23,22 @@ class Event:
     display_name: str | None = None
 
     @classmethod
-    def message(cls, user_id: int, chat_id: int, text: str, **kw: str | None) -> Event:
+    def message(
+        cls,
+        user_id: int,
+        chat_id: int,
+        text: str,
+        language_code: str | None = None,
+        display_name: str | None = None,
+    ) -> Event:
         """An incoming text, split into command and arguments when it is a command."""
+        command, args = None, ""
         stripped = text.strip()
         if stripped.startswith("/") and len(stripped) > 1:
-            head, _, args = stripped[1:].partition(" ")
+            head, _, rest = stripped[1:].partition(" ")
             command = head.split("@", 1)[0].lower()  # "/start@patentbot" in groups
-            return cls(user_id, chat_id, text=text, command=command, args=args.strip(), **kw)  # type: ignore[arg-type]
-        return cls(user_id, chat_id, text=text, **kw)  # type: ignore[arg-type]
+            args = rest.strip()
+        return cls(user_id, chat_id, text, command, args, None, language_code, display_name)
 
 
 @dataclass(frozen=True)
