@@ -53,7 +53,10 @@ class Settings(BaseSettings):
     @field_validator("programme")
     @classmethod
     def _programme_exists(cls, value: str) -> str:
-        programme(value)  # raises naming the available files
+        try:
+            programme(value)
+        except FileNotFoundError as e:  # validators must raise ValueError to be reported
+            raise ValueError(str(e)) from e
         return value
 
 

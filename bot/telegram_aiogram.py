@@ -28,6 +28,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    Update,
 )
 
 from bot.settings import Settings
@@ -136,7 +137,7 @@ def build_dispatcher(router: Router) -> Dispatcher:
     dispatcher = Dispatcher()
 
     @dispatcher.message()
-    async def on_message(message: Message, bot: Bot) -> None:
+    async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
         if message.from_user is None or message.text is None:
             return
         user = message.from_user
@@ -146,11 +147,12 @@ def build_dispatcher(router: Router) -> Dispatcher:
             message.text,
             language_code=user.language_code,
             display_name=_name(user),
+            update_id=event_update.update_id,
         )
         await deliver(bot, message.chat.id, await router.handle(event))
 
     @dispatcher.callback_query()
-    async def on_button(query: CallbackQuery, bot: Bot) -> None:
+    async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
         await query.answer()  # stop the button's spinner at once
         if query.data is None or query.message is None:
             return
@@ -162,6 +164,7 @@ def build_dispatcher(router: Router) -> Dispatcher:
             callback_data=query.data,
             language_code=user.language_code,
             display_name=_name(user),
+            update_id=event_update.update_id,
         )
         await deliver(bot, chat_id, await router.handle(event), pressed=query.message.message_id)
 

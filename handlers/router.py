@@ -16,6 +16,10 @@ from models.tables import utcnow
 log = logging.getLogger(__name__)
 
 
+def _seen(last: int | None, update_id: int | None) -> bool:
+    return last is not None and update_id is not None and update_id <= last
+
+
 class Router:
     def __init__(self, context: Context) -> None:
         self.context = context
@@ -46,6 +50,9 @@ class Router:
                     session, event.user_id, event.chat_id, locale, event.display_name
                 )
             conversation = await queries.conversation(session, user.id)
+            if _seen(conversation.last_update_id, event.update_id):
+                return []
+            conversation.last_update_id = event.update_id or conversation.last_update_id
             turn = Turn(self.context, event, session, user, conversation, translator(user.locale))
             replies = await self._route(turn, first_contact)
             if user in session:

@@ -21,6 +21,8 @@ class Event:
     callback_data: str | None = None  # a pressed button
     language_code: str | None = None
     display_name: str | None = None
+    # The platform's id of the update, increasing per bot: a redelivered update is ignored.
+    update_id: int | None = None
 
     @classmethod
     def message(
@@ -30,6 +32,7 @@ class Event:
         text: str,
         language_code: str | None = None,
         display_name: str | None = None,
+        update_id: int | None = None,
     ) -> Event:
         """An incoming text, split into command and arguments when it is a command."""
         command, args = None, ""
@@ -38,7 +41,9 @@ class Event:
             head, _, rest = stripped[1:].partition(" ")
             command = head.split("@", 1)[0].lower()  # "/start@patentbot" in groups
             args = rest.strip()
-        return cls(user_id, chat_id, text, command, args, None, language_code, display_name)
+        return cls(
+            user_id, chat_id, text, command, args, None, language_code, display_name, update_id
+        )
 
 
 @dataclass(frozen=True)

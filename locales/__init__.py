@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 from babel import Locale
@@ -62,9 +62,11 @@ class Translator:
         pattern = "#,##0." + "0" * digits if digits else "#,##0"
         return format_decimal(value, format=pattern, locale=self.locale)
 
-    def percent(self, value: Decimal | float, digits: int = 2) -> str:
+    def percent(self, value: Decimal, digits: int = 2) -> str:
+        """Truncated, never rounded up: 2.996% shows as 2.99%, not as a 3.00% that passes."""
+        shown = value.quantize(Decimal(1).scaleb(-(digits + 2)), rounding=ROUND_DOWN)
         pattern = "#,##0." + "0" * digits + "%" if digits else "#,##0%"
-        return format_percent(value, format=pattern, locale=self.locale)
+        return format_percent(shown, format=pattern, locale=self.locale)
 
     def date(self, value: date) -> str:
         return format_date(value, format="long", locale=self.locale)

@@ -75,4 +75,6 @@ class Conversation(SQLModel, table=True):
     application_id: int | None = None
     question_id: str | None = None
     pending: Any = Field(default=None, sa_column=Column(JSON))
+    # Telegram redelivers updates it has not seen confirmed (after a crash): handled once.
+    last_update_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     updated_at: datetime = Field(default_factory=utcnow)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 13:37:06.781866
+Create Date: 2026-11-24 13:44:28.683411
 """
 
 from collections.abc import Sequence
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
+
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -43,6 +44,7 @@ def upgrade() -> None:
         sa.Column("application_id", sa.Integer(), nullable=True),
         sa.Column("question_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("pending", sa.JSON(), nullable=True),
+        sa.Column("last_update_id", sa.BigInteger(), nullable=True),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("user_id"),
     )

@@ -1,0 +1,83 @@
+"""The console transport: the same conversation in a terminal, input piped."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from locales import translator
+from tests.conftest import ELIGIBLE_ZH
+
+t = translator("zh_CN")
+
+
+def console(lines: list[str], tmp_path: Path) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
+    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "DEFAULT_LOCALE": "zh_CN"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def test_a_whole_interview_typed_into_the_terminal(tmp_path: Path) -> None:
+    typed = [
+        "1",  # the menu's first button: start the assessment
+        ELIGIBLE_ZH["enterprise_name"],
+        ELIGIBLE_ZH["uscc"],
+        ELIGIBLE_ZH["contact_name"],
+        ELIGIBLE_ZH["contact_phone"],
+        "1",  # in Nansha: 是
+        "2",  # the emerging clusters
+        "3",  # 智能机器人
+        "协作机器人关节",
+        "1",  # R&D leading: 是
+        "行业标准",
+        "10000",
+        "12000",
+        "15000",
+        "500",
+        "600",
+        "800",
+        "40",
+        "1",  # operating normally
+        "1",  # independent legal person
+        "1",
+        "1",  # independent accounting, credit
+        "1",  # GB/T 29490
+        "2",
+        "2",
+        "2",  # dishonesty, abnormal patents, prior project: 否
+        "0",  # joint applicants
+        "#",  # not a button: the review explains, and shows again
+    ]
+    out = console(typed, tmp_path)
+    assert "[1] 是  [2] 否" in out
+    assert t("review.title") in out
+    submit = out.rsplit("] " + t("button.submit"), 1)[0].rsplit("[", 1)[1]
+    out = console([submit], tmp_path)  # a second run continues where the first stopped
+    assert t("result.eligible") in out
+    assert "5.13%" in out
+
+
+def test_typed_numbers_answer_amounts_and_hash_presses_buttons(tmp_path: Path) -> None:
+    out = console(["/apply", "甲公司", "#1"], tmp_path)  # "#1" on the USCC question: back
+    assert out.count(t("q.enterprise_name")) == 2
+    assert "甲公司" in out.split(t("q.enterprise_name"))[-1]  # the current answer is shown
+
+
+def test_mydata_is_written_to_a_file(tmp_path: Path) -> None:
+    out = console(["/apply", "甲公司", "/mydata"], tmp_path)
+    files = list((tmp_path / "patentbot-files").glob("patentbot-mydata-*.json"))
+    assert len(files) == 1 and str(files[0]) in out
+    assert "甲公司" in files[0].read_text(encoding="utf-8")

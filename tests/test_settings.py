@@ -1,0 +1,48 @@
+"""Wrong settings stop the bot at start with a message naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run_bot(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "DATABASE_URL")}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli"],
+        env={**clean, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **env},
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("BOT_FRAMEWORK", "telethon", "'aiogram' or 'ptb'"),
+        ("DATABASE_URL", "mysql://x", "sqlite:/// or postgresql://"),
+        ("ADMIN_IDS", "alice,bob", "comma-separated Telegram user ids"),
+        ("DEFAULT_LOCALE", "fr", "'zh_CN', 'zh_HK' or 'en'"),
+        ("PROGRAMME", "nansha-1999", "available: nansha-2024"),
+        ("BOT_API_SERVER", "not a url", "URL"),
+    ],
+)
+def test_bad_setting_is_named(tmp_path: Path, variable: str, value: str, expected: str) -> None:
+    result = run_bot({variable: value}, tmp_path)
+    assert result.returncode == 2
+    assert variable in result.stderr and expected in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_admin_ids_are_read_comma_separated() -> None:
+    from bot.settings import Settings
+
+    assert Settings(admin_ids="1, 2,3").admin_ids == frozenset({1, 2, 3})  # type: ignore[arg-type]
+    assert Settings(database_url="postgres://u@h/db").database_url == "postgres://u@h/db"
