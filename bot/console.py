@@ -47,14 +47,14 @@ class Console:
             path = (self.output_dir / reply.document.filename).resolve()
             path.write_bytes(reply.document.content)
             self._print(f"📄 {path}")
-        if reply.buttons:
-            # The newest keyboard is the one the user answers.
-            self.buttons = [b for row in reply.buttons for b in row]
-            self.prefix = "#" if reply.accepts_text else ""
-            for row in reply.buttons:
-                self._print(
-                    "  ".join(f"[{self.prefix}{self.buttons.index(b) + 1}] {b.text}" for b in row)
-                )
+        # Buttons are numbered on from the previous message of the same answer, so every
+        # button still on screen can be pressed.
+        for row in reply.buttons:
+            cells = []
+            for button in row:
+                self.buttons.append(button)
+                cells.append(f"[{self.prefix}{len(self.buttons)}] {button.text}")
+            self._print("  ".join(cells))
         self._print()
 
     def _pressed(self, choice: str) -> Button | None:
@@ -70,8 +70,10 @@ class Console:
         return Event.message(CONSOLE_USER_ID, CONSOLE_USER_ID, line)
 
     async def send(self, event: Event) -> None:
+        replies = await self.handle(event)
         self.buttons = []
-        for reply in await self.handle(event):
+        self.prefix = "#" if any(r.accepts_text for r in replies) else ""
+        for reply in replies:
             self._show(reply)
 
     async def run(self, stdin: TextIO = sys.stdin) -> None:

@@ -67,8 +67,14 @@ def previous_question(form: Form, answers: Answers, current: str | None) -> Ques
 
 
 def progress(form: Form, answers: Answers, current: str) -> tuple[int, int]:
+    """(number of the current question, how many there may be): questions whose ``ask_if``
+    is still undecided count, so the total only ever shrinks as answers come in."""
     ids = [q.id for q in applicable(form, answers)]
-    return (ids.index(current) + 1 if current in ids else len(ids), len(ids))
+    known: dict[str, Any] = {**form.params, **relevant_answers(form, answers)}
+    possible = [
+        q for q in form.questions if q.ask_if is None or holds(q.ask_if, known) is not False
+    ]
+    return (ids.index(current) + 1 if current in ids else len(ids), len(possible))
 
 
 def derived_values(form: Form, answers: Answers) -> dict[str, Any]:

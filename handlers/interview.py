@@ -6,6 +6,8 @@ are written in the same transaction as the reply is decided, before it is sent.
 
 from __future__ import annotations
 
+from html import escape
+
 from forms import engine
 from forms.answers import InvalidAnswer, Parsed, Value, decode, encode, parse
 from forms.definition import Question
@@ -184,7 +186,7 @@ async def _accept(
     disqualifiers = engine.disqualifiers_from(turn.form, answers, question.id)
     if disqualifiers:
         records = [_record(application.id, f) for f in disqualifiers]
-        replies.append(render.disqualified_notice(turn.t, question, records))
+        replies.append(render.disqualified_notice(turn.t, records))
     replies.append(_proceed(turn, application, answers))
     return replies
 
@@ -217,7 +219,8 @@ async def on_text(turn: Turn, text: str) -> list[Reply]:
     try:
         parsed = parse(question, text)
     except InvalidAnswer as e:
-        return [_ask(turn, application, question, answers, error=turn.t(e.key, **e.values))]
+        values = {k: escape(str(v)) for k, v in e.values.items()}  # may echo what was typed
+        return [_ask(turn, application, question, answers, error=turn.t(e.key, **values))]
     if parsed.confirm:
         return [_ask_to_confirm(turn, question, parsed, text)]
     return await _accept(turn, application, question, parsed.value, text, pressed=False)

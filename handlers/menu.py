@@ -37,15 +37,14 @@ def menu_keyboard(turn: Turn) -> Keyboard:
     )
 
 
-def start(turn: Turn, first_contact: bool) -> list[Reply]:
+def start(turn: Turn, first_contact: bool, *, with_menu: bool = True) -> list[Reply]:
     t = turn.t
-    replies = []
-    if turn.event.args.startswith("survey-"):
-        replies.append(Reply(t("coming_soon.survey")))
     text = t("start.welcome", programme=t(turn.form.title))
     if first_contact:
         text += "\n\n" + t("privacy.notice")
-    replies.insert(0, Reply(text, menu_keyboard(turn)))
+    replies = [Reply(text, menu_keyboard(turn) if with_menu else ())]
+    if turn.event.args.startswith("survey-"):
+        replies.append(Reply(t("coming_soon.survey")))
     return replies
 
 

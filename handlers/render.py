@@ -174,9 +174,9 @@ def flag_line(t: Translator, record: StoredFlag) -> str:
     return "• " + t("flag.line", message=message, clause=record.clause)
 
 
-def disqualified_notice(t: Translator, question: Question, flags: list[StoredFlag]) -> Reply:
-    text = t("notice.disqualified", reasons="\n".join(flag_line(t, f) for f in flags))
-    return Reply(text, ((button(t("button.change_answer"), f"edit:{question.id}"),),))
+def disqualified_notice(t: Translator, flags: list[StoredFlag]) -> Reply:
+    # No button of its own: "← 上一题" on the next question goes straight back to this one.
+    return Reply(t("notice.disqualified", reasons="\n".join(flag_line(t, f) for f in flags)))
 
 
 def review_reply(
@@ -188,7 +188,9 @@ def review_reply(
         if q.section != section:
             section = q.section
             lines.append(f"<b>{t(section)}</b>")
-        lines.append(f"{n}. {label(t, form, q)}：{show_value(t, q, answers[q.id])}")
+        lines.append(
+            t("review.item", n=n, label=label(t, form, q), answer=show_value(t, q, answers[q.id]))
+        )
     numbered = [button(str(n), f"edit:{q.id}") for n, q in enumerate(questions, start=1)]
     keyboard = (*rows(numbered, 6), (button(t("button.submit"), "submit"),))
     return Reply("\n".join(lines), keyboard)

@@ -38,7 +38,8 @@ class Router:
                 # Nothing of this event was committed; say so rather than go silent.
                 log.exception("failed to handle %s", event)
                 locale = guess_locale(event.language_code, self.context.default_locale)
-                return [Reply(translator(locale)("error.internal"))]
+                t = translator(locale)
+                return [Reply(t("error.internal"))]
 
     async def _handle(self, event: Event) -> list[Reply]:
         async with self.context.sessions() as session:
@@ -81,7 +82,10 @@ class Router:
             return menu.unknown(turn)
         match command:
             case "start":
-                return menu.start(turn, first_contact or turn.user.privacy_seen_at is None)
+                first = first_contact or turn.user.privacy_seen_at is None
+                if turn.conversation.flow in ("interview", "review"):  # back where they were
+                    return [*menu.start(turn, first, with_menu=False), await interview.resume(turn)]
+                return menu.start(turn, first)
             case "apply":
                 return await interview.start(turn)
             case "help":

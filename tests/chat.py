@@ -43,11 +43,12 @@ class Chat:
         return []
 
     def find_button(self, label: str) -> Button:
-        buttons = self.keyboard()
-        for b in buttons:
-            if label in (b.text, b.data):
-                return b
-        raise AssertionError(f"no button {label!r}; buttons: {[b.text for b in buttons]}")
+        """On the messages just received first, then on older ones (still on screen)."""
+        for reply in [*self.last, *reversed(self.transcript)]:
+            for b in (b for row in reply.buttons for b in row):
+                if label in (b.text, b.data):
+                    return b
+        raise AssertionError(f"no button {label!r}; buttons: {[b.text for b in self.keyboard()]}")
 
     @property
     def text(self) -> str:

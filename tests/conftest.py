@@ -32,7 +32,7 @@ async def router(database_url: str, form: Form) -> AsyncIterator[Router]:
 # (Simplified Chinese); a cluster is "group/cluster".
 ELIGIBLE_ZH = {
     "enterprise_name": "广州南沙示例科技有限公司",
-    "uscc": "91440101MA5CJQ4N59",
+    "uscc": "91440115MA59X0001Q",  # registered in Nansha (440115)
     "contact_name": "李明",
     "contact_phone": "138 0013 8000",
     "in_nansha": "是",
