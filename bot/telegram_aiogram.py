@@ -125,7 +125,10 @@ async def register_commands(bot: Bot, admin_ids: Iterable[int], default_locale: 
         await bot.set_my_commands(public, language_code=language_code)
         for admin in admin_ids:
             scope = BotCommandScopeChat(chat_id=admin)
-            await bot.set_my_commands(everything, scope=scope, language_code=language_code)
+            try:
+                await bot.set_my_commands(everything, scope=scope, language_code=language_code)
+            except TelegramBadRequest as e:  # the admin has not opened a chat with the bot yet
+                log.warning("admin %s: no command menu yet (%s); set at next start", admin, e)
 
 
 def _name(user: object) -> str | None:
@@ -174,11 +177,14 @@ def build_dispatcher(router: Router) -> Dispatcher:
 async def serve(settings: Settings, router: Router, *, handle_signals: bool = True) -> None:
     bot = create_bot(settings)
     dispatcher = build_dispatcher(router)
-    await bot.delete_webhook(drop_pending_updates=False)
-    await register_commands(bot, settings.admin_ids, settings.default_locale)
-    log.info("polling Telegram as @%s", (await bot.get_me()).username)
-    await dispatcher.start_polling(
-        bot,
-        handle_signals=handle_signals,
-        allowed_updates=["message", "callback_query"],
-    )
+    try:
+        await bot.delete_webhook(drop_pending_updates=False)
+        await register_commands(bot, settings.admin_ids, settings.default_locale)
+        log.info("polling Telegram as @%s", (await bot.get_me()).username)
+        await dispatcher.start_polling(
+            bot,
+            handle_signals=handle_signals,
+            allowed_updates=["message", "callback_query"],
+        )
+    finally:
+        await bot.session.close()

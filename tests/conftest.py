@@ -57,3 +57,19 @@ ELIGIBLE_ZH = {
     "prior_project": "否",
     "joint_count": "0",
 }
+
+
+def eligible_answers(locale: str) -> dict[str, str]:
+    """ELIGIBLE_ZH as a user of another language answers: the same choices, their labels."""
+    from locales import translator
+
+    zh, t = translator("zh_CN"), translator(locale)
+    form = programme("nansha-2024")
+    answers = {}
+    for qid, answer in ELIGIBLE_ZH.items():
+        question = form.question(qid)
+        labels = {zh(o.label): t(o.label) for o in (*question.options, *question.groups)}
+        labels |= {zh("button.yes"): t("button.yes"), zh("button.no"): t("button.no")}
+        parts = answer.split("/") if question.groups else [answer]  # "group/cluster"
+        answers[qid] = "/".join(labels.get(part, part) for part in parts)
+    return answers

@@ -1,0 +1,77 @@
+"""Kill the bot (SIGKILL) in the middle of an interview, start it again: nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from forms.definition import Form
+from locales import translator
+from tests.chat import current_question
+from tests.conftest import ELIGIBLE_ZH
+from tests.fake_bot_api import FakeBotAPI
+from tests.telegram import next_step
+
+TOKEN = "123456:TEST-TOKEN"
+
+
+async def start_bot(server: FakeBotAPI, database_url: str, cwd: Path) -> asyncio.subprocess.Process:
+    polls = len(server.calls_to("getUpdates"))
+    env = {
+        **os.environ,
+        "BOT_TOKEN": TOKEN,
+        "BOT_API_SERVER": server.base_url,
+        "DATABASE_URL": database_url,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", env=env, cwd=cwd,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    for _ in range(300):  # importing aiogram takes a few seconds
+        if len(server.calls_to("getUpdates")) > polls:
+            return process
+        assert process.returncode is None, "the bot exited at start"
+        await asyncio.sleep(0.05)
+    raise AssertionError("the bot did not start polling")
+
+
+async def test_sigkill_mid_interview_then_restart_continues_at_the_same_question(
+    tmp_path: Path, database_url: str, form: Form
+) -> None:
+    t = translator("zh_CN")
+    async with FakeBotAPI(token=TOKEN) as server:
+        user = server.user(4242, language_code="zh-hans")
+        bot = await start_bot(server, database_url, tmp_path)
+        await user.send("/apply")
+        await next_step(user, form, "zh_CN")
+        for qid in ("enterprise_name", "uscc", "contact_name"):
+            await user.send(ELIGIBLE_ZH[qid])
+            text = await next_step(user, form, "zh_CN")
+        assert current_question(form, "zh_CN", text) == "contact_phone"
+
+        bot.send_signal(signal.SIGKILL)
+        await bot.wait()
+        await user.send(ELIGIBLE_ZH["contact_phone"])  # typed while the bot is down
+
+        bot = await start_bot(server, database_url, tmp_path)
+        try:
+            text = await next_step(user, form, "zh_CN", timeout=20)
+            assert current_question(form, "zh_CN", text) == "in_nansha"
+            await user.press(t("button.back"))
+            text = await next_step(user, form, "zh_CN")
+            assert "13800138000" in text  # the answer given while the bot was down
+            # Nothing was answered twice: every question got exactly one reply.
+            questions = [
+                current_question(form, "zh_CN", m.text or "")
+                for m in user.transcript
+                if not m.edited
+            ]
+            asked = [q for q in questions if q]
+            before, after = ["enterprise_name", "uscc", "contact_name"], ["in_nansha"]
+            assert asked == [*before, "contact_phone", *after, "contact_phone"]
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            await bot.wait()
