@@ -361,3 +361,35 @@ async def test_a_redelivered_update_is_handled_once(router: Router, form: Form) 
     chat = Chat(router, 1)
     await chat.send(ELIGIBLE_ZH["uscc"])
     assert current_question(form, "zh_CN", chat.text) == "contact_name"
+
+
+BAD_INPUT = {  # question type → something wrong a person might type, and the reason given
+    "text": ("字" * 501, "error.too_long"),
+    "uscc": ("9144", "error.uscc_length"),
+    "phone": ("12345", "error.phone"),
+    "yes_no": ("也许吧", "error.yes_no"),
+    "choice": ("其他行业", "error.choice"),
+    "number": ("一百万", "error.not_a_number"),
+    "integer": ("1.5", "error.not_whole"),
+}
+
+
+async def test_bad_input_at_every_question_type(router: Router, form: Form) -> None:
+    chat = Chat(router, 1)
+    await chat.send("/apply")
+    tried = set()
+    while (qid := current_question(form, "zh_CN", chat.text)) is not None:
+        kind = form.question(qid).type
+        if kind not in tried:
+            typed, key = BAD_INPUT[kind]
+            await chat.send(typed)
+            assert current_question(form, "zh_CN", chat.text) == qid, chat.text
+            max_length = form.question(qid).max_length
+            values = {"text": typed, "max": max_length, "length": len(typed), "min": 0}
+            assert chat.text.startswith(f"⚠️ {t(key, **values)}\n"), chat.text
+            tried.add(kind)
+        await run_one(chat, form, qid, ELIGIBLE_ZH)
+    assert tried == set(BAD_INPUT)
+    async with router.context.sessions() as session:
+        values = [a.value for a in (await session.exec(select(Answer))).all()]
+    assert not any(bad in values for bad, _ in BAD_INPUT.values())  # nothing wrong stored
