@@ -24,14 +24,13 @@ async def _run_console(settings: Settings) -> None:
 async def _run_telegram(settings: Settings) -> None:
     from bot.app import build
 
+    # Each transport imports its own library; only the chosen one is loaded.
+    if settings.bot_framework == "ptb":
+        from bot.telegram_ptb import serve
+    else:
+        from bot.telegram_aiogram import serve
     router, engine = await build(settings)
     try:
-        if settings.bot_framework == "aiogram":
-            from bot.telegram_aiogram import serve
-        else:
-            raise SettingsError(
-                "BOT_FRAMEWORK=ptb: the python-telegram-bot transport is not built yet"
-            )
         await serve(settings, router)
     finally:
         await engine.dispose()

@@ -9,6 +9,9 @@ from locales import translator
 from tests.chat import current_question
 from tests.fake_bot_api import FakeUser
 
+# Every transport of the contract suite (tests/test_e2e_telegram.py, tests/test_restart.py).
+FRAMEWORKS = ("aiogram", "ptb")
+
 MARKERS = ("review.title", "result.eligible", "result.eligible_with_points", "result.not_eligible")
 
 

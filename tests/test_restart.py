@@ -8,22 +8,27 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from forms.definition import Form
 from locales import translator
 from tests.chat import current_question
 from tests.conftest import ELIGIBLE_ZH
 from tests.fake_bot_api import FakeBotAPI
-from tests.telegram import next_step
+from tests.telegram import FRAMEWORKS, next_step
 
 TOKEN = "123456:TEST-TOKEN"
 
 
-async def start_bot(server: FakeBotAPI, database_url: str, cwd: Path) -> asyncio.subprocess.Process:
+async def start_bot(
+    server: FakeBotAPI, database_url: str, cwd: Path, framework: str
+) -> asyncio.subprocess.Process:
     polls = len(server.calls_to("getUpdates"))
     env = {
         **os.environ,
         "BOT_TOKEN": TOKEN,
         "BOT_API_SERVER": server.base_url,
+        "BOT_FRAMEWORK": framework,
         "DATABASE_URL": database_url,
     }
     process = await asyncio.create_subprocess_exec(
@@ -38,13 +43,14 @@ async def start_bot(server: FakeBotAPI, database_url: str, cwd: Path) -> asyncio
     raise AssertionError("the bot did not start polling")
 
 
+@pytest.mark.parametrize("framework", FRAMEWORKS)
 async def test_sigkill_mid_interview_then_restart_continues_at_the_same_question(
-    tmp_path: Path, database_url: str, form: Form
+    tmp_path: Path, database_url: str, form: Form, framework: str
 ) -> None:
     t = translator("zh_CN")
     async with FakeBotAPI(token=TOKEN) as server:
         user = server.user(4242, language_code="zh-hans")
-        bot = await start_bot(server, database_url, tmp_path)
+        bot = await start_bot(server, database_url, tmp_path, framework)
         await user.send("/apply")
         await next_step(user, form, "zh_CN")
         for qid in ("enterprise_name", "uscc", "contact_name"):
@@ -56,7 +62,7 @@ async def test_sigkill_mid_interview_then_restart_continues_at_the_same_question
         await bot.wait()
         await user.send(ELIGIBLE_ZH["contact_phone"])  # typed while the bot is down
 
-        bot = await start_bot(server, database_url, tmp_path)
+        bot = await start_bot(server, database_url, tmp_path, framework)
         try:
             text = await next_step(user, form, "zh_CN", timeout=20)
             assert current_question(form, "zh_CN", text) == "in_nansha"
@@ -72,6 +78,9 @@ async def test_sigkill_mid_interview_then_restart_continues_at_the_same_question
             asked = [q for q in questions if q]
             before, after = ["enterprise_name", "uscc", "contact_name"], ["in_nansha"]
             assert asked == [*before, "contact_phone", *after, "contact_phone"]
-        finally:
             bot.send_signal(signal.SIGTERM)
-            await bot.wait()
+            assert await asyncio.wait_for(bot.wait(), 20) == 0  # a clean stop
+        finally:
+            if bot.returncode is None:
+                bot.kill()
+                await bot.wait()

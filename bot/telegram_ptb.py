@@ -1,0 +1,220 @@
+"""The python-telegram-bot (v22) transport: Telegram updates → Events, Replies → Bot API calls.
+
+The twin of ``bot/telegram_aiogram.py``, and like it without business logic: every decision
+is the router's. Imported only when the bot runs with BOT_FRAMEWORK=ptb.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import warnings
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram import User as TelegramUser
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.ext import Application, CallbackQueryHandler, Defaults, MessageHandler, filters
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.settings import Settings
+from handlers.menu import COMMANDS
+from handlers.router import Router
+from handlers.types import Event, Keyboard, RateLimited, RecipientGone, Reply
+from locales import translator
+
+log = logging.getLogger(__name__)
+
+# Telegram localises command menus by two-letter language only: "zh" cannot tell
+# Simplified from Traditional, so zh_HK users see the default menu.
+COMMAND_LANGUAGES = {None: None, "zh": "zh_CN", "en": "en"}
+
+PtbApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def create_application(settings: Settings) -> PtbApplication:
+    """The Application (its bot included), without handlers: see ``add_handlers``."""
+    assert settings.bot_token is not None
+    builder = (
+        Application.builder()
+        .token(settings.bot_token.get_secret_value())
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .concurrent_updates(True)  # the router serialises per user, as with aiogram
+    )
+    if settings.bot_api_server:
+        server = str(settings.bot_api_server).rstrip("/")
+        builder = builder.base_url(f"{server}/bot").base_file_url(f"{server}/file/bot")
+    return builder.build()
+
+
+def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in keyboard]
+    )
+
+
+async def deliver(
+    bot: Bot, chat_id: int, replies: Iterable[Reply], pressed: int | None = None
+) -> None:
+    """Send replies in order; an ``edit`` reply rewrites the message whose button was pressed."""
+    for reply in replies:
+        markup = _markup(reply.buttons)
+        if reply.edit and pressed is not None:
+            try:
+                await bot.edit_message_text(
+                    text=reply.text, chat_id=chat_id, message_id=pressed, reply_markup=markup
+                )
+                continue
+            except BadRequest as e:  # too old to edit, or unchanged: send instead
+                if "not modified" in str(e).lower():
+                    continue
+        if reply.document is not None:
+            await bot.send_document(
+                chat_id,
+                reply.document.content,
+                filename=reply.document.filename,
+                caption=reply.document.caption or None,
+            )
+        if reply.text:
+            await bot.send_message(chat_id, reply.text, reply_markup=markup)
+
+
+def _seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # an int until PTB_TIMEDELTA is the default
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class PtbSender:
+    """The neutral sender (broadcasts): platform errors become RateLimited / RecipientGone."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: int, reply: Reply) -> None:
+        try:
+            await deliver(self.bot, chat_id, [reply])
+        except RetryAfter as e:
+            raise RateLimited(_seconds(e)) from e
+        except Forbidden as e:
+            raise RecipientGone(str(e)) from e
+        except BadRequest as e:  # PTB rewrites "Bad Request: chat not found" as "Chat not found"
+            if "chat not found" in str(e).lower():
+                raise RecipientGone(str(e)) from e
+            raise
+
+
+async def register_commands(bot: Bot, admin_ids: Iterable[int], default_locale: str) -> None:
+    """The command menu in every language; admins also see the admin commands."""
+    for language_code, locale in COMMAND_LANGUAGES.items():
+        t = translator(locale or default_locale)
+        public = [BotCommand(c.name, t(c.description_key)) for c in COMMANDS if not c.admin]
+        everything = [BotCommand(c.name, t(c.description_key)) for c in COMMANDS]
+        await bot.set_my_commands(public, language_code=language_code)
+        for admin in admin_ids:
+            scope = BotCommandScopeChat(chat_id=admin)
+            try:
+                await bot.set_my_commands(everything, scope=scope, language_code=language_code)
+            except BadRequest as e:  # the admin has not opened a chat with the bot yet
+                log.warning("admin %s: no command menu yet (%s); set at next start", admin, e)
+
+
+def _name(user: TelegramUser) -> str | None:
+    return user.full_name or None
+
+
+def add_handlers(application: PtbApplication, router: Router) -> None:
+    """Every text (commands included: ``Event.message`` splits them) and every button press."""
+
+    async def on_message(update: Update, context: Any) -> None:
+        message = update.message
+        if message is None or message.from_user is None or message.text is None:
+            return
+        user = message.from_user
+        event = Event.message(
+            user.id,
+            message.chat.id,
+            message.text,
+            language_code=user.language_code,
+            display_name=_name(user),
+            update_id=update.update_id,
+        )
+        await deliver(context.bot, message.chat.id, await router.handle(event))
+
+    async def on_button(update: Update, context: Any) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        await query.answer()  # stop the button's spinner at once
+        if query.data is None or query.message is None:
+            return
+        user = query.from_user
+        chat_id = query.message.chat.id
+        event = Event(
+            user.id,
+            chat_id,
+            callback_data=query.data,
+            language_code=user.language_code,
+            display_name=_name(user),
+            update_id=update.update_id,
+        )
+        replies = await router.handle(event)
+        await deliver(context.bot, chat_id, replies, pressed=query.message.message_id)
+
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, on_message))
+    application.add_handler(CallbackQueryHandler(on_button))
+
+
+async def _until_stopped(handle_signals: bool) -> None:
+    """Wait for SIGINT/SIGTERM (when handling signals) or for the task to be cancelled."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
+    for signum in signals:
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in signals:
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signum)
+
+
+async def serve(settings: Settings, router: Router, *, handle_signals: bool = True) -> None:
+    """Long-poll until a signal or cancellation; the Application's async API, not run_polling,
+    so that it runs in a loop it does not own (the CLI's asyncio.run, or a test's task)."""
+    # httpx logs every request at INFO with its URL, and the URL holds the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    application = create_application(settings)
+    add_handlers(application, router)
+    async with application:  # initialize() (getMe) … shutdown()
+        try:
+            await register_commands(application.bot, settings.admin_ids, settings.default_locale)
+            log.info("polling Telegram as @%s", application.bot.username)
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(  # deletes any webhook first
+                allowed_updates=["message", "callback_query"], drop_pending_updates=False
+            )
+            await _until_stopped(handle_signals)
+        finally:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()  # waits for the updates being handled

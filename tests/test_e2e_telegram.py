@@ -1,0 +1,292 @@
+"""The contract every transport must keep: the real bot, over HTTP, against the fake Bot API
+server on 127.0.0.1, once per framework (aiogram, python-telegram-bot).
+
+Every scenario here runs on every transport, so a new feature is tested on all of them by
+default: add a test with the ``telegram`` fixture, not a test of one library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from bot.app import build
+from bot.settings import Settings
+from forms.definition import Form
+from handlers.types import Button, Document, RateLimited, RecipientGone, Reply, Sender
+from locales import translator
+from tests.conftest import eligible_answers
+from tests.fake_bot_api import FakeBotAPI
+from tests.telegram import FRAMEWORKS, next_step, telegram_interview
+
+TOKEN = "123456:TEST-TOKEN"
+ADMIN = 999
+
+
+def bot_settings(server: FakeBotAPI, database_url: str, framework: str) -> Settings:
+    return Settings(
+        bot_token=TOKEN,
+        bot_api_server=server.base_url,
+        bot_framework=framework,
+        database_url=database_url,
+        admin_ids=str(ADMIN),
+    )
+
+
+@pytest.fixture(params=FRAMEWORKS)
+async def telegram(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[FakeBotAPI]:
+    """The bot on one framework, polling a fake Bot API server; yields the server."""
+    framework: str = request.param
+    serve = importlib.import_module(f"bot.telegram_{framework}").serve
+    async with FakeBotAPI(token=TOKEN, bot_username="patentbot_test") as server:
+        server.user(ADMIN, first_name="Admin")  # has opened a chat with the bot
+        settings = bot_settings(server, database_url, framework)
+        router, engine = await build(settings)
+        task = asyncio.create_task(serve(settings, router, handle_signals=False))
+        for _ in range(200):
+            if server.calls_to("getUpdates") or task.done():
+                break
+            await asyncio.sleep(0.05)
+        if task.done():
+            task.result()  # the bot failed to start: say why
+        yield server
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await engine.dispose()
+
+
+# ------------------------------------------------------------------ conversations
+
+
+@pytest.mark.parametrize(
+    ("language_code", "locale"), [("zh-hans", "zh_CN"), ("zh-hant", "zh_HK"), ("en", "en")]
+)
+async def test_a_whole_interview_in_each_language(
+    telegram: FakeBotAPI, form: Form, language_code: str, locale: str
+) -> None:
+    t = translator(locale)
+    user = telegram.user(1001, first_name="Li", language_code=language_code)
+    await user.send("/start")
+    welcome = await user.next_message()
+    assert "/delete" in (welcome.text or "")  # privacy notice at first contact
+    await user.press(t("button.apply"))
+    first = await next_step(user, form, locale)
+    result = await telegram_interview(user, form, locale, eligible_answers(locale), first)
+    assert t("result.eligible") in result
+    assert "5.13%" in result
+
+
+async def test_bad_input_then_back_and_a_disqualifier(telegram: FakeBotAPI, form: Form) -> None:
+    t = translator("zh_CN")
+    user = telegram.user(1002, language_code="zh-hans")
+    await user.send("/apply")
+    await next_step(user, form, "zh_CN")
+    await user.send("<b>甲</b> & 乙公司")  # typed markup is shown as text, not refused by Telegram
+    await next_step(user, form, "zh_CN")
+    await user.send("123")
+    text = await next_step(user, form, "zh_CN")
+    assert t("error.uscc_length", length=3) in text
+    await user.press(t("button.back"))
+    text = await next_step(user, form, "zh_CN")
+    assert "<b>甲</b> & 乙公司" in text  # the current answer, literally
+
+
+async def test_command_menus_are_registered_in_every_language(telegram: FakeBotAPI) -> None:
+    menus = telegram.commands
+    public = {c["command"] for c in menus[("default", "")]}
+    assert {"start", "apply", "language", "help", "cancel", "mydata", "delete"} <= public
+    assert "broadcast" not in public
+    assert menus[("default", "zh")][1]["description"] == translator("zh_CN")("command.apply")
+    assert menus[("default", "en")][1]["description"] == translator("en")("command.apply")
+    admin = [cmds for (scope, _), cmds in menus.items() if scope != "default"]
+    assert admin and all("broadcast" in {c["command"] for c in cmds} for cmds in admin)
+
+
+async def test_mydata_arrives_as_a_document(telegram: FakeBotAPI, form: Form) -> None:
+    t = translator("en")
+    user = telegram.user(1003, language_code="en")
+    await user.send("/apply")
+    await next_step(user, form, "en")
+    await user.send("Acme Ltd")
+    await next_step(user, form, "en")
+    await user.send("/mydata")
+    for _ in range(3):
+        message = await user.next_message()
+        if message.document is not None:
+            break
+    assert message.document is not None
+    assert message.document.filename == "patentbot-mydata-1003.json"
+    assert message.document.caption == t("mydata.caption")
+    assert b"Acme Ltd" in message.document.data
+
+
+async def test_a_deep_link_is_answered(telegram: FakeBotAPI) -> None:
+    t = translator("zh_CN")
+    user = telegram.user(1004, language_code="zh-hans")
+    await user.send("/start survey-abc")  # what t.me/<bot>?start=survey-abc sends
+    welcome, survey = await user.collect(count=2)
+    assert "/delete" in (welcome.text or "")
+    assert welcome.buttons  # the menu
+    assert survey.text == t("coming_soon.survey")
+
+
+async def test_admin_commands_answer_admins_only(telegram: FakeBotAPI) -> None:
+    t = translator("zh_CN")
+    admin = telegram.user(ADMIN)
+    stranger = telegram.user(1005, language_code="zh-hans")
+    helps = []
+    for user in (admin, stranger):
+        await user.send("/help")
+        helps.append((await user.next_message()).text or "")
+        await user.send("/broadcast hello")
+    assert "/broadcast" in helps[0] and "/broadcast" not in helps[1]
+    assert (await admin.next_message()).text == t("coming_soon.generic")
+    assert (await stranger.next_message()).text == t("error.unknown_command")
+
+
+async def test_pressing_a_button_edits_its_message(telegram: FakeBotAPI) -> None:
+    user = telegram.user(1006, language_code="zh-hans")
+    await user.send("/language")
+    choice = await user.next_message()
+    assert choice.buttons == [["简体中文", "繁體中文", "English"]]
+    pressed = await user.press("English")
+    edited = await user.next_message()
+    assert edited.edited and edited.message_id == choice.message_id
+    assert edited.text == translator("en")("language.set", language="English")
+    assert not edited.buttons
+    assert (await pressed.wait_answer()) is not None  # the spinner was stopped
+    await user.assert_no_message()
+
+
+async def test_two_users_at_once(telegram: FakeBotAPI, form: Form) -> None:
+    t = translator("zh_CN")
+    users = [telegram.user(2000 + i, language_code="zh-hans") for i in range(2)]
+
+    async def company(user_index: int) -> str:
+        user = users[user_index]
+        await user.send("/apply")
+        await next_step(user, form, "zh_CN")
+        await user.send(f"公司{user_index}")
+        await next_step(user, form, "zh_CN")
+        await user.press(t("button.back"))
+        return await next_step(user, form, "zh_CN")
+
+    first, second = await asyncio.gather(company(0), company(1))
+    assert "公司0" in first and "公司1" not in first
+    assert "公司1" in second and "公司0" not in second
+
+
+# ------------------------------------------------------------------ the sender (broadcasts)
+
+
+@asynccontextmanager
+async def open_sender(framework: str, settings: Settings) -> AsyncIterator[Sender]:
+    if framework == "aiogram":
+        from bot.telegram_aiogram import AiogramSender, create_bot
+
+        bot = create_bot(settings)
+        try:
+            yield AiogramSender(bot)
+        finally:
+            await bot.session.close()
+    else:
+        from bot.telegram_ptb import PtbSender, create_application
+
+        async with create_application(settings) as application:
+            yield PtbSender(application.bot)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+# PTB's own RetryAfter warns that retry_after will become a timedelta (PtbSender handles both).
+@pytest.mark.filterwarnings("ignore:Deprecated since version v22.2:DeprecationWarning")
+async def test_the_sender_turns_platform_errors_into_neutral_ones(
+    framework: str, database_url: str
+) -> None:
+    async with FakeBotAPI(token=TOKEN) as server:
+        settings = bot_settings(server, database_url, framework)
+        reader, blocker = server.user(3001), server.user(3002)
+        async with open_sender(framework, settings) as sender:
+            notice = Reply("<b>通知</b> & more", ((Button("OK", "menu:help"),),))
+            await sender.send(reader.chat_id, notice)
+            message = await reader.next_message()
+            assert (message.text, message.button_data) == ("通知 & more", [["menu:help"]])
+            await sender.send(reader.chat_id, Reply(document=Document("a.txt", b"hi", "<i>c</i>")))
+            message = await reader.next_message()
+            assert message.document is not None
+            assert (message.document.data, message.document.caption) == (b"hi", "c")
+
+            server.per_chat_limit_per_second = 1
+            await sender.send(reader.chat_id, notice)  # the one message of this second
+            with pytest.raises(RateLimited) as limited:
+                await sender.send(reader.chat_id, notice)
+            assert limited.value.retry_after == 1
+            server.per_chat_limit_per_second = None
+
+            blocker.block()
+            with pytest.raises(RecipientGone):
+                await sender.send(blocker.chat_id, notice)
+            with pytest.raises(RecipientGone):
+                await sender.send(424242, notice)  # never opened a chat with the bot
+
+
+# ------------------------------------------------------------------ the process
+
+
+def cli(env: dict[str, str], cwd: Path, *code: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+    argv = [sys.executable, "-c", "\n".join(code)] if code else [sys.executable, "-m", "bot.cli"]
+    return subprocess.run(
+        argv, env={**clean, **env}, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+async def test_an_unknown_framework_is_refused_before_anything_connects(tmp_path: Path) -> None:
+    async with FakeBotAPI(token=TOKEN) as server:
+        env = {"BOT_TOKEN": TOKEN, "BOT_API_SERVER": server.base_url, "BOT_FRAMEWORK": "telethon"}
+        result = await asyncio.to_thread(cli, env, tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "BOT_FRAMEWORK" in result.stderr and "'aiogram' or 'ptb'" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert server.calls == []
+    assert not (tmp_path / "patentbot.db").exists()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_each_transport_imports_only_its_own_library(framework: str, tmp_path: Path) -> None:
+    other = {"aiogram": "telegram", "ptb": "aiogram"}[framework]
+    result = cli(
+        {"PYTHONPATH": str(Path(__file__).parents[1])},
+        tmp_path,
+        "import sys, bot.cli, bot.app",
+        "assert 'aiogram' not in sys.modules and 'telegram' not in sys.modules, 'cli'",
+        f"import bot.telegram_{framework}",
+        f"assert {other!r} not in sys.modules, sorted(sys.modules)",
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_console_sees_the_same_deep_link_and_mydata(tmp_path: Path) -> None:
+    """The two contract scenarios that apply to the terminal, through the console transport."""
+    t = translator("zh_CN")
+    typed = "/start survey-abc\n/mydata\n"
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "DEFAULT_LOCALE": "zh_CN"}
+    clean = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "console"],
+        input=typed, env={**clean, **env}, cwd=tmp_path,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    after_link = result.stdout.split("> /start survey-abc", 1)[1]
+    assert t("coming_soon.survey") in after_link.split("> /mydata", 1)[0]
+    exported = tmp_path / "patentbot-files" / "patentbot-mydata-0.json"
+    assert str(exported.resolve()) in result.stdout
+    assert b'"user"' in exported.read_bytes()
