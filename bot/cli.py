@@ -6,8 +6,11 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
+from forms.definition import programme
+from locales import SUPPORTED
 
 
 async def _run_console(settings: Settings) -> None:
@@ -36,27 +39,53 @@ async def _run_telegram(settings: Settings) -> None:
         await engine.dispose()
 
 
-def main(argv: list[str] | None = None) -> int:
+async def _write_draft(
+    settings: Settings, application_id: int, out: Path, locale: str | None
+) -> str:
+    from handlers.draft import draft_for_application
+    from models.db import connect
+
+    engine, sessions = await connect(settings.database_url)
+    try:
+        async with sessions() as session:
+            draft, content = await draft_for_application(
+                session, programme(settings.programme), application_id, locale
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    out.write_bytes(content)
+    return f"{out} (draft version {draft.version}, {draft.locale})"
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="patentbot", description=__doc__)
-    parser.add_argument(
-        "mode",
-        nargs="?",
-        choices=("run", "console"),
-        default="run",
-        help="run: Telegram when BOT_TOKEN is set, else the console (default); console: always",
-    )
-    args = parser.parse_args(argv)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="Telegram when BOT_TOKEN is set, else the console (default)")
+    commands.add_parser("console", help="the conversation in this terminal, token or not")
+    draft = commands.add_parser("draft", help="write the draft application of an application")
+    draft.add_argument("--application", type=int, required=True, help="application id")
+    draft.add_argument("--out", type=Path, required=True, help="the .docx file to write")
+    draft.add_argument("--locale", choices=SUPPORTED, help="default: the applicant's language")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
         settings = load_settings()
-        if args.mode == "console" or settings.bot_token is None:
+        if args.command == "draft":
+            logging.getLogger().setLevel(logging.WARNING)
+            print(asyncio.run(_write_draft(settings, args.application, args.out, args.locale)))
+        elif args.command == "console" or settings.bot_token is None:
             logging.getLogger().setLevel(logging.WARNING)  # the console is for the conversation
             asyncio.run(_run_console(settings))
         else:
             asyncio.run(_run_telegram(settings))
-    except SettingsError as e:
+    except (SettingsError, LookupError) as e:
         print(f"patentbot: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -8,24 +8,17 @@ that typing ``1`` still answers "1".
 from __future__ import annotations
 
 import asyncio
-import html
-import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
+from handlers.render import plain
 from handlers.types import Button, Event, Reply
 
 CONSOLE_USER_ID = 0
-_TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>")
 
 Handle = Callable[[Event], Awaitable[list[Reply]]]
-
-
-def plain(text: str) -> str:
-    """Telegram HTML to terminal text."""
-    return html.unescape(_TAG.sub("", text))
 
 
 class Console:

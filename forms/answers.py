@@ -15,7 +15,7 @@ from forms.codes import uscc_valid, uscc_well_formed
 from forms.definition import Question
 from locales import N_, SUPPORTED, translator
 
-Value = bool | str | int | Decimal
+Value = bool | str | int | Decimal | None  # None: an optional question skipped
 
 YES_WORDS = frozenset({"是", "是的", "对", "有", "y", "yes", "true", "1", "✓"})
 NO_WORDS = frozenset({"否", "不是", "不", "无", "没有", "沒有", "n", "no", "false", "0", "✗"})
@@ -156,6 +156,8 @@ def encode(value: Value) -> object:
 
 
 def decode(question: Question, stored: object) -> Value:
+    if stored is None:
+        return None
     if question.type == "number":
         return Decimal(str(stored))
     if question.type == "integer":

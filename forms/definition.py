@@ -53,6 +53,7 @@ class Question(_Strict):
     min: Decimal | None = None
     max: Decimal | None = None
     max_length: int = 200
+    optional: bool = False  # offers a "skip" button; a skipped answer is stored as None
     vars: dict[str, int | str] = Field(default_factory=dict)
 
     def option(self, option_id: str) -> Option | None:
@@ -78,6 +79,8 @@ class Form(_Strict):
     id: str
     version: int
     title: str  # catalog key
+    # The form that asks what the draft application needs (a file beside this one).
+    draft_details: str | None = None
     years: tuple[int, ...] = ()
     params: dict[str, Decimal | int | str] = Field(default_factory=dict)
     questions: tuple[Question, ...]

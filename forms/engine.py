@@ -42,14 +42,19 @@ def applicable(form: Form, answers: Answers) -> list[Question]:
     for q in form.questions:
         if q.ask_if is None or holds(q.ask_if, known):
             asked.append(q)
-            if q.id in answers:
+            if answers.get(q.id) is not None:
                 known[q.id] = answers[q.id]
     return asked
 
 
 def relevant_answers(form: Form, answers: Answers) -> dict[str, Value]:
-    """Answers of the questions that apply; answers left behind by a changed branch drop out."""
-    return {q.id: answers[q.id] for q in applicable(form, answers) if q.id in answers}
+    """Answers of the questions that apply; answers left behind by a changed branch drop
+    out, and so do skipped ones (None): to a condition they are unknown."""
+    return {
+        q.id: answers[q.id]
+        for q in applicable(form, answers)
+        if q.id in answers and answers[q.id] is not None
+    }
 
 
 def next_question(form: Form, answers: Answers) -> Question | None:

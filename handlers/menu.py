@@ -23,7 +23,7 @@ COMMANDS = (
     Command("event", N_("command.event"), admin=True),
 )
 # Announced in the menu but built by later work; they answer that they are coming.
-COMING_SOON = frozenset({"draft", "survey", "broadcast", "stats", "export", "event"})
+COMING_SOON = frozenset({"survey", "broadcast", "stats", "export", "event"})
 
 
 def menu_keyboard(turn: Turn) -> Keyboard:
@@ -63,8 +63,8 @@ def cancel(turn: Turn) -> list[Reply]:
     conversation = turn.conversation
     if conversation.flow is None:
         return [Reply(turn.t("cancel.nothing"), menu_keyboard(turn))]
-    interview = conversation.flow in ("interview", "review", "confirm")
-    key = N_("cancel.interview") if interview else N_("cancel.done")
+    paused = conversation.flow in ("interview", "details")
+    key = N_("cancel.interview") if paused else N_("cancel.done")
     conversation.flow = None
     conversation.pending = None
     return [Reply(turn.t(key), menu_keyboard(turn))]

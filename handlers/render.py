@@ -5,9 +5,10 @@ Text is Telegram-HTML; every value a user typed passes through ``escape``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from html import escape
+from html import escape, unescape
 
 from forms.answers import Value
 from forms.definition import Form, Question
@@ -16,6 +17,8 @@ from handlers.types import Button, Keyboard, Reply
 from locales import N_, Translator
 from models.tables import Application
 from models.tables import Flag as StoredFlag
+
+_TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>")
 
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
 VERDICTS = {
@@ -41,6 +44,11 @@ def button(text: str, data: str) -> Button:
     return Button(text, data)
 
 
+def plain(text: str) -> str:
+    """Chat HTML to plain text (for the terminal and for documents)."""
+    return unescape(_TAG.sub("", text))
+
+
 def bold(text: str) -> str:
     return f"<b>{text}</b>"
 
@@ -61,6 +69,8 @@ def label(t: Translator, form: Form, question: Question) -> str:
 
 def show_value(t: Translator, question: Question, value: Value) -> str:
     """An answer as the user should read it back (escaped)."""
+    if value is None:
+        return t("answer.skipped")
     match question.type:
         case "yes_no":
             return t("button.yes") if value else t("button.no")
@@ -123,9 +133,8 @@ def question_reply(
         f"<b>{t(question.text, **question_vars(form, question))}</b>",
         f"<i>{format_hint(t, question)}</i>",
     ]
-    current = answers.get(question.id)
-    if current is not None:
-        lines.append(t("question.current", answer=show_value(t, question, current)))
+    if question.id in answers:
+        lines.append(t("question.current", answer=show_value(t, question, answers[question.id])))
     keyboard: list[tuple[Button, ...]] = []
     choices = answer_buttons(t, question, group)
     if choices:
@@ -136,8 +145,10 @@ def question_reply(
         nav.append(button(t("button.back_to_groups"), f"g:{question.id}:"))
     elif number > 1:
         nav.append(button(t("button.back"), f"back:{question.id}"))
-    if current is not None:
+    if question.id in answers:
         nav.append(button(t("button.keep"), f"keep:{question.id}"))
+    elif question.optional:
+        nav.append(button(t("button.skip"), f"skip:{question.id}"))
     if nav:
         keyboard.append(tuple(nav))
     typed = question.type not in ("yes_no", "choice")
@@ -180,9 +191,15 @@ def disqualified_notice(t: Translator, flags: list[StoredFlag]) -> Reply:
 
 
 def review_reply(
-    t: Translator, form: Form, questions: list[Question], answers: Mapping[str, Value]
+    t: Translator,
+    form: Form,
+    questions: list[Question],
+    answers: Mapping[str, Value],
+    title: str,
+    submit_label: str,
+    submit_data: str,
 ) -> Reply:
-    lines = [bold(t("review.title")), t("review.instructions"), ""]
+    lines = [bold(t(title)), t("review.instructions", submit=t(submit_label)), ""]
     section = None
     for n, q in enumerate(questions, start=1):
         if q.section != section:
@@ -192,7 +209,7 @@ def review_reply(
             t("review.item", n=n, label=label(t, form, q), answer=show_value(t, q, answers[q.id]))
         )
     numbered = [button(str(n), f"edit:{q.id}") for n, q in enumerate(questions, start=1)]
-    keyboard = (*rows(numbered, 6), (button(t("button.submit"), "submit"),))
+    keyboard = (*rows(numbered, 6), (button(t(submit_label), submit_data),))
     return Reply("\n".join(lines), keyboard)
 
 

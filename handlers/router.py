@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Protocol
 from weakref import WeakValueDictionary
 
-from handlers import account, interview, menu
+from handlers import account, draft, interview, menu
+from handlers import questionnaire as qs
 from handlers.context import Context, Turn
 from handlers.types import Event, Reply
 from locales import guess_locale, translator
@@ -14,6 +16,17 @@ from models import queries
 from models.tables import utcnow
 
 log = logging.getLogger(__name__)
+
+
+class Flow(Protocol):
+    """A questionnaire-driven conversation (the interview, the draft details)."""
+
+    def questionnaire(self, turn: Turn) -> qs.Questionnaire: ...
+    async def on_text(self, turn: Turn, text: str) -> list[Reply]: ...
+    async def on_button(self, turn: Turn, data: str) -> list[Reply]: ...
+
+
+FLOWS: dict[str, Flow] = {interview.FLOW: interview, draft.FLOW: draft}
 
 
 def _seen(last: int | None, update_id: int | None) -> bool:
@@ -72,9 +85,15 @@ class Router:
             return await self._command(turn, event.command, first_contact)
         if first_contact:
             return menu.start(turn, first_contact=True)
-        if turn.conversation.flow in ("interview", "review", "confirm"):
-            return await interview.on_text(turn, event.text or "")
+        flow = FLOWS.get(turn.conversation.flow or "")
+        if flow is not None:
+            return await flow.on_text(turn, event.text or "")
         return [Reply(turn.t("hint.no_flow"), menu.menu_keyboard(turn))]
+
+    async def _resume(self, turn: Turn) -> list[Reply]:
+        """The question or review the user was at, if any (after /start, /language)."""
+        flow = FLOWS.get(turn.conversation.flow or "")
+        return [] if flow is None else [await qs.resume(turn, flow.questionnaire(turn))]
 
     async def _command(self, turn: Turn, command: str, first_contact: bool) -> list[Reply]:
         admin_only = {c.name for c in menu.COMMANDS if c.admin}
@@ -83,9 +102,8 @@ class Router:
         match command:
             case "start":
                 first = first_contact or turn.user.privacy_seen_at is None
-                if turn.conversation.flow in ("interview", "review"):  # back where they were
-                    return [*menu.start(turn, first, with_menu=False), await interview.resume(turn)]
-                return menu.start(turn, first)
+                resumed = await self._resume(turn)  # back where they were
+                return [*menu.start(turn, first, with_menu=not resumed), *resumed]
             case "apply":
                 return await interview.start(turn)
             case "help":
@@ -98,6 +116,8 @@ class Router:
                 return await account.my_data(turn)
             case "delete":
                 return account.ask_delete(turn)
+            case "draft":
+                return await draft.start(turn)
         if command in menu.COMING_SOON:
             return menu.coming_soon(turn)
         return menu.unknown(turn)
@@ -108,14 +128,16 @@ class Router:
             case "menu":
                 return await self._command(turn, value, first_contact=False)
             case "lang":
-                replies = account.set_language(turn, value)
-                if turn.conversation.flow in ("interview", "review"):
-                    replies.append(await interview.resume(turn))
-                return replies
+                return [*account.set_language(turn, value), *await self._resume(turn)]
             case "delete":
                 return await account.delete(turn, value == "yes")
             case "result":
                 return await interview.show_result(turn)
             case "restart":
                 return await interview.restart(turn)
-        return await interview.on_button(turn, data)
+            case "draft":
+                return await draft.on_menu(turn, value)
+        flow = FLOWS.get(turn.conversation.flow or "")
+        if flow is None:
+            return qs.stale(turn)
+        return await flow.on_button(turn, data)

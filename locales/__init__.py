@@ -14,8 +14,8 @@ from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal, format_percent
+from babel.dates import format_date, format_datetime, format_skeleton
+from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent
@@ -67,6 +67,13 @@ class Translator:
         shown = value.quantize(Decimal(1).scaleb(-(digits + 2)), rounding=ROUND_DOWN)
         pattern = "#,##0." + "0" * digits + "%" if digits else "#,##0%"
         return format_percent(shown, format=pattern, locale=self.locale)
+
+    def money(self, value: Decimal | int, currency: str = "CNY") -> str:
+        return format_currency(value, currency, locale=self.locale)
+
+    def month(self, value: date) -> str:
+        """A month as the locale writes it: 2024年6月, Jun 2024."""
+        return format_skeleton("yMMM", value, locale=self.locale)
 
     def date(self, value: date) -> str:
         return format_date(value, format="long", locale=self.locale)

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Answer, Application, Conversation, Flag, User, utcnow
+from models.tables import Answer, Application, Conversation, Draft, Flag, User, utcnow
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
@@ -39,6 +39,22 @@ async def latest_application(
     query = (
         select(Application)
         .where(Application.user_id == user_id, Application.programme_id == programme_id)
+        .order_by(col(Application.version).desc())
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
+
+
+async def latest_submitted(
+    session: AsyncSession, user_id: int, programme_id: str
+) -> Application | None:
+    query = (
+        select(Application)
+        .where(
+            Application.user_id == user_id,
+            Application.programme_id == programme_id,
+            Application.status == "submitted",
+        )
         .order_by(col(Application.version).desc())
         .limit(1)
     )
@@ -110,11 +126,22 @@ async def answer_history(session: AsyncSession, application_id: int) -> list[Ans
     return list((await session.exec(query)).all())
 
 
+async def latest_draft(session: AsyncSession, application_id: int) -> Draft | None:
+    query = (
+        select(Draft)
+        .where(Draft.application_id == application_id)
+        .order_by(col(Draft.version).desc())
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
+
+
 async def delete_user(session: AsyncSession, user_id: int) -> None:
     """Erase a user and everything recorded about them."""
     ids = select(Application.id).where(Application.user_id == user_id)
     await session.exec(delete(Answer).where(col(Answer.application_id).in_(ids)))
     await session.exec(delete(Flag).where(col(Flag.application_id).in_(ids)))
+    await session.exec(delete(Draft).where(col(Draft.application_id).in_(ids)))
     await session.exec(delete(Application).where(col(Application.user_id) == user_id))
     await session.exec(delete(Conversation).where(col(Conversation.user_id) == user_id))
     await session.exec(delete(User).where(col(User.id) == user_id))

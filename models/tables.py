@@ -78,3 +78,16 @@ class Conversation(SQLModel, table=True):
     # Telegram redelivers updates it has not seen confirmed (after a crash): handled once.
     last_update_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Draft(SQLModel, table=True):
+    """A generated draft application: which answers, which template, which language."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    version: int  # per application; a new one whenever the answers or template changed
+    locale: str
+    template_version: str
+    fingerprint: str  # of the answers, flags and template it was made from
+    filename: str
+    created_at: datetime = Field(default_factory=utcnow)

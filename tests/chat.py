@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.console import plain
 from forms.definition import Form
+from handlers.render import plain
 from handlers.router import Router
 from handlers.types import Button, Event, Reply
 from locales import guess_locale, translator

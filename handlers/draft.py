@@ -1,0 +1,173 @@
+"""/draft: the draft application, and the optional "draft details" it asks for first.
+
+The details are a questionnaire like the interview (same engine, same rules for bad
+input), stored with the submitted application. A draft is generated from the newest
+submitted application; each distinct draft is recorded with a version number.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from forms.answers import Value, decode
+from forms.definition import Form, programme
+from handlers import questionnaire as qs
+from handlers import render
+from handlers.context import Turn
+from handlers.draft_document import (
+    DraftInput,
+    filename,
+    fingerprint,
+    render_draft,
+    template_version,
+)
+from handlers.types import Document, Reply
+from locales import DEFAULT, N_, Translator, translator
+from models import queries
+from models.tables import Application, Draft
+
+FLOW = "details"
+
+
+def details_form(form: Form) -> Form:
+    if form.draft_details is None:
+        raise LookupError(f"programme {form.id} has no draft_details form")
+    return programme(form.draft_details)
+
+
+def questionnaire(turn: Turn) -> qs.Questionnaire:
+    return qs.Questionnaire(
+        FLOW, details_form(turn.form), N_("draft.review_title"), N_("button.generate_draft")
+    )
+
+
+async def start(turn: Turn) -> list[Reply]:
+    """/draft and the result's button: ask for the details once, else write the draft."""
+    application = await queries.latest_submitted(turn.session, turn.user.id, turn.form.id)
+    if application is None:
+        apply = ((render.button(turn.t("button.apply"), "menu:apply"),),)
+        return [Reply(turn.t("draft.needs_assessment"), apply)]
+    form = questionnaire(turn).form
+    _, answers = await qs.answers_of(turn, form, application)
+    assert application.id is not None
+    if answers or await queries.latest_draft(turn.session, application.id):
+        return await _send_draft(turn, application)  # asked once already
+    turn.conversation.flow = None
+    choices = (
+        (render.button(turn.t("button.fill_details"), "draft:details"),),
+        (render.button(turn.t("button.draft_now"), "draft:now"),),
+    )
+    return [Reply(turn.t("draft.intro", count=len(form.questions)), choices)]
+
+
+async def on_menu(turn: Turn, action: str) -> list[Reply]:
+    """draft:details (fill in or change the details), draft:now (write it as it is)."""
+    application = await queries.latest_submitted(turn.session, turn.user.id, turn.form.id)
+    if application is None:
+        return qs.stale(turn)
+    if action == "now":
+        return await _send_draft(turn, application)
+    turn.conversation.application_id = application.id
+    qn = questionnaire(turn)
+    _, answers = await qs.answers_of(turn, qn.form, application)
+    return [qs.proceed(turn, qn, application, answers)]
+
+
+async def _submitted(turn: Turn) -> Application | None:
+    application = await qs.current_application(turn)
+    if application is None or application.status != "submitted":
+        return None
+    return application
+
+
+async def on_text(turn: Turn, text: str) -> list[Reply]:
+    application = await _submitted(turn)
+    if application is None:
+        turn.conversation.flow = None
+        return [Reply(turn.t("hint.no_flow"))]
+    return await qs.on_text(turn, questionnaire(turn), application, text)
+
+
+async def on_button(turn: Turn, data: str) -> list[Reply]:
+    application = await _submitted(turn)
+    if application is None:
+        return qs.stale(turn)
+    if data == f"submit:{FLOW}":
+        if turn.conversation.question_id is not None:
+            return qs.stale(turn)
+        turn.conversation.flow = None
+        return await _send_draft(turn, application)
+    return await qs.on_button(turn, questionnaire(turn), application, data)
+
+
+async def draft_input(form: Form, session: AsyncSession, application: Application) -> DraftInput:
+    """Everything the document is made from, read from the database."""
+    assert application.id is not None
+    rows = await queries.current_answers(session, application.id)
+    extra = details_form(form)
+
+    def values(of: Form) -> dict[str, Value]:
+        return {
+            qid: decode(of.question(qid), row.value)
+            for qid, row in rows.items()
+            if of.has_question(qid)
+        }
+
+    return DraftInput(
+        form=form,
+        details_form=extra,
+        application=application,
+        answers=values(form),
+        details=values(extra),
+        flags=await queries.flags_of(session, application.id),
+        today=datetime.now(UTC).date(),
+    )
+
+
+async def draft_for_application(
+    session: AsyncSession, form: Form, application_id: int, locale: str | None
+) -> tuple[Draft, bytes]:
+    """The draft of one application, in the applicant's language unless one is given
+    (for ``patentbot draft``). Raises LookupError when there is nothing to draft."""
+    application = await session.get(Application, application_id)
+    if application is None or application.status != "submitted":
+        raise LookupError(f"no submitted application with id {application_id}")
+    owner = await queries.get_user(session, application.user_id)
+    t = translator(locale or (owner.locale if owner else DEFAULT))
+    return await write_draft(session, await draft_input(form, session, application), t)
+
+
+async def _send_draft(turn: Turn, application: Application) -> list[Reply]:
+    data = await draft_input(turn.form, turn.session, application)
+    draft, content = await write_draft(turn.session, data, turn.t)
+    caption = turn.t("draft.caption", version=draft.version)
+    keyboard = ((render.button(turn.t("button.change_details"), "draft:details"),),)
+    text = turn.t("draft.sent", version=draft.version)
+    if application.verdict == "not_eligible":
+        text = turn.t("draft.sent_not_eligible") + "\n\n" + text
+    return [Reply(text, keyboard, document=Document(draft.filename, content, caption))]
+
+
+async def write_draft(
+    session: AsyncSession, data: DraftInput, t: Translator
+) -> tuple[Draft, bytes]:
+    """Render the document and record it; the same inputs keep the same version."""
+    assert data.application.id is not None
+    content = render_draft(data, t)
+    mark = fingerprint(data, t.locale)
+    latest = await queries.latest_draft(session, data.application.id)
+    if latest is not None and latest.fingerprint == mark:
+        return latest, content
+    draft = Draft(
+        application_id=data.application.id,
+        version=latest.version + 1 if latest else 1,
+        locale=t.locale,
+        template_version=template_version(),
+        fingerprint=mark,
+        filename=filename(t, data),
+    )
+    session.add(draft)
+    await session.flush()
+    return draft, content
