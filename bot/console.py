@@ -35,11 +35,12 @@ class Console:
     def _show(self, reply: Reply) -> None:
         if reply.text:
             self._print(plain(reply.text))
-        if reply.document is not None:
-            self.output_dir.mkdir(parents=True, exist_ok=True)
-            path = (self.output_dir / reply.document.filename).resolve()
-            path.write_bytes(reply.document.content)
-            self._print(f"📄 {path}")
+        for file in (reply.photo, reply.document):
+            if file is not None:
+                self.output_dir.mkdir(parents=True, exist_ok=True)
+                path = (self.output_dir / file.filename).resolve()
+                path.write_bytes(file.content)
+                self._print(f"📄 {path}")
         # Buttons are numbered on from the previous message of the same answer, so every
         # button still on screen can be pressed.
         for row in reply.buttons:

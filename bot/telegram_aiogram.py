@@ -84,6 +84,9 @@ async def deliver(
             except TelegramBadRequest as e:  # too old to edit, or unchanged: send instead
                 if "not modified" in str(e):
                     continue
+        if reply.photo is not None:
+            image = BufferedInputFile(reply.photo.content, filename=reply.photo.filename)
+            await bot.send_photo(chat_id, image, caption=reply.photo.caption or None)
         if reply.document is not None:
             file = BufferedInputFile(reply.document.content, filename=reply.document.filename)
             await bot.send_document(chat_id, file, caption=reply.document.caption or None)
@@ -180,7 +183,10 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
     try:
         await bot.delete_webhook(drop_pending_updates=False)
         await register_commands(bot, settings.admin_ids, settings.default_locale)
-        log.info("polling Telegram as @%s", (await bot.get_me()).username)
+        me = await bot.get_me()
+        router.context.bot_username = me.username
+        router.context.sender = AiogramSender(bot)
+        log.info("polling Telegram as @%s", me.username)
         await dispatcher.start_polling(
             bot,
             handle_signals=handle_signals,

@@ -82,6 +82,13 @@ async def deliver(
             except BadRequest as e:  # too old to edit, or unchanged: send instead
                 if "not modified" in str(e).lower():
                     continue
+        if reply.photo is not None:
+            await bot.send_photo(
+                chat_id,
+                reply.photo.content,
+                filename=reply.photo.filename,
+                caption=reply.photo.caption or None,
+            )
         if reply.document is not None:
             await bot.send_document(
                 chat_id,
@@ -206,6 +213,8 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
     async with application:  # initialize() (getMe) … shutdown()
         try:
             await register_commands(application.bot, settings.admin_ids, settings.default_locale)
+            router.context.bot_username = application.bot.username
+            router.context.sender = PtbSender(application.bot)
             log.info("polling Telegram as @%s", application.bot.username)
             await application.start()
             assert application.updater is not None

@@ -8,12 +8,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forms.definition import Form
-from handlers.types import Event
+from handlers.types import Event, Sender
 from locales import Translator
 from models.tables import Conversation, User
 
 
-@dataclass(frozen=True)
+@dataclass
 class Context:
     """Given by the runtime (bot/), so handlers never import it."""
 
@@ -21,6 +21,11 @@ class Context:
     form: Form
     admin_ids: frozenset[int] = frozenset()
     default_locale: str = "zh_CN"
+    # Filled in by the transport once it has connected (None in the console and tests
+    # that need neither): the bot's @username for deep links, and the sender for
+    # traffic that is not a reply (broadcasts).
+    bot_username: str | None = None
+    sender: Sender | None = None
 
 
 @dataclass

@@ -67,6 +67,7 @@ class Reply:
     text: str = ""
     buttons: Keyboard = ()
     document: Document | None = None
+    photo: Document | None = None  # a PNG shown in the chat (a QR code, a chart)
     # Replace the message whose button was pressed (its buttons go) instead of sending.
     edit: bool = False
     # The question also takes typed input, so a typed number is an answer, not a button.

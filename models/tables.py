@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -23,11 +23,31 @@ class User(SQLModel, table=True):
     privacy_seen_at: datetime | None = None
 
 
+class Event(SQLModel, table=True):
+    """A training / guidance event whose attendees rate it (clause K4)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True)  # in the deep link: ?start=survey-<code>
+    title: str
+    event_date: date
+    place: str
+    closes_at: datetime | None = None
+    closed: bool = False
+    survey_id: str  # the survey form file
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class Application(SQLModel, table=True):
-    """One run of the interview under one programme file; a re-run is a new version."""
+    """One filling-in of a form by a user: an eligibility application (a re-run is a new
+    version), or an attendee's survey response to an event (``event_id`` set; one per
+    attendee and event)."""
+
+    __table_args__ = (UniqueConstraint("event_id", "user_id", name="uq_one_response_per_event"),)
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
     programme_id: str
     programme_version: int
     version: int = 1
