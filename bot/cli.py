@@ -67,6 +67,19 @@ def _parser() -> argparse.ArgumentParser:
     draft.add_argument("--application", type=int, required=True, help="application id")
     draft.add_argument("--out", type=Path, required=True, help="the .docx file to write")
     draft.add_argument("--locale", choices=SUPPORTED, help="default: the applicant's language")
+    event = commands.add_parser("event", help="training events: new, list")
+    event_commands = event.add_subparsers(dest="action", required=True, metavar="ACTION")
+    new = event_commands.add_parser("new", help="create an event; prints its link, writes its QR")
+    new.add_argument("--title", required=True)
+    new.add_argument("--date", required=True, help="e.g. 2024-10-08")
+    new.add_argument("--place", required=True)
+    new.add_argument("--closes", help="when the survey closes, e.g. '2024-10-08 17:00' (UTC+8)")
+    event_commands.add_parser("list", help="every event with its number of responses")
+    report = commands.add_parser("report", help="an event's satisfaction report, chart, XLSX")
+    report.add_argument("code", help="the event's code")
+    report.add_argument("--locale", choices=SUPPORTED, help="default: DEFAULT_LOCALE")
+    for sub in (new, report):
+        sub.add_argument("--out-dir", type=Path, default=Path("."), help="where files go")
     return parser
 
 
@@ -80,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "draft":
             logging.getLogger().setLevel(logging.WARNING)
             print(asyncio.run(_write_draft(settings, args.application, args.out, args.locale)))
+        elif args.command in ("event", "report"):
+            logging.getLogger().setLevel(logging.WARNING)
+            from bot.events_cli import run_event_command
+
+            print(asyncio.run(run_event_command(settings, args)))
         elif args.command == "console" or settings.bot_token is None:
             logging.getLogger().setLevel(logging.WARNING)  # the console is for the conversation
             asyncio.run(_run_console(settings))

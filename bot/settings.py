@@ -17,6 +17,8 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     bot_api_server: AnyHttpUrl | None = None
+    # For the survey links `patentbot event new` prints; a running bot learns it from Telegram.
+    bot_username: str | None = None
     bot_framework: Literal["aiogram", "ptb"] = "aiogram"
     database_url: str = "sqlite:///patentbot.db"
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()

@@ -9,13 +9,22 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from forms.codes import uscc_valid, uscc_well_formed
 from forms.definition import Question
 from locales import N_, SUPPORTED, translator
 
-Value = bool | str | int | Decimal | None  # None: an optional question skipped
+Value = bool | str | int | Decimal | date | datetime | None  # None: an optional one skipped
+
+# Dates and times people type are Guangzhou / Hong Kong / Macao time (UTC+8, no DST).
+LOCAL_TIME = timezone(timedelta(hours=8), "UTC+8")
+_DATE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"  # 2024-10-08, 2024年10月8日
+    r"|(\d{4})(\d{2})(\d{2})"  # 20241008
+)
+_TIME = re.compile(r"(\d{1,2})\s*[:：点時时]\s*(\d{2})?\s*分?")
 
 YES_WORDS = frozenset({"是", "是的", "对", "有", "y", "yes", "true", "1", "✓"})
 NO_WORDS = frozenset({"否", "不是", "不", "无", "没有", "沒有", "n", "no", "false", "0", "✗"})
@@ -131,6 +140,38 @@ def parse_phone(text: str) -> str:
     return phone
 
 
+def _date(text: str) -> tuple[date, str]:
+    """A date written the usual ways (2024-10-08, 2024/10/8, 2024年10月8日, 20241008),
+    and what follows it."""
+    found = _DATE.match(text)
+    if found is None:
+        raise InvalidAnswer("error.date")
+    parts = [int(g) for g in found.groups() if g is not None]
+    try:
+        return date(*parts), text[found.end() :]
+    except ValueError as e:
+        raise InvalidAnswer("error.date") from e
+
+
+def parse_date(text: str) -> date:
+    day, rest = _date(normalize(text))
+    if rest.strip():
+        raise InvalidAnswer("error.date")
+    return day
+
+
+def parse_datetime(text: str) -> datetime:
+    """A date and a time of day (24-hour), local time, returned as an aware datetime."""
+    day, rest = _date(normalize(text))
+    found = _TIME.fullmatch(rest.strip())
+    if found is None:
+        raise InvalidAnswer("error.datetime")
+    hour, minute = int(found.group(1)), int(found.group(2) or 0)
+    if hour > 23 or minute > 59:
+        raise InvalidAnswer("error.datetime")
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL_TIME)
+
+
 def parse(question: Question, text: str) -> Parsed:
     match question.type:
         case "yes_no":
@@ -147,12 +188,20 @@ def parse(question: Question, text: str) -> Parsed:
             return parse_uscc(text)
         case "phone":
             return Parsed(parse_phone(text))
+        case "date":
+            return Parsed(parse_date(text))
+        case "datetime":
+            return Parsed(parse_datetime(text))
     raise AssertionError(f"unhandled question type {question.type}")  # pragma: no cover
 
 
 def encode(value: Value) -> object:
-    """JSON-safe form of an answer; decimals as strings to stay exact."""
-    return str(value) if isinstance(value, Decimal) else value
+    """JSON-safe form of an answer: decimals as strings to stay exact, dates as ISO."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    return value
 
 
 def decode(question: Question, stored: object) -> Value:
@@ -164,4 +213,8 @@ def decode(question: Question, stored: object) -> Value:
         return int(str(stored))
     if question.type == "yes_no":
         return bool(stored)
+    if question.type == "date":
+        return date.fromisoformat(str(stored))
+    if question.type == "datetime":
+        return datetime.fromisoformat(str(stored))
     return str(stored)

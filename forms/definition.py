@@ -17,9 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from forms.expressions import names_in, validate_expression
 
-FORMS_DIR = Path(__file__).resolve().parent / "programmes"
+FORMS_DIR = Path(__file__).resolve().parent
+FormKind = Literal["programmes", "surveys", "admin"]
 
-QuestionType = Literal["yes_no", "choice", "number", "integer", "text", "uscc", "phone"]
+QuestionType = Literal[
+    "yes_no", "choice", "number", "integer", "text", "uscc", "phone", "date", "datetime"
+]
 Severity = Literal["disqualify", "warning", "review"]
 Display = Literal["percent", "number", "text"]
 
@@ -32,6 +35,7 @@ class Option(_Strict):
     id: str
     label: str  # catalog key
     group: str | None = None
+    score: int | None = None  # on a rating scale (5 = 非常满意 … 1 = 非常不满意)
 
 
 class Group(_Strict):
@@ -79,8 +83,10 @@ class Form(_Strict):
     id: str
     version: int
     title: str  # catalog key
-    # The form that asks what the draft application needs (a file beside this one).
+    # The form that asks what the draft application needs (a file beside this one),
+    # and the satisfaction survey of the programme's training events (forms/surveys).
     draft_details: str | None = None
+    survey: str | None = None
     years: tuple[int, ...] = ()
     params: dict[str, Decimal | int | str] = Field(default_factory=dict)
     questions: tuple[Question, ...]
@@ -153,10 +159,22 @@ def load_form(path: Path) -> Form:
 
 
 @cache
-def programme(name: str) -> Form:
-    """A form shipped under ``forms/programmes`` by file stem, e.g. ``nansha-2024``."""
-    path = FORMS_DIR / f"{name}.yaml"
+def form_file(kind: FormKind, name: str) -> Form:
+    """A form shipped under ``forms/<kind>/`` by file stem, e.g. ``nansha-2024``."""
+    path = FORMS_DIR / kind / f"{name}.yaml"
     if not path.is_file():
-        available = ", ".join(sorted(p.stem for p in FORMS_DIR.glob("*.yaml")))
-        raise FileNotFoundError(f"no programme file {path.name}; available: {available}")
+        available = ", ".join(sorted(p.stem for p in (FORMS_DIR / kind).glob("*.yaml")))
+        raise FileNotFoundError(f"no {kind} file {path.name}; available: {available}")
     return load_form(path)
+
+
+def programme(name: str) -> Form:
+    return form_file("programmes", name)
+
+
+def survey(name: str) -> Form:
+    return form_file("surveys", name)
+
+
+def admin_form(name: str) -> Form:
+    return form_file("admin", name)

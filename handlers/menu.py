@@ -23,7 +23,7 @@ COMMANDS = (
     Command("event", N_("command.event"), admin=True),
 )
 # Announced in the menu but built by later work; they answer that they are coming.
-COMING_SOON = frozenset({"survey", "broadcast", "stats", "export", "event"})
+COMING_SOON = frozenset({"broadcast", "stats", "export"})
 
 
 def menu_keyboard(turn: Turn) -> Keyboard:
@@ -42,10 +42,12 @@ def start(turn: Turn, first_contact: bool, *, with_menu: bool = True) -> list[Re
     text = t("start.welcome", programme=t(turn.form.title))
     if first_contact:
         text += "\n\n" + t("privacy.notice")
-    replies = [Reply(text, menu_keyboard(turn) if with_menu else ())]
-    if turn.event.args.startswith("survey-"):
-        replies.append(Reply(t("coming_soon.survey")))
-    return replies
+    return [Reply(text, menu_keyboard(turn) if with_menu else ())]
+
+
+def privacy(turn: Turn) -> Reply:
+    """The privacy notice alone (first contact through an event's survey link)."""
+    return Reply(turn.t("privacy.notice"))
 
 
 def help_(turn: Turn) -> list[Reply]:

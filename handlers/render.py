@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from decimal import Decimal
 from html import escape, unescape
 
-from forms.answers import Value
+from forms.answers import LOCAL_TIME, Value
 from forms.definition import Form, Question
 from forms.engine import Flag, progress
 from handlers.types import Button, Keyboard, Reply
@@ -77,6 +78,12 @@ def show_value(t: Translator, question: Question, value: Value) -> str:
         case "choice":
             option = question.option(str(value))
             return t(option.label) if option else escape(str(value))
+        case "date":
+            assert isinstance(value, date)
+            return t.date(value)
+        case "datetime":
+            assert isinstance(value, datetime)
+            return t.datetime(value.astimezone(LOCAL_TIME))
         case "number" | "integer":
             shown = t.number(value if isinstance(value, Decimal | int) else Decimal(str(value)))
             return f"{shown} {t(question.unit)}" if question.unit else shown
@@ -95,6 +102,10 @@ def format_hint(t: Translator, question: Question) -> str:
             return t("hint.uscc")
         case "phone":
             return t("hint.phone")
+        case "date":
+            return t("hint.date")
+        case "datetime":
+            return t("hint.datetime")
         case "yes_no":
             return t("hint.yes_no")
     return t("hint.choice")

@@ -7,7 +7,7 @@ import logging
 from typing import Protocol
 from weakref import WeakValueDictionary
 
-from handlers import account, draft, interview, menu
+from handlers import account, draft, events, interview, menu, survey
 from handlers import questionnaire as qs
 from handlers.context import Context, Turn
 from handlers.types import Event, Reply
@@ -26,7 +26,12 @@ class Flow(Protocol):
     async def on_button(self, turn: Turn, data: str) -> list[Reply]: ...
 
 
-FLOWS: dict[str, Flow] = {interview.FLOW: interview, draft.FLOW: draft}
+FLOWS: dict[str, Flow] = {
+    interview.FLOW: interview,
+    draft.FLOW: draft,
+    survey.FLOW: survey,
+    events.FLOW: events,
+}
 
 
 def _seen(last: int | None, update_id: int | None) -> bool:
@@ -102,6 +107,10 @@ class Router:
         match command:
             case "start":
                 first = first_contact or turn.user.privacy_seen_at is None
+                if turn.event.args.startswith(survey.DEEP_LINK_PREFIX):  # an event's QR code
+                    code = turn.event.args.removeprefix(survey.DEEP_LINK_PREFIX)
+                    notice = [menu.privacy(turn)] if first else []
+                    return [*notice, *await survey.open_survey(turn, code)]
                 resumed = await self._resume(turn)  # back where they were
                 return [*menu.start(turn, first, with_menu=not resumed), *resumed]
             case "apply":
@@ -118,6 +127,10 @@ class Router:
                 return account.ask_delete(turn)
             case "draft":
                 return await draft.start(turn)
+            case "survey":
+                return await survey.open_survey(turn, turn.event.args)
+            case "event":
+                return await events.command(turn, turn.event.args)
         if command in menu.COMING_SOON:
             return menu.coming_soon(turn)
         return menu.unknown(turn)
@@ -137,6 +150,10 @@ class Router:
                 return await interview.restart(turn)
             case "draft":
                 return await draft.on_menu(turn, value)
+            case "sv" if value.startswith("change:") and value[7:].isdigit():
+                return await survey.change(turn, int(value[7:]))
+            case "ev":
+                return await events.on_menu(turn, value) if turn.is_admin else qs.stale(turn)
         flow = FLOWS.get(turn.conversation.flow or "")
         if flow is None:
             return qs.stale(turn)

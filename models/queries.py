@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Answer, Application, Conversation, Draft, Flag, User, utcnow
+from models.tables import Answer, Application, Conversation, Draft, Event, Flag, User, utcnow
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
@@ -149,3 +151,57 @@ async def delete_user(session: AsyncSession, user_id: int) -> None:
 
 async def count_users(session: AsyncSession) -> int:
     return (await session.exec(select(func.count()).select_from(User))).one()
+
+
+async def event_by_code(session: AsyncSession, code: str) -> Event | None:
+    query = select(Event).where(Event.code == code.strip().lower())
+    return (await session.exec(query)).first()
+
+
+async def events_with_counts(session: AsyncSession) -> list[tuple[Event, int]]:
+    """Every event, newest first, with its number of submitted survey responses."""
+    submitted = (
+        select(Application.event_id, func.count().label("n"))
+        .where(Application.status == "submitted", col(Application.event_id).is_not(None))
+        .group_by(col(Application.event_id))
+        .subquery()
+    )
+    query = (
+        select(Event, func.coalesce(submitted.c.n, 0))
+        .outerjoin(submitted, col(Event.id) == submitted.c.event_id)
+        .order_by(col(Event.event_date).desc(), col(Event.id).desc())
+    )
+    return [(event, int(count)) for event, count in (await session.exec(query)).all()]
+
+
+async def response_of(session: AsyncSession, event_id: int, user_id: int) -> Application | None:
+    query = select(Application).where(
+        Application.event_id == event_id, Application.user_id == user_id
+    )
+    return (await session.exec(query)).first()
+
+
+async def survey_answers(
+    session: AsyncSession, event_id: int
+) -> list[tuple[int, datetime | None, int, str, Any]]:
+    """(response id, submitted at, user id, question id, value) of every current answer of
+    every submitted response: one query, plain tuples (reports read tens of thousands)."""
+    query = (
+        sa_select(
+            col(Application.id),
+            col(Application.submitted_at),
+            col(Application.user_id),
+            col(Answer.question_id),
+            col(Answer.value),
+        )
+        .join(Answer, col(Answer.application_id) == col(Application.id))
+        .where(
+            col(Application.event_id) == event_id,
+            col(Application.status) == "submitted",
+            col(Answer.superseded_at).is_(None),
+        )
+        .order_by(col(Application.id))
+    )
+    connection = await session.connection()  # a plain Core select: rows, not models
+    result = await connection.execute(query)
+    return [(row[0], row[1], row[2], row[3], row[4]) for row in result.all()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import io
 import os
 import subprocess
 import sys
@@ -128,14 +129,13 @@ async def test_mydata_arrives_as_a_document(telegram: FakeBotAPI, form: Form) ->
     assert b"Acme Ltd" in message.document.data
 
 
-async def test_a_deep_link_is_answered(telegram: FakeBotAPI) -> None:
+async def test_a_deep_link_to_an_unknown_event_is_answered(telegram: FakeBotAPI) -> None:
     t = translator("zh_CN")
     user = telegram.user(1004, language_code="zh-hans")
     await user.send("/start survey-abc")  # what t.me/<bot>?start=survey-abc sends
-    welcome, survey = await user.collect(count=2)
-    assert "/delete" in (welcome.text or "")
-    assert welcome.buttons  # the menu
-    assert survey.text == t("coming_soon.survey")
+    privacy, survey = await user.collect(count=2)
+    assert "/delete" in (privacy.text or "")  # first contact: the privacy notice
+    assert survey.text == t("survey.unknown", code="abc")
 
 
 async def test_admin_commands_answer_admins_only(telegram: FakeBotAPI) -> None:
@@ -286,7 +286,59 @@ def test_console_sees_the_same_deep_link_and_mydata(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     after_link = result.stdout.split("> /start survey-abc", 1)[1]
-    assert t("coming_soon.survey") in after_link.split("> /mydata", 1)[0]
+    assert t("survey.unknown", code="abc") in after_link.split("> /mydata", 1)[0]
     exported = tmp_path / "patentbot-files" / "patentbot-mydata-0.json"
     assert str(exported.resolve()) in result.stdout
     assert b'"user"' in exported.read_bytes()
+
+
+# ------------------------------------------------------------------ training events
+
+
+async def test_event_deep_link_answers_report(telegram: FakeBotAPI, form: Form) -> None:
+    """An admin creates an event, an attendee scans its link and answers, the admin gets
+    the figures, the chart and the spreadsheet."""
+    import re
+
+    from openpyxl import load_workbook
+
+    t = translator("zh_CN")
+    admin = telegram.user(ADMIN)
+    await admin.send("/event new")
+    for typed in ("专利培育培训会", "2024-10-08", "南沙"):
+        await admin.collect(timeout=5, idle=0.3)
+        await admin.send(typed)
+    await admin.press(t("button.skip"))  # no closing time
+    await admin.press(t("button.event_create"))
+    created = await admin.collect(timeout=5, idle=0.5)
+    card = next(m.text for m in created if m.text and "start=survey-" in m.text)
+    found = re.search(r"https://t\.me/patentbot_test\?start=survey-([a-z0-9]+)", card)
+    assert found is not None
+    assert any(m.photo is not None for m in created)  # the QR code, ready to project
+
+    attendee = telegram.user(3001, language_code="zh-hans")
+    await attendee.send(f"/start survey-{found.group(1)}")  # what scanning the QR sends
+    await attendee.collect(timeout=5, idle=0.3)
+    for level in ("非常满意", "满意", "非常满意", "满意", "非常满意"):
+        await attendee.press(level)
+        await attendee.collect(timeout=5, idle=0.2)
+    await attendee.send("讲得很好")
+    await attendee.collect(timeout=5, idle=0.2)
+    await attendee.press(t("button.skip"))
+    await attendee.collect(timeout=5, idle=0.2)
+    await attendee.press(t("button.survey_submit"))
+    thanks = await attendee.collect(timeout=5, idle=0.3)
+    assert any("感谢" in (m.text or "") for m in thanks)
+
+    await admin.send(f"/event report {found.group(1)}")
+    report = await admin.collect(timeout=10, idle=0.8)
+    photo = next(m for m in report if m.photo is not None)
+    assert t("report.met", rate="100.0%", target="85%") in (photo.caption or "") + "".join(
+        m.text or "" for m in report
+    )
+    sheet = next(m.document for m in report if m.document is not None)
+    book = load_workbook(io.BytesIO(sheet.data))
+    overall = next(
+        r for r in book.worksheets[0].iter_rows(values_only=True) if r and r[0] == "总体满意度"
+    )
+    assert overall[1:7] == (1, 0, 0, 0, 0, 1)

@@ -335,10 +335,10 @@ async def test_admin_commands_answer_non_admins_like_unknown_ones(router: Router
     assert admin.text != unknown
 
 
-async def test_coming_commands_say_so(router: Router) -> None:
+async def test_survey_without_a_code_asks_for_one(router: Router) -> None:
     chat = Chat(router, 1)
     await chat.send("/survey")
-    assert chat.text == t("coming_soon.generic")
+    assert chat.text == t("survey.code_needed")
 
 
 async def test_help_lists_the_commands(router: Router) -> None:

@@ -1,0 +1,256 @@
+"""/event (admins): create training events, hand out their survey link and QR code,
+close and reopen them, and report their satisfaction figures."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from datetime import date, datetime
+from html import escape
+
+import segno
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from forms import engine
+from forms.answers import LOCAL_TIME
+from forms.definition import Form, admin_form
+from handlers import questionnaire as qs
+from handlers import render
+from handlers.context import Turn
+from handlers.survey import DEEP_LINK_PREFIX, is_open, survey_form
+from handlers.survey_report import Report, chart_png, compute, report_text, report_xlsx
+from handlers.types import Document, Reply
+from locales import N_, Translator
+from models import queries
+from models.tables import Application, Event, utcnow
+
+FLOW = "event_setup"
+# Codes people may read out or type: no 0/o, 1/l/i.
+CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def questionnaire(turn: Turn) -> qs.Questionnaire:
+    return qs.Questionnaire(
+        FLOW, admin_form("event"), N_("event.review_title"), N_("button.event_create")
+    )
+
+
+def deep_link(bot_username: str | None, code: str) -> str:
+    """The link attendees open; without a known @username, the command they can type."""
+    if bot_username:
+        return f"https://t.me/{bot_username}?start={DEEP_LINK_PREFIX}{code}"
+    return f"/survey {code}"
+
+
+def qr_png(link: str) -> bytes:
+    """Large enough to project: 12 px per module, the standard 4-module quiet zone."""
+    out = io.BytesIO()
+    segno.make(link, error="m").save(out, kind="png", scale=12, border=4)
+    return out.getvalue()
+
+
+async def create_event(
+    session: AsyncSession,
+    programme_form: Form,
+    *,
+    title: str,
+    event_date: date,
+    place: str,
+    closes_at: datetime | None,
+    created_by: int,
+) -> Event:
+    survey = survey_form(programme_form)
+    while True:  # 31^6 codes: a clash is rare, but must not become an error
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+        if await queries.event_by_code(session, code) is None:
+            break
+    event = Event(
+        code=code,
+        title=title,
+        event_date=event_date,
+        place=place,
+        closes_at=closes_at,
+        survey_id=survey.id,
+        created_by=created_by,
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def load_report(session: AsyncSession, programme_form: Form, event: Event) -> Report:
+    assert event.id is not None
+    rows = await queries.survey_answers(session, event.id)
+    return compute(survey_form(programme_form), event, rows)
+
+
+def status_text(t: Translator, event: Event) -> str:
+    return t("event.open") if is_open(event) else t("event.closed")
+
+
+def event_card(turn: Turn, event: Event, responses: int) -> Reply:
+    t = turn.t
+    link = deep_link(turn.context.bot_username, event.code)
+    closes = (
+        t.datetime(event.closes_at.astimezone(LOCAL_TIME))
+        if event.closes_at
+        else t("event.no_closing")
+    )
+    text = t(
+        "event.card",
+        title=escape(event.title),
+        date=t.date(event.event_date),
+        place=escape(event.place),
+        code=event.code,
+        link=escape(link),
+        closes=closes,
+        status=status_text(t, event),
+        responses=responses,
+    )
+    toggle = (
+        render.button(t("button.event_close"), f"ev:close:{event.id}")
+        if not event.closed
+        else render.button(t("button.event_open"), f"ev:open:{event.id}")
+    )
+    keyboard = (
+        (render.button(t("button.event_report"), f"ev:report:{event.id}"), toggle),
+        (render.button(t("button.event_qr"), f"ev:qr:{event.id}"),),
+    )
+    return Reply(text, keyboard)
+
+
+def qr_reply(turn: Turn, event: Event) -> Reply:
+    link = deep_link(turn.context.bot_username, event.code)
+    caption = turn.t("event.qr_caption", title=event.title, link=link)
+    return Reply(photo=Document(f"survey-{event.code}.png", qr_png(link), caption))
+
+
+async def list_events(turn: Turn) -> list[Reply]:
+    events = await queries.events_with_counts(turn.session)
+    t = turn.t
+    lines = [render.bold(t("event.list_title"))]
+    if not events:
+        lines.append(t("event.none"))
+    for event, count in events:
+        lines.append(
+            t(
+                "event.list_item",
+                title=escape(event.title),
+                date=t.date(event.event_date),
+                code=event.code,
+                responses=count,
+                status=status_text(t, event),
+            )
+        )
+    buttons = [(render.button(t("button.event_new"), "ev:new"),)]
+    buttons += [
+        (render.button(f"📊 {event.title[:40]}", f"ev:show:{event.id}"),)
+        for event, _ in events[:20]
+    ]
+    return [Reply("\n".join(lines), tuple(buttons))]
+
+
+async def start_setup(turn: Turn) -> list[Reply]:
+    qn = questionnaire(turn)
+    setup = Application(
+        user_id=turn.user.id, programme_id=qn.form.id, programme_version=qn.form.version
+    )
+    turn.session.add(setup)
+    await turn.session.flush()
+    return [Reply(turn.t("event.setup_intro")), qs.proceed(turn, qn, setup, {})]
+
+
+async def _event(turn: Turn, key: str) -> Event | None:
+    """An event by id (from a button) or by code (typed)."""
+    if key.isdigit():
+        return await turn.session.get(Event, int(key))
+    return await queries.event_by_code(turn.session, key)
+
+
+async def command(turn: Turn, args: str) -> list[Reply]:
+    """/event, /event new, /event report <code>, /event close|open <code>."""
+    action, _, rest = args.strip().partition(" ")
+    match action.lower():
+        case "":
+            return await list_events(turn)
+        case "new":
+            return await start_setup(turn)
+        case "report" | "close" | "open" | "qr" | "show":
+            event = await _event(turn, rest.strip()) if rest.strip() else None
+            if event is None:
+                return [Reply(turn.t("event.not_found", code=escape(rest.strip())))]
+            return await _act(turn, action.lower(), event)
+    return [Reply(turn.t("event.usage"))]
+
+
+async def on_menu(turn: Turn, data: str) -> list[Reply]:
+    """Buttons ev:new, ev:show|report|close|open|qr:<event id>."""
+    action, _, key = data.partition(":")
+    if action == "new":
+        return await start_setup(turn)
+    event = await _event(turn, key)
+    if event is None:
+        return qs.stale(turn)
+    return await _act(turn, action, event)
+
+
+async def _act(turn: Turn, action: str, event: Event) -> list[Reply]:
+    assert event.id is not None
+    if action in ("close", "open"):
+        event.closed = action == "close"
+        if action == "open" and event.closes_at is not None and event.closes_at <= utcnow():
+            event.closes_at = None  # reopening means open now, whatever the old closing time
+        turn.session.add(event)
+        await turn.session.flush()
+    if action == "qr":
+        return [qr_reply(turn, event)]
+    if action == "report":
+        return report_replies(turn.t, await load_report(turn.session, turn.form, event))
+    report = await load_report(turn.session, turn.form, event)
+    return [event_card(turn, event, report.valid)]
+
+
+def report_replies(t: Translator, report: Report) -> list[Reply]:
+    code = report.event.code
+    chart = Document(f"survey-{code}-chart.png", chart_png(t, report), t("report.chart_caption"))
+    sheet = Document(f"survey-{code}.xlsx", report_xlsx(t, report), t("report.xlsx_caption"))
+    return [Reply(report_text(t, report), photo=chart), Reply(document=sheet)]
+
+
+async def on_text(turn: Turn, text: str) -> list[Reply]:
+    setup = await qs.current_application(turn)
+    if setup is None or setup.status == "submitted":
+        turn.conversation.flow = None
+        return [Reply(turn.t("hint.no_flow"))]
+    return await qs.on_text(turn, questionnaire(turn), setup, text)
+
+
+async def on_button(turn: Turn, data: str) -> list[Reply]:
+    setup = await qs.current_application(turn)
+    if setup is None or setup.status == "submitted":
+        return qs.stale(turn)
+    qn = questionnaire(turn)
+    if data != f"submit:{FLOW}":
+        return await qs.on_button(turn, qn, setup, data)
+    _, answers = await qs.answers_of(turn, qn.form, setup)
+    if turn.conversation.question_id is not None or engine.next_question(qn.form, answers):
+        return qs.stale(turn)
+    closes_at = answers.get("closes_at")
+    event_date = answers["event_date"]
+    assert isinstance(event_date, date) and (closes_at is None or isinstance(closes_at, datetime))
+    event = await create_event(
+        turn.session,
+        turn.form,
+        title=str(answers["title"]),
+        event_date=event_date,
+        place=str(answers["place"]),
+        closes_at=closes_at,
+        created_by=turn.user.id,
+    )
+    setup.status = "submitted"
+    setup.submitted_at = utcnow()
+    turn.session.add(setup)
+    turn.conversation.flow = None
+    turn.conversation.question_id = None
+    created = Reply(turn.t("event.created"))
+    return [created, event_card(turn, event, 0), qr_reply(turn, event)]

@@ -1,0 +1,150 @@
+"""An attendee answers a training event's satisfaction survey (clause K4).
+
+Reached by the event's deep link (``/start survey-<code>``) or ``/survey <code>``, in the
+attendee's language, even on first contact. The survey is a form like the interview and
+runs on the same questionnaire engine; one response per attendee and event: coming
+back offers to change the earlier answers (their history kept), never a second response.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from html import escape
+
+from forms import engine
+from forms.definition import Form, survey
+from handlers import questionnaire as qs
+from handlers import render
+from handlers.context import Turn
+from handlers.types import Reply
+from locales import N_
+from models import queries
+from models.tables import Application, Event, utcnow
+
+FLOW = "survey"
+DEEP_LINK_PREFIX = "survey-"
+
+
+def survey_form(form: Form) -> Form:
+    if form.survey is None:
+        raise LookupError(f"programme {form.id} has no survey form")
+    return survey(form.survey)
+
+
+def questionnaire(turn: Turn) -> qs.Questionnaire:
+    return qs.Questionnaire(
+        FLOW, survey_form(turn.form), N_("survey.review_title"), N_("button.survey_submit")
+    )
+
+
+def is_open(event: Event, now: datetime | None = None) -> bool:
+    now = now or datetime.now(UTC)
+    return not event.closed and (event.closes_at is None or now < event.closes_at)
+
+
+def event_line(turn: Turn, event: Event) -> str:
+    return turn.t(
+        "survey.event_line",
+        title=escape(event.title),
+        date=turn.t.date(event.event_date),
+        place=escape(event.place),
+    )
+
+
+async def open_survey(turn: Turn, code: str) -> list[Reply]:
+    """/survey <code> and the deep link: start, resume, or offer to change the answers."""
+    if not code.strip():
+        return [Reply(turn.t("survey.code_needed"))]
+    event = await queries.event_by_code(turn.session, code)
+    if event is None or event.id is None:
+        return [Reply(turn.t("survey.unknown", code=escape(code.strip())))]
+    if not is_open(event):
+        return [Reply(turn.t("survey.closed", event=event_line(turn, event)))]
+    qn = questionnaire(turn)
+    response = await queries.response_of(turn.session, event.id, turn.user.id)
+    if response is None:
+        response = Application(
+            user_id=turn.user.id,
+            event_id=event.id,
+            programme_id=qn.form.id,
+            programme_version=qn.form.version,
+        )
+        turn.session.add(response)
+        await turn.session.flush()
+        intro = turn.t("survey.intro", event=event_line(turn, event), count=len(qn.form.questions))
+        return [Reply(intro), qs.proceed(turn, qn, response, {})]
+    turn.conversation.application_id = response.id
+    if response.status == "submitted":
+        turn.conversation.flow = None
+        assert response.submitted_at is not None and response.id is not None
+        text = turn.t(
+            "survey.already_answered",
+            event=event_line(turn, event),
+            date=turn.t.date(response.submitted_at.date()),
+        )
+        change = render.button(turn.t("button.survey_change"), f"sv:change:{response.id}")
+        return [Reply(text, ((change,),))]
+    _, answers = await qs.answers_of(turn, qn.form, response)
+    turn.conversation.flow = FLOW
+    return [Reply(turn.t("survey.resumed")), qs.proceed(turn, qn, response, answers)]
+
+
+async def change(turn: Turn, response_id: int) -> list[Reply]:
+    """The review of a submitted response, each answer changeable while the event is open."""
+    response = await turn.session.get(Application, response_id)
+    if response is None or response.user_id != turn.user.id or response.event_id is None:
+        return qs.stale(turn)
+    event = await turn.session.get(Event, response.event_id)
+    if event is None or not is_open(event):
+        return [Reply(turn.t("survey.closed", event=event_line(turn, event) if event else ""))]
+    qn = questionnaire(turn)
+    _, answers = await qs.answers_of(turn, qn.form, response)
+    return [qs.review(turn, qn, response, answers)]
+
+
+async def _current(turn: Turn) -> tuple[Application, Event] | None:
+    response = await qs.current_application(turn)
+    if response is None or response.event_id is None:
+        return None
+    event = await turn.session.get(Event, response.event_id)
+    return (response, event) if event is not None else None
+
+
+async def on_text(turn: Turn, text: str) -> list[Reply]:
+    found = await _current(turn)
+    if found is None:
+        turn.conversation.flow = None
+        return [Reply(turn.t("hint.no_flow"))]
+    response, event = found
+    if not is_open(event):
+        turn.conversation.flow = None
+        return [Reply(turn.t("survey.closed", event=event_line(turn, event)))]
+    return await qs.on_text(turn, questionnaire(turn), response, text)
+
+
+async def on_button(turn: Turn, data: str) -> list[Reply]:
+    found = await _current(turn)
+    if found is None:
+        return qs.stale(turn)
+    response, event = found
+    if not is_open(event):
+        turn.conversation.flow = None
+        return [Reply(turn.t("survey.closed", event=event_line(turn, event)))]
+    if data == f"submit:{FLOW}":
+        return await _submit(turn, response, event)
+    return await qs.on_button(turn, questionnaire(turn), response, data)
+
+
+async def _submit(turn: Turn, response: Application, event: Event) -> list[Reply]:
+    qn = questionnaire(turn)
+    _, answers = await qs.answers_of(turn, qn.form, response)
+    if turn.conversation.question_id is not None or engine.next_question(qn.form, answers):
+        return qs.stale(turn)
+    changed = response.status == "submitted"
+    response.status = "submitted"
+    response.submitted_at = utcnow()
+    turn.session.add(response)
+    turn.conversation.flow = None
+    turn.conversation.question_id = None
+    key = N_("survey.changed") if changed else N_("survey.thanks")
+    return [Reply(turn.t(key, event=event_line(turn, event)))]
