@@ -80,8 +80,9 @@ async def create_event(
 
 async def load_report(session: AsyncSession, programme_form: Form, event: Event) -> Report:
     assert event.id is not None
+    submitted = await queries.survey_responses(session, event.id)
     rows = await queries.survey_answers(session, event.id)
-    return compute(survey_form(programme_form), event, rows)
+    return compute(survey_form(programme_form), event, submitted, rows)
 
 
 def status_text(t: Translator, event: Event) -> str:

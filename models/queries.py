@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import String, delete, func, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -181,27 +181,36 @@ async def response_of(session: AsyncSession, event_id: int, user_id: int) -> App
     return (await session.exec(query)).first()
 
 
-async def survey_answers(
+async def survey_responses(
     session: AsyncSession, event_id: int
-) -> list[tuple[int, datetime | None, int, str, Any]]:
-    """(response id, submitted at, user id, question id, value) of every current answer of
-    every submitted response: one query, plain tuples (reports read tens of thousands)."""
+) -> list[tuple[int, datetime | None, int]]:
+    """(response id, submitted at, user id) of every submitted response of the event."""
+    query = (
+        select(Application.id, Application.submitted_at, Application.user_id)
+        .where(Application.event_id == event_id, Application.status == "submitted")
+        .order_by(col(Application.id))
+    )
+    return [(rid or 0, at, uid) for rid, at, uid in (await session.exec(query)).all()]
+
+
+async def survey_answers(session: AsyncSession, event_id: int) -> list[tuple[int, str, str]]:
+    """(response id, question id, value as JSON text) of every current answer of every
+    submitted response: one query, plain tuples, values left as JSON text for the caller
+    to decode once per distinct value (a report reads tens of thousands of answers, most
+    of them one of five)."""
     query = (
         sa_select(
-            col(Application.id),
-            col(Application.submitted_at),
-            col(Application.user_id),
+            col(Answer.application_id),
             col(Answer.question_id),
-            col(Answer.value),
+            type_coerce(col(Answer.value), String),
         )
-        .join(Answer, col(Answer.application_id) == col(Application.id))
+        .join(Application, col(Answer.application_id) == col(Application.id))
         .where(
             col(Application.event_id) == event_id,
             col(Application.status) == "submitted",
             col(Answer.superseded_at).is_(None),
         )
-        .order_by(col(Application.id))
     )
     connection = await session.connection()  # a plain Core select: rows, not models
     result = await connection.execute(query)
-    return [(row[0], row[1], row[2], row[3], row[4]) for row in result.all()]
+    return [(row[0], row[1], row[2]) for row in result.all()]
