@@ -74,16 +74,18 @@ def previous_question(form: Form, answers: Answers, current: str | None) -> Ques
 def progress(form: Form, answers: Answers, current: str) -> tuple[int, int]:
     """(number of the current question, how many there may be): questions whose ``ask_if``
     is still undecided count, so the total only ever shrinks as answers come in."""
-    ids = [q.id for q in applicable(form, answers)]
-    known: dict[str, Any] = {**form.params, **relevant_answers(form, answers)}
+    asked = applicable(form, answers)
+    ids = [q.id for q in asked]
+    relevant = {q.id: answers[q.id] for q in asked if answers.get(q.id) is not None}
+    known: dict[str, Any] = {**form.params, **relevant}
     possible = [
         q for q in form.questions if q.ask_if is None or holds(q.ask_if, known) is not False
     ]
     return (ids.index(current) + 1 if current in ids else len(ids), len(possible))
 
 
-def derived_values(form: Form, answers: Answers) -> dict[str, Any]:
-    names: dict[str, Any] = {**form.params, **relevant_answers(form, answers)}
+def _derive(form: Form, names: dict[str, Any]) -> dict[str, Any]:
+    """Each derived value in turn (a later one may use an earlier), added to ``names``."""
     values: dict[str, Any] = {}
     for d in form.derived:
         try:
@@ -93,9 +95,15 @@ def derived_values(form: Form, answers: Answers) -> dict[str, Any]:
     return values
 
 
+def derived_values(form: Form, answers: Answers) -> dict[str, Any]:
+    return _derive(form, {**form.params, **relevant_answers(form, answers)})
+
+
 def _names(form: Form, answers: Answers) -> dict[str, Any]:
-    derived = {k: v for k, v in derived_values(form, answers).items() if v is not None}
-    return {**form.params, **relevant_answers(form, answers), **derived}
+    """Everything a rule may name: params, the relevant answers, the derived values."""
+    names: dict[str, Any] = {**form.params, **relevant_answers(form, answers)}
+    _derive(form, names)
+    return {k: v for k, v in names.items() if v is not None}
 
 
 def _flag(rule: Rule, names: Mapping[str, Any]) -> Flag:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
@@ -48,8 +49,39 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
+class SQLiteSession(AsyncSession):
+    """A session that holds the process's SQLite write turn for its whole ``async with``.
+
+    SQLite has one writer at a time. Without this, a transaction that has written (an
+    autoflush) waits on the event loop while others wait on its lock; under load they
+    give up with "database is locked" after busy_timeout (5–10% of 200 simultaneous
+    users in bench/interview_load). Taking turns in the process costs nothing the single
+    writer was not already costing; other processes still wait via busy_timeout.
+    """
+
+    turn: ClassVar[asyncio.Lock]  # one per session factory (see session_factory)
+
+    async def __aenter__(self) -> SQLiteSession:
+        await self.turn.acquire()
+        try:
+            await super().__aenter__()
+        except BaseException:
+            self.turn.release()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        try:
+            await super().__aexit__(*exc)
+        finally:
+            self.turn.release()
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    if engine.dialect.name != "sqlite":
+        return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    session_class = type("SQLiteTurnSession", (SQLiteSession,), {"turn": asyncio.Lock()})
+    return async_sessionmaker(engine, class_=session_class, expire_on_commit=False)
 
 
 def alembic_config() -> Config:

@@ -1,0 +1,61 @@
+"""The baseline for bench/interview_load.py on python-telegram-bot: a bare PTB echo bot.
+
+Same transport settings as patentbot's ``bot/telegram_ptb.py`` (Application with
+base_url/base_file_url pointed at BOT_API_SERVER, HTML parse mode by default, concurrent
+updates, long polling for message and callback_query updates, httpx at WARNING, INFO
+logging as ``bot/cli.py`` sets it), but no database and no logic: every text message is
+answered with one sendMessage carrying the same text.
+
+Run by the benchmark as ``python bench/echo_bot_ptb.py`` with BOT_TOKEN and BOT_API_SERVER set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, Defaults, MessageHandler, filters
+
+
+async def echo(update: Update, context: Any) -> None:
+    message = update.message
+    if message is not None and message.text:
+        await context.bot.send_message(message.chat.id, message.text)
+
+
+async def main() -> None:
+    server = os.environ["BOT_API_SERVER"].rstrip("/")
+    application = (
+        Application.builder()
+        .token(os.environ["BOT_TOKEN"])
+        .base_url(f"{server}/bot")
+        .base_file_url(f"{server}/file/bot")
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .concurrent_updates(True)
+        .build()
+    )
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, echo))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(allowed_updates=["message", "callback_query"])
+        await stop.wait()
+        await application.updater.stop()
+        await application.stop()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # as bot/telegram_ptb.py does
+    asyncio.run(main())
