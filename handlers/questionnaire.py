@@ -31,6 +31,7 @@ class Questionnaire:
 
 
 Answers = dict[str, Value]
+Sheet = tuple[dict[str, Answer], Answers]  # an application's answer rows, and their values
 
 
 def stale(turn: Turn) -> list[Reply]:
@@ -42,9 +43,7 @@ async def current_application(turn: Turn) -> Application | None:
     return await turn.session.get(Application, app_id) if app_id is not None else None
 
 
-async def answers_of(
-    turn: Turn, form: Form, application: Application
-) -> tuple[dict[str, Answer], Answers]:
+async def answers_of(turn: Turn, form: Form, application: Application) -> Sheet:
     """The current answer rows of the application, and those of this form decoded."""
     assert application.id is not None
     rows = await queries.current_answers(turn.session, application.id)
@@ -124,14 +123,17 @@ async def _accept(
     turn: Turn,
     qn: Questionnaire,
     application: Application,
+    sheet: Sheet,
     question: Question,
     value: Value,
     raw: str | None,
     *,
     pressed: bool,
 ) -> list[Reply]:
+    """Store the answer (the one it replaces kept as history) and move on. ``sheet`` is
+    the application's answers as the caller read them: read once per event."""
     assert application.id is not None
-    rows, answers = await answers_of(turn, qn.form, application)
+    rows, answers = sheet
     await queries.record_answer(
         turn.session, application.id, question.id, encode(value), raw, rows.get(question.id)
     )
@@ -149,7 +151,8 @@ async def on_text(
     turn: Turn, qn: Questionnaire, application: Application, text: str
 ) -> list[Reply]:
     """A typed answer to the current question, or an item number on the review."""
-    _, answers = await answers_of(turn, qn.form, application)
+    sheet = await answers_of(turn, qn.form, application)
+    answers = sheet[1]
     qid = turn.conversation.question_id
     if qid is None:
         return _review_choice(turn, qn, application, answers, text)
@@ -164,7 +167,7 @@ async def on_text(
         return [ask(turn, qn, application, question, answers, error=error)]
     if parsed.confirm:
         return [_ask_to_confirm(turn, question, parsed, text)]
-    return await _accept(turn, qn, application, question, parsed.value, text, pressed=False)
+    return await _accept(turn, qn, application, sheet, question, parsed.value, text, pressed=False)
 
 
 def _ask_to_confirm(turn: Turn, question: Question, parsed: Parsed, raw: str) -> Reply:
@@ -196,9 +199,10 @@ async def on_button(
     """a:<qid>:<value>, g:<qid>:<group>, back:<qid>, keep:<qid>, skip:<qid>, edit:<qid>,
     confirm:yes|no. Buttons of an earlier question or state are refused as stale."""
     kind, _, rest = data.partition(":")
-    _, answers = await answers_of(turn, qn.form, application)
+    sheet = await answers_of(turn, qn.form, application)
+    answers = sheet[1]
     if kind == "confirm":
-        return await _confirmed(turn, qn, application, answers, rest == "yes")
+        return await _confirmed(turn, qn, application, sheet, rest == "yes")
     qid, _, value = rest.partition(":")
     if not qn.form.has_question(qid):
         return stale(turn)
@@ -211,7 +215,7 @@ async def on_button(
         return stale(turn)
     match kind:
         case "a":
-            return await _pressed_answer(turn, qn, application, question, value)
+            return await _pressed_answer(turn, qn, application, sheet, question, value)
         case "g":
             return [ask(turn, qn, application, question, answers, group=value or None, edit=True)]
         case "back":
@@ -220,12 +224,17 @@ async def on_button(
         case "keep" if qid in answers:
             return [proceed(turn, qn, application, answers)]
         case "skip" if question.optional:
-            return await _accept(turn, qn, application, question, None, None, pressed=True)
+            return await _accept(turn, qn, application, sheet, question, None, None, pressed=True)
     return stale(turn)
 
 
 async def _pressed_answer(
-    turn: Turn, qn: Questionnaire, application: Application, question: Question, value: str
+    turn: Turn,
+    qn: Questionnaire,
+    application: Application,
+    sheet: Sheet,
+    question: Question,
+    value: str,
 ) -> list[Reply]:
     parsed: Value
     if question.type == "yes_no" and value in ("1", "0"):
@@ -234,17 +243,22 @@ async def _pressed_answer(
         parsed = value
     else:
         return stale(turn)
-    return await _accept(turn, qn, application, question, parsed, None, pressed=True)
+    return await _accept(turn, qn, application, sheet, question, parsed, None, pressed=True)
 
 
 async def _confirmed(
-    turn: Turn, qn: Questionnaire, application: Application, answers: Answers, yes: bool
+    turn: Turn,
+    qn: Questionnaire,
+    application: Application,
+    sheet: Sheet,
+    yes: bool,
 ) -> list[Reply]:
     pending = turn.conversation.pending
     if not pending or not qn.form.has_question(pending.get("question", "")):
         return stale(turn)
     question = qn.form.question(pending["question"])
     if not yes:
-        return [ask(turn, qn, application, question, answers)]
+        return [ask(turn, qn, application, question, sheet[1])]
     value = decode(question, pending["value"])
-    return await _accept(turn, qn, application, question, value, pending["raw"], pressed=False)
+    raw = pending["raw"]
+    return await _accept(turn, qn, application, sheet, question, value, raw, pressed=False)
