@@ -10,7 +10,18 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Answer, Application, Conversation, Draft, Event, Flag, User, utcnow
+from models.tables import (
+    Admin,
+    Answer,
+    Application,
+    BroadcastRecipient,
+    Conversation,
+    Draft,
+    Event,
+    Flag,
+    User,
+    utcnow,
+)
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
@@ -146,6 +157,9 @@ async def delete_user(session: AsyncSession, user_id: int) -> None:
     await session.exec(delete(Draft).where(col(Draft.application_id).in_(ids)))
     await session.exec(delete(Application).where(col(Application.user_id) == user_id))
     await session.exec(delete(Conversation).where(col(Conversation.user_id) == user_id))
+    # Whom a broadcast went to is personal data (the job keeps its total), so is being an admin.
+    await session.exec(delete(BroadcastRecipient).where(col(BroadcastRecipient.user_id) == user_id))
+    await session.exec(delete(Admin).where(col(Admin.user_id) == user_id))
     await session.exec(delete(User).where(col(User.id) == user_id))
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -21,6 +30,9 @@ class User(SQLModel, table=True):
     locale: str
     created_at: datetime = Field(default_factory=utcnow)
     privacy_seen_at: datetime | None = None
+    # Telegram said the user blocked the bot or is gone: left out of broadcasts until they
+    # write to the bot again.
+    unreachable_at: datetime | None = None
 
 
 class Event(SQLModel, table=True):
@@ -111,3 +123,64 @@ class Draft(SQLModel, table=True):
     fingerprint: str  # of the answers, flags and template it was made from
     filename: str
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Admin(SQLModel, table=True):
+    """An admin added in the chat by another admin (besides ADMIN_IDS of the settings)."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    added_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+class Broadcast(SQLModel, table=True):
+    """A message to many users: a job worked through in the background, one
+    ``BroadcastRecipient`` row each, so a restart resumes where it stopped."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger))  # None: terminal
+    created_at: datetime = Field(default_factory=utcnow)
+    audience: str  # "all", "eligible", "flag:<rule id>", "event:<id>", "language:<locale>", …
+    text: str  # Telegram HTML; the caption when there is a photo or file
+    media_kind: str | None = None  # photo | document
+    media_file_id: str | None = None  # Telegram's id once it holds the file
+    media_filename: str | None = None
+    # A file given in the terminal, uploaded with the first message; its id is used after.
+    media_content: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    total: int = 0
+    status: str = "running"  # running | paused | cancelled | done
+    locale: str  # of the admin's status message
+    status_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    status_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    shown_status: str | None = None  # what the status message last said
+    # The delivery runner working on it, and until when its claim holds unless renewed.
+    runner: str | None = None
+    lease_until: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class BroadcastRecipient(SQLModel, table=True):
+    """One recipient of a broadcast: pending → sending (in flight) → sent | failed | blocked."""
+
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "user_id", name="uq_broadcast_recipient"),
+        Index("ix_broadcast_recipient_queue", "broadcast_id", "state", "id"),
+        Index("ix_broadcast_recipient_user_id", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("broadcast.id", name="fk_broadcast_recipient_broadcast_id"),
+            nullable=False,
+        )
+    )
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    state: str = "pending"
+    attempts: int = 0  # failed sends so far (a 429 is not a failure)
+    next_attempt_at: datetime | None = None  # backoff after a failure
+    error: str | None = None
+    sent_at: datetime | None = None

@@ -1,0 +1,655 @@
+"""The reads and writes of the admin side: who is an admin, broadcast audiences and jobs,
+statistics and exports. (The applicants' side is ``models.queries``.)"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, insert, literal, or_, update
+from sqlalchemy import select as core_select  # more columns than sqlmodel's select types
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.tables import (
+    Admin,
+    Answer,
+    Application,
+    Broadcast,
+    BroadcastRecipient,
+    Event,
+    Flag,
+    User,
+    utcnow,
+)
+
+# ------------------------------------------------------------------ admins
+
+
+async def is_stored_admin(session: AsyncSession, user_id: int) -> bool:
+    return await session.get(Admin, user_id) is not None
+
+
+async def stored_admins(session: AsyncSession) -> list[tuple[Admin, User | None]]:
+    query = (
+        select(Admin, User)
+        .outerjoin(User, col(User.id) == col(Admin.user_id))
+        .order_by(col(Admin.added_at))
+    )
+    return [(admin, user) for admin, user in (await session.exec(query)).all()]
+
+
+async def add_admin(session: AsyncSession, user_id: int, added_by: int) -> bool:
+    """False when they already were one."""
+    if await session.get(Admin, user_id) is not None:
+        return False
+    session.add(Admin(user_id=user_id, added_by=added_by))
+    await session.flush()
+    return True
+
+
+async def remove_admin(session: AsyncSession, user_id: int) -> bool:
+    admin = await session.get(Admin, user_id)
+    if admin is None:
+        return False
+    await session.delete(admin)
+    await session.flush()
+    return True
+
+
+# ------------------------------------------------------------------ audiences
+
+# Who a broadcast goes to: a kind, and for some kinds a value ("flag:rd_ratio_low").
+AUDIENCE_KINDS = ("all", "unfinished", "eligible", "flag", "event", "language")
+AUDIENCE_WITH_VALUE = frozenset({"flag", "event", "language"})
+ELIGIBLE_VERDICTS = ("eligible", "eligible_with_points")
+
+
+@dataclass(frozen=True)
+class Audience:
+    kind: str
+    value: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> Audience:
+        """``all``, ``eligible``, ``flag:<rule id>``, ``event:<id>``, ``language:<locale>``."""
+        kind, _, value = text.strip().partition(":")
+        if kind not in AUDIENCE_KINDS or (kind in AUDIENCE_WITH_VALUE) != bool(value):
+            raise ValueError(f"unknown audience {text!r}")
+        if kind == "event" and not value.isdigit():
+            raise ValueError(f"unknown audience {text!r}")
+        return cls(kind, value)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}" if self.value else self.kind
+
+
+def _latest_submitted(programme_id: str) -> Any:
+    """Each user's latest submitted application of the programme (its verdict counts)."""
+    latest = (
+        select(
+            col(Application.user_id).label("user_id"),
+            func.max(col(Application.version)).label("version"),
+        )
+        .where(
+            col(Application.programme_id) == programme_id,
+            col(Application.event_id).is_(None),
+            col(Application.status) == "submitted",
+        )
+        .group_by(col(Application.user_id))
+        .subquery()
+    )
+    return (
+        select(col(Application.id).label("id"), col(Application.user_id).label("user_id"))
+        .join(
+            latest,
+            and_(
+                col(Application.user_id) == latest.c.user_id,
+                col(Application.version) == latest.c.version,
+            ),
+        )
+        .where(
+            col(Application.programme_id) == programme_id,
+            col(Application.event_id).is_(None),
+            col(Application.status) == "submitted",
+        )
+        .subquery()
+    )
+
+
+def _audience_condition(audience: Audience, programme_id: str) -> Any:
+    match audience.kind:
+        case "all":
+            return literal(True)
+        case "unfinished":
+            return col(User.id).in_(
+                select(col(Application.user_id)).where(
+                    col(Application.programme_id) == programme_id,
+                    col(Application.event_id).is_(None),
+                    col(Application.status) == "in_progress",
+                )
+            )
+        case "eligible":
+            latest = _latest_submitted(programme_id)
+            return col(User.id).in_(
+                select(latest.c.user_id)
+                .join(Application, col(Application.id) == latest.c.id)
+                .where(col(Application.verdict).in_(ELIGIBLE_VERDICTS))
+            )
+        case "flag":
+            latest = _latest_submitted(programme_id)
+            return col(User.id).in_(
+                select(latest.c.user_id)
+                .join(Flag, col(Flag.application_id) == latest.c.id)
+                .where(col(Flag.rule_id) == audience.value)
+            )
+        case "event":
+            return col(User.id).in_(
+                select(col(Application.user_id)).where(
+                    col(Application.event_id) == int(audience.value)
+                )
+            )
+        case "language":
+            return col(User.locale) == audience.value
+    raise ValueError(f"unknown audience {audience}")
+
+
+def _recipients(audience: Audience, programme_id: str) -> Any:
+    """The users of the audience Telegram has not told us are gone, oldest first."""
+    return (
+        select(col(User.id), col(User.chat_id))
+        .where(_audience_condition(audience, programme_id), col(User.unreachable_at).is_(None))
+        .order_by(col(User.id))
+    )
+
+
+async def count_audience(
+    session: AsyncSession, audience: Audience, programme_id: str
+) -> tuple[int, int]:
+    """(reachable recipients, users of the audience left out as unreachable)."""
+    condition = _audience_condition(audience, programme_id)
+    reachable = func.count().filter(col(User.unreachable_at).is_(None))
+    unreachable = func.count().filter(col(User.unreachable_at).is_not(None))
+    query = select(reachable, unreachable).select_from(User).where(condition)
+    row = (await session.exec(query)).one()
+    return int(row[0]), int(row[1])
+
+
+async def flag_counts(session: AsyncSession, programme_id: str) -> list[tuple[Flag, int]]:
+    """Each rule that holds on someone's latest submitted application (one example flag,
+    for its severity, clause and message), with how many; the most frequent first."""
+    latest = _latest_submitted(programme_id)
+    query = (
+        select(col(Flag.rule_id), func.count(), func.max(col(Flag.id)))
+        .join(latest, col(Flag.application_id) == latest.c.id)
+        .group_by(col(Flag.rule_id))
+        .order_by(func.count().desc(), col(Flag.rule_id))
+    )
+    rows = (await session.exec(query)).all()
+    examples = {
+        f.rule_id: f
+        for f in (
+            await session.exec(select(Flag).where(col(Flag.id).in_([r[2] for r in rows])))
+        ).all()
+    }
+    return [(examples[rule_id], int(n)) for rule_id, n, _ in rows]
+
+
+async def language_counts(session: AsyncSession) -> dict[str, int]:
+    query = (
+        select(col(User.locale), func.count())
+        .where(col(User.unreachable_at).is_(None))
+        .group_by(col(User.locale))
+    )
+    return {locale: int(n) for locale, n in (await session.exec(query)).all()}
+
+
+async def events_with_attendees(session: AsyncSession, limit: int) -> list[tuple[Event, int]]:
+    """The newest events with the number of people who opened their survey."""
+    attendees = (
+        select(col(Application.event_id).label("event_id"), func.count().label("n"))
+        .where(col(Application.event_id).is_not(None))
+        .group_by(col(Application.event_id))
+        .subquery()
+    )
+    query = (
+        select(Event, func.coalesce(attendees.c.n, 0))
+        .outerjoin(attendees, col(Event.id) == attendees.c.event_id)
+        .order_by(col(Event.event_date).desc(), col(Event.id).desc())
+        .limit(limit)
+    )
+    return [(event, int(n)) for event, n in (await session.exec(query)).all()]
+
+
+# ------------------------------------------------------------------ broadcast jobs
+
+PENDING, SENDING, SENT, FAILED, BLOCKED = "pending", "sending", "sent", "failed", "blocked"
+RUNNING, PAUSED, CANCELLED, DONE = "running", "paused", "cancelled", "done"
+
+
+async def create_broadcast(
+    session: AsyncSession, broadcast: Broadcast, audience: Audience, programme_id: str
+) -> Broadcast:
+    """The job and, in the same transaction, one pending row per recipient: the audience
+    as it is now (the preview's count may have moved since)."""
+    broadcast.audience = str(audience)
+    broadcast.status = RUNNING
+    session.add(broadcast)
+    await session.flush()
+    recipients = _recipients(audience, programme_id).subquery()
+    rows = core_select(
+        literal(broadcast.id),
+        recipients.c.id,
+        recipients.c.chat_id,
+        literal(PENDING),
+        literal(0),
+    )
+    columns = ["broadcast_id", "user_id", "chat_id", "state", "attempts"]
+    await session.exec(insert(BroadcastRecipient).from_select(columns, rows))
+    broadcast.total = await _count(session, broadcast)
+    session.add(broadcast)
+    await session.flush()
+    return broadcast
+
+
+async def _count(session: AsyncSession, broadcast: Broadcast) -> int:
+    query = select(func.count()).where(
+        col(BroadcastRecipient.broadcast_id) == broadcast.id,
+    )
+    return int((await session.exec(query)).one())
+
+
+async def get_broadcast(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
+    return await session.get(Broadcast, broadcast_id, populate_existing=True)
+
+
+async def recent_broadcasts(session: AsyncSession, limit: int) -> list[Broadcast]:
+    query = select(Broadcast).order_by(col(Broadcast.id).desc()).limit(limit)
+    return list((await session.exec(query)).all())
+
+
+async def state_counts(
+    session: AsyncSession, broadcast_ids: Iterable[int]
+) -> dict[int, Counter[str]]:
+    """Recipients per state, per broadcast."""
+    ids = list(broadcast_ids)
+    query = (
+        select(col(BroadcastRecipient.broadcast_id), col(BroadcastRecipient.state), func.count())
+        .where(col(BroadcastRecipient.broadcast_id).in_(ids))
+        .group_by(col(BroadcastRecipient.broadcast_id), col(BroadcastRecipient.state))
+    )
+    counts: dict[int, Counter[str]] = {i: Counter() for i in ids}
+    for broadcast_id, state, n in (await session.exec(query)).all():
+        counts[broadcast_id][state] = int(n)
+    return counts
+
+
+async def failure_reasons(
+    session: AsyncSession, broadcast_id: int, limit: int
+) -> list[tuple[str, int]]:
+    query = (
+        select(col(BroadcastRecipient.error), func.count())
+        .where(
+            col(BroadcastRecipient.broadcast_id) == broadcast_id,
+            col(BroadcastRecipient.state) == FAILED,
+        )
+        .group_by(col(BroadcastRecipient.error))
+        .order_by(func.count().desc())
+        .limit(limit)
+    )
+    return [(error or "", int(n)) for error, n in (await session.exec(query)).all()]
+
+
+async def set_status(
+    session: AsyncSession, broadcast_id: int, status: str, allowed_from: Sequence[str]
+) -> Broadcast | None:
+    """Move a job to ``status`` if it is in one of ``allowed_from``; the job, or None."""
+    result = await session.exec(
+        update(Broadcast)
+        .where(col(Broadcast.id) == broadcast_id, col(Broadcast.status).in_(allowed_from))
+        .values(status=status)
+    )
+    if result.rowcount != 1:
+        return None
+    return await get_broadcast(session, broadcast_id)
+
+
+# -- the delivery runner's side: a job is worked on by one runner at a time (a lease it
+# renews in every write), and every recipient row is claimed before its message is sent.
+
+
+async def take_job(
+    session: AsyncSession, runner: str, lease: timedelta, dead: Callable[[str], bool]
+) -> Broadcast | None:
+    """The oldest running job nobody else holds: unclaimed, its lease run out, or held by
+    a runner known to be dead. Claimed for ``runner`` (compare-and-set on the holder)."""
+    now = utcnow()
+    query = select(Broadcast).where(col(Broadcast.status) == RUNNING).order_by(col(Broadcast.id))
+    for job in (await session.exec(query)).all():
+        holder = job.runner
+        free = (
+            holder is None
+            or holder == runner
+            or job.lease_until is None
+            or job.lease_until < now
+            or dead(holder)
+        )
+        if not free:
+            continue
+        same_holder = (
+            col(Broadcast.runner).is_(None) if holder is None else col(Broadcast.runner) == holder
+        )
+        result = await session.exec(
+            update(Broadcast)
+            .where(col(Broadcast.id) == job.id, col(Broadcast.status) == RUNNING, same_holder)
+            .values(
+                runner=runner,
+                lease_until=now + lease,
+                started_at=job.started_at or now,
+                # From now on its status message shows progress: a later pause must be shown.
+                shown_status=RUNNING,
+            )
+        )
+        if result.rowcount == 1:
+            await session.commit()
+            return await get_broadcast(session, job.id)  # type: ignore[arg-type]
+    return None
+
+
+async def renew(session: AsyncSession, broadcast_id: int, runner: str, lease: timedelta) -> bool:
+    """Extend the lease, in the caller's transaction; False: another runner holds the job."""
+    result = await session.exec(
+        update(Broadcast)
+        .where(col(Broadcast.id) == broadcast_id, col(Broadcast.runner) == runner)
+        .values(lease_until=utcnow() + lease)
+    )
+    return result.rowcount == 1
+
+
+async def release(session: AsyncSession, broadcast_id: int, runner: str) -> None:
+    await session.exec(
+        update(Broadcast)
+        .where(col(Broadcast.id) == broadcast_id, col(Broadcast.runner) == runner)
+        .values(runner=None, lease_until=None)
+    )
+
+
+async def resolve_in_flight(session: AsyncSession, broadcast_id: int, reason: str) -> int:
+    """Rows a dead runner had claimed but not recorded: whether Telegram delivered them is
+    unknown, so they are not sent again (failed, with the reason)."""
+    result = await session.exec(
+        update(BroadcastRecipient)
+        .where(
+            col(BroadcastRecipient.broadcast_id) == broadcast_id,
+            col(BroadcastRecipient.state) == SENDING,
+        )
+        .values(state=FAILED, error=reason)
+    )
+    return int(result.rowcount)
+
+
+@dataclass(frozen=True)
+class Due:
+    id: int
+    user_id: int
+    chat_id: int
+    attempts: int
+
+
+async def due_recipients(session: AsyncSession, broadcast_id: int, limit: int) -> list[Due]:
+    now = utcnow()
+    query = (
+        select(
+            col(BroadcastRecipient.id),
+            col(BroadcastRecipient.user_id),
+            col(BroadcastRecipient.chat_id),
+            col(BroadcastRecipient.attempts),
+        )
+        .where(
+            col(BroadcastRecipient.broadcast_id) == broadcast_id,
+            col(BroadcastRecipient.state) == PENDING,
+            or_(
+                col(BroadcastRecipient.next_attempt_at).is_(None),
+                col(BroadcastRecipient.next_attempt_at) <= now,
+            ),
+        )
+        .order_by(col(BroadcastRecipient.id))
+        .limit(limit)
+    )
+    rows = (await session.exec(query)).all()
+    return [
+        Due(int(id_ or 0), user_id, chat_id, attempts) for id_, user_id, chat_id, attempts in rows
+    ]
+
+
+async def next_due_at(session: AsyncSession, broadcast_id: int) -> datetime | None:
+    """When the earliest pending recipient waiting for a retry is due (None: none waits)."""
+    query = select(func.min(col(BroadcastRecipient.next_attempt_at))).where(
+        col(BroadcastRecipient.broadcast_id) == broadcast_id,
+        col(BroadcastRecipient.state) == PENDING,
+    )
+    value = (await session.exec(query)).one()
+    return value if isinstance(value, datetime) else None
+
+
+async def claim(session: AsyncSession, broadcast_id: int, ids: Sequence[int]) -> int:
+    """Mark rows in flight (the caller commits this before sending anything)."""
+    result = await session.exec(
+        update(BroadcastRecipient)
+        .where(col(BroadcastRecipient.id).in_(ids), col(BroadcastRecipient.state) == PENDING)
+        .values(state=SENDING)
+    )
+    return int(result.rowcount)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one claimed recipient: sent, failed, blocked, or back to pending."""
+
+    recipient: Due
+    state: str
+    error: str | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+
+
+async def record(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
+    """Store the outcomes of a wave of sends (the caller commits, with its lease renewal)."""
+    now = utcnow()
+    sent = [o.recipient.id for o in outcomes if o.state == SENT]
+    if sent:
+        await session.exec(
+            update(BroadcastRecipient)
+            .where(col(BroadcastRecipient.id).in_(sent), col(BroadcastRecipient.state) == SENDING)
+            .values(state=SENT, sent_at=now, error=None)
+        )
+    for o in outcomes:
+        if o.state == SENT:
+            continue
+        await session.exec(
+            update(BroadcastRecipient)
+            .where(
+                col(BroadcastRecipient.id) == o.recipient.id,
+                col(BroadcastRecipient.state) == SENDING,
+            )
+            .values(
+                state=o.state,
+                error=o.error,
+                attempts=o.attempts,
+                next_attempt_at=o.next_attempt_at,
+            )
+        )
+    gone = [o.recipient.user_id for o in outcomes if o.state == BLOCKED]
+    if gone:
+        await session.exec(update(User).where(col(User.id).in_(gone)).values(unreachable_at=now))
+
+
+async def finish(session: AsyncSession, broadcast_id: int, runner: str) -> bool:
+    """Done, if nothing is left to send and the job is still running under this runner."""
+    left = select(func.count()).where(
+        col(BroadcastRecipient.broadcast_id) == broadcast_id,
+        col(BroadcastRecipient.state).in_((PENDING, SENDING)),
+    )
+    if int((await session.exec(left)).one()):
+        return False
+    result = await session.exec(
+        update(Broadcast)
+        .where(
+            col(Broadcast.id) == broadcast_id,
+            col(Broadcast.runner) == runner,
+            col(Broadcast.status) == RUNNING,
+        )
+        .values(status=DONE, finished_at=utcnow(), runner=None, lease_until=None)
+    )
+    return result.rowcount == 1
+
+
+async def media_uploaded(session: AsyncSession, broadcast_id: int, file_id: str) -> None:
+    """Telegram holds the file now: the rest go by its id, the bytes are not kept."""
+    await session.exec(
+        update(Broadcast)
+        .where(col(Broadcast.id) == broadcast_id)
+        .values(media_file_id=file_id, media_content=None)
+    )
+
+
+async def status_message_sent(
+    session: AsyncSession, broadcast_id: int, message_id: int, status: str
+) -> None:
+    await session.exec(
+        update(Broadcast)
+        .where(col(Broadcast.id) == broadcast_id)
+        .values(status_message_id=message_id, shown_status=status)
+    )
+
+
+async def status_shown(session: AsyncSession, broadcast_id: int, status: str) -> None:
+    await session.exec(
+        update(Broadcast).where(col(Broadcast.id) == broadcast_id).values(shown_status=status)
+    )
+
+
+async def unshown(session: AsyncSession) -> list[Broadcast]:
+    """Jobs whose status message does not say their status yet (paused, cancelled, done
+    while no runner was on them)."""
+    query = select(Broadcast).where(
+        col(Broadcast.status_message_id).is_not(None),
+        col(Broadcast.status) != RUNNING,
+        or_(
+            col(Broadcast.shown_status).is_(None),
+            col(Broadcast.shown_status) != col(Broadcast.status),
+        ),
+    )
+    return list((await session.exec(query)).all())
+
+
+# ------------------------------------------------------------------ statistics, exports
+
+
+@dataclass
+class Overview:
+    users: int
+    unreachable: int
+    by_language: dict[str, int]
+    started: int  # users with an application of the programme
+    finished: int  # users with a submitted one
+    verdicts: Counter[str]  # of each user's latest submitted application
+    clusters: dict[str, Counter[str]]  # answer → verdicts, for one question
+
+
+async def overview(session: AsyncSession, programme_id: str, by_question: str) -> Overview:
+    users = (await session.exec(select(func.count()).select_from(User))).one()
+    unreachable = (
+        await session.exec(select(func.count()).where(col(User.unreachable_at).is_not(None)))
+    ).one()
+    by_language = {
+        locale: int(n)
+        for locale, n in (
+            await session.exec(select(col(User.locale), func.count()).group_by(col(User.locale)))
+        ).all()
+    }
+    programme = and_(
+        col(Application.programme_id) == programme_id, col(Application.event_id).is_(None)
+    )
+    started = (
+        await session.exec(
+            select(func.count(func.distinct(col(Application.user_id)))).where(programme)
+        )
+    ).one()
+    finished = (
+        await session.exec(
+            select(func.count(func.distinct(col(Application.user_id)))).where(
+                programme, col(Application.status) == "submitted"
+            )
+        )
+    ).one()
+    latest = _latest_submitted(programme_id)
+    verdict_rows = (
+        await session.exec(
+            select(col(Application.verdict), func.count())
+            .join(latest, col(Application.id) == latest.c.id)
+            .group_by(col(Application.verdict))
+        )
+    ).all()
+    verdicts = Counter({str(v): int(n) for v, n in verdict_rows})
+    # Counted here, not grouped in SQL: PostgreSQL cannot group a JSON column.
+    cluster_rows = (
+        await session.exec(
+            select(col(Answer.value), col(Application.verdict))
+            .join(latest, col(Answer.application_id) == latest.c.id)
+            .join(Application, col(Application.id) == latest.c.id)
+            .where(col(Answer.question_id) == by_question, col(Answer.superseded_at).is_(None))
+        )
+    ).all()
+    clusters: dict[str, Counter[str]] = {}
+    for value, verdict in cluster_rows:
+        clusters.setdefault(str(value), Counter())[str(verdict)] += 1
+    return Overview(
+        int(users), int(unreachable), by_language, int(started), int(finished), verdicts, clusters
+    )
+
+
+async def programme_applications(session: AsyncSession, programme_id: str) -> list[Application]:
+    query = (
+        select(Application)
+        .where(Application.programme_id == programme_id, col(Application.event_id).is_(None))
+        .order_by(col(Application.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+def _of_programme(programme_id: str) -> Any:
+    return select(col(Application.id)).where(
+        col(Application.programme_id) == programme_id, col(Application.event_id).is_(None)
+    )
+
+
+async def programme_answers(session: AsyncSession, programme_id: str) -> dict[int, dict[str, Any]]:
+    """application id → {question id: stored value} of the current answers, in one query."""
+    query = select(col(Answer.application_id), col(Answer.question_id), col(Answer.value)).where(
+        col(Answer.application_id).in_(_of_programme(programme_id)),
+        col(Answer.superseded_at).is_(None),
+    )
+    answers: dict[int, dict[str, Any]] = {}
+    for application_id, question_id, value in (await session.exec(query)).all():
+        answers.setdefault(application_id, {})[question_id] = value
+    return answers
+
+
+async def programme_flags(session: AsyncSession, programme_id: str) -> dict[int, list[Flag]]:
+    query = (
+        select(Flag)
+        .where(col(Flag.application_id).in_(_of_programme(programme_id)))
+        .order_by(col(Flag.id))
+    )
+    flags: dict[int, list[Flag]] = {}
+    for flag in (await session.exec(query)).all():
+        flags.setdefault(flag.application_id, []).append(flag)
+    return flags
+
+
+async def all_users(session: AsyncSession) -> list[User]:
+    return list((await session.exec(select(User).order_by(col(User.id)))).all())
