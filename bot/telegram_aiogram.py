@@ -31,10 +31,20 @@ from aiogram.types import (
     Update,
 )
 
+from bot.aiogram_responses import keep_response_models
 from bot.settings import Settings
 from handlers.menu import COMMANDS
 from handlers.router import Router
-from handlers.types import Event, Keyboard, RateLimited, RecipientGone, Reply
+from handlers.types import (
+    Attachment,
+    Document,
+    Event,
+    Keyboard,
+    RateLimited,
+    RecipientGone,
+    Reply,
+    Sent,
+)
 from locales import translator
 
 log = logging.getLogger(__name__)
@@ -46,6 +56,7 @@ COMMAND_LANGUAGES = {None: None, "zh": "zh_CN", "en": "en"}
 
 def create_bot(settings: Settings) -> Bot:
     assert settings.bot_token is not None
+    keep_response_models()
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(str(settings.bot_api_server).rstrip("/")))
         if settings.bot_api_server
@@ -69,10 +80,17 @@ def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
     )
 
 
+def _file(document: Document) -> BufferedInputFile | str:
+    if document.file_id:  # already on Telegram's side: no upload
+        return document.file_id
+    return BufferedInputFile(document.content, filename=document.filename)
+
+
 async def deliver(
     bot: Bot, chat_id: int, replies: Iterable[Reply], pressed: int | None = None
-) -> None:
+) -> list[Message]:
     """Send replies in order; an ``edit`` reply rewrites the message whose button was pressed."""
+    sent: list[Message] = []
     for reply in replies:
         markup = _markup(reply.buttons)
         if reply.edit and pressed is not None:
@@ -85,13 +103,30 @@ async def deliver(
                 if "not modified" in str(e):
                     continue
         if reply.photo is not None:
-            image = BufferedInputFile(reply.photo.content, filename=reply.photo.filename)
-            await bot.send_photo(chat_id, image, caption=reply.photo.caption or None)
+            photo, caption = _file(reply.photo), reply.photo.caption or None
+            sent.append(await bot.send_photo(chat_id, photo, caption=caption))
         if reply.document is not None:
-            file = BufferedInputFile(reply.document.content, filename=reply.document.filename)
-            await bot.send_document(chat_id, file, caption=reply.document.caption or None)
+            file, caption = _file(reply.document), reply.document.caption or None
+            sent.append(await bot.send_document(chat_id, file, caption=caption))
         if reply.text:
-            await bot.send_message(chat_id, reply.text, reply_markup=markup)
+            sent.append(await bot.send_message(chat_id, reply.text, reply_markup=markup))
+    return sent
+
+
+def _sent(messages: list[Message]) -> Sent:
+    last = messages[-1]
+    file_id = (
+        last.photo[-1].file_id if last.photo else last.document.file_id if last.document else None
+    )
+    return Sent(last.message_id, file_id)
+
+
+def _attachment(message: Message) -> Attachment | None:
+    if message.photo:
+        return Attachment("photo", message.photo[-1].file_id)  # the largest size
+    if message.document is not None:
+        return Attachment("document", message.document.file_id, message.document.file_name)
+    return None
 
 
 class AiogramSender:
@@ -100,9 +135,9 @@ class AiogramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: int, reply: Reply) -> None:
+    async def send(self, chat_id: int, reply: Reply) -> Sent:
         try:
-            await deliver(self.bot, chat_id, [reply])
+            return _sent(await deliver(self.bot, chat_id, [reply]))
         except TelegramRetryAfter as e:
             raise RateLimited(e.retry_after) from e
         except (TelegramForbiddenError, TelegramNotFound) as e:
@@ -111,6 +146,22 @@ class AiogramSender:
             if "chat not found" in str(e).lower():
                 raise RecipientGone(str(e)) from e
             raise
+
+    async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None:
+        try:
+            await self.bot.edit_message_text(
+                text=reply.text,
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=_markup(reply.buttons),
+            )
+        except TelegramRetryAfter as e:
+            raise RateLimited(e.retry_after) from e
+        except TelegramForbiddenError as e:
+            raise RecipientGone(str(e)) from e
+        except TelegramBadRequest as e:
+            if "not modified" not in str(e):
+                raise
 
 
 async def register_commands(bot: Bot, admin_ids: Iterable[int], default_locale: str) -> None:
@@ -144,16 +195,19 @@ def build_dispatcher(router: Router) -> Dispatcher:
 
     @dispatcher.message()
     async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
-        if message.from_user is None or message.text is None:
+        attachment = _attachment(message)
+        if message.from_user is None or (message.text is None and attachment is None):
             return
         user = message.from_user
         event = Event.message(
             user.id,
             message.chat.id,
-            message.text,
+            message.text or message.caption or "",
             language_code=user.language_code,
             display_name=_name(user),
             update_id=event_update.update_id,
+            html=message.html_text,
+            attachment=attachment,
         )
         await deliver(bot, message.chat.id, await router.handle(event))
 

@@ -21,6 +21,7 @@ from telegram import (
     BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    Message,
     Update,
 )
 from telegram import User as TelegramUser
@@ -32,7 +33,16 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.settings import Settings
 from handlers.menu import COMMANDS
 from handlers.router import Router
-from handlers.types import Event, Keyboard, RateLimited, RecipientGone, Reply
+from handlers.types import (
+    Attachment,
+    Document,
+    Event,
+    Keyboard,
+    RateLimited,
+    RecipientGone,
+    Reply,
+    Sent,
+)
 from locales import translator
 
 log = logging.getLogger(__name__)
@@ -67,10 +77,15 @@ def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
     )
 
 
+def _file(document: Document) -> bytes | str:
+    return document.file_id or document.content  # by id: already on Telegram's side
+
+
 async def deliver(
     bot: Bot, chat_id: int, replies: Iterable[Reply], pressed: int | None = None
-) -> None:
+) -> list[Message]:
     """Send replies in order; an ``edit`` reply rewrites the message whose button was pressed."""
+    sent: list[Message] = []
     for reply in replies:
         markup = _markup(reply.buttons)
         if reply.edit and pressed is not None:
@@ -83,21 +98,40 @@ async def deliver(
                 if "not modified" in str(e).lower():
                     continue
         if reply.photo is not None:
-            await bot.send_photo(
+            photo = await bot.send_photo(
                 chat_id,
-                reply.photo.content,
+                _file(reply.photo),
                 filename=reply.photo.filename,
                 caption=reply.photo.caption or None,
             )
+            sent.append(photo)
         if reply.document is not None:
-            await bot.send_document(
+            document = await bot.send_document(
                 chat_id,
-                reply.document.content,
+                _file(reply.document),
                 filename=reply.document.filename,
                 caption=reply.document.caption or None,
             )
+            sent.append(document)
         if reply.text:
-            await bot.send_message(chat_id, reply.text, reply_markup=markup)
+            sent.append(await bot.send_message(chat_id, reply.text, reply_markup=markup))
+    return sent
+
+
+def _sent(messages: list[Message]) -> Sent:
+    last = messages[-1]
+    file_id = (
+        last.photo[-1].file_id if last.photo else last.document.file_id if last.document else None
+    )
+    return Sent(last.message_id, file_id)
+
+
+def _attachment(message: Message) -> Attachment | None:
+    if message.photo:
+        return Attachment("photo", message.photo[-1].file_id)  # the largest size
+    if message.document is not None:
+        return Attachment("document", message.document.file_id, message.document.file_name)
+    return None
 
 
 def _seconds(error: RetryAfter) -> float:
@@ -113,9 +147,9 @@ class PtbSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: int, reply: Reply) -> None:
+    async def send(self, chat_id: int, reply: Reply) -> Sent:
         try:
-            await deliver(self.bot, chat_id, [reply])
+            return _sent(await deliver(self.bot, chat_id, [reply]))
         except RetryAfter as e:
             raise RateLimited(_seconds(e)) from e
         except Forbidden as e:
@@ -124,6 +158,19 @@ class PtbSender:
             if "chat not found" in str(e).lower():
                 raise RecipientGone(str(e)) from e
             raise
+
+    async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None:
+        try:
+            await self.bot.edit_message_text(
+                reply.text, chat_id, message_id, reply_markup=_markup(reply.buttons)
+            )
+        except RetryAfter as e:
+            raise RateLimited(_seconds(e)) from e
+        except Forbidden as e:
+            raise RecipientGone(str(e)) from e
+        except BadRequest as e:
+            if "not modified" not in str(e).lower():
+                raise
 
 
 async def register_commands(bot: Bot, admin_ids: Iterable[int], default_locale: str) -> None:
@@ -150,16 +197,21 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
 
     async def on_message(update: Update, context: Any) -> None:
         message = update.message
-        if message is None or message.from_user is None or message.text is None:
+        if message is None or message.from_user is None:
+            return
+        attachment = _attachment(message)
+        if message.text is None and attachment is None:
             return
         user = message.from_user
         event = Event.message(
             user.id,
             message.chat.id,
-            message.text,
+            message.text or message.caption or "",
             language_code=user.language_code,
             display_name=_name(user),
             update_id=update.update_id,
+            html=message.text_html if message.text is not None else message.caption_html,
+            attachment=attachment,
         )
         await deliver(context.bot, message.chat.id, await router.handle(event))
 
@@ -183,7 +235,8 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
         replies = await router.handle(event)
         await deliver(context.bot, chat_id, replies, pressed=query.message.message_id)
 
-    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, on_message))
+    content = filters.TEXT | filters.PHOTO | filters.Document.ALL
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & content, on_message))
     application.add_handler(CallbackQueryHandler(on_button))
 
 

@@ -23,6 +23,10 @@ class Event:
     display_name: str | None = None
     # The platform's id of the update, increasing per bot: a redelivered update is ignored.
     update_id: int | None = None
+    # The text (or a photo's/file's caption) with its formatting, as Telegram HTML; None
+    # where the transport has no formatting (the console): then ``text`` is plain.
+    html: str | None = None
+    attachment: Attachment | None = None  # a photo or file the user sent
 
     @classmethod
     def message(
@@ -33,17 +37,40 @@ class Event:
         language_code: str | None = None,
         display_name: str | None = None,
         update_id: int | None = None,
+        *,
+        html: str | None = None,
+        attachment: Attachment | None = None,
     ) -> Event:
         """An incoming text, split into command and arguments when it is a command."""
         command, args = None, ""
         stripped = text.strip()
-        if stripped.startswith("/") and len(stripped) > 1:
+        if stripped.startswith("/") and len(stripped) > 1 and attachment is None:
             head, _, rest = stripped[1:].partition(" ")
             command = head.split("@", 1)[0].lower()  # "/start@patentbot" in groups
             args = rest.strip()
         return cls(
-            user_id, chat_id, text, command, args, None, language_code, display_name, update_id
+            user_id,
+            chat_id,
+            text,
+            command,
+            args,
+            None,
+            language_code,
+            display_name,
+            update_id,
+            html,
+            attachment,
         )
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A photo or file a user sent, by the platform's id: it can be sent on without
+    downloading it."""
+
+    kind: str  # "photo" | "document"
+    file_id: str
+    filename: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +87,8 @@ class Document:
     filename: str
     content: bytes
     caption: str = ""
+    # The platform's id of a file it already holds: sent by id, ``content`` is not uploaded.
+    file_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,10 +120,23 @@ class RecipientGone(Exception):
     """The user blocked the bot, deleted the account, or the chat does not exist."""
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What the platform made of a sent reply (of its last message, when it took several)."""
+
+    message_id: int
+    # The platform's id of the photo or file uploaded with it, to send it again by id.
+    file_id: str | None = None
+
+
 class Sender(Protocol):
-    """Outgoing traffic that is not a reply (broadcasts, reminders).
+    """Outgoing traffic that is not a reply (broadcasts, reminders, progress).
 
     Implementations raise ``RateLimited`` or ``RecipientGone`` instead of platform errors.
     """
 
-    async def send(self, chat_id: int, reply: Reply) -> None: ...
+    async def send(self, chat_id: int, reply: Reply) -> Sent: ...
+
+    async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None:
+        """Replace a sent message's text and buttons; an unchanged message is no error."""
+        ...
