@@ -52,7 +52,7 @@ from tests.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
 
 TOKEN = "123456:BENCH-TOKEN"
 BENCH_DIR = Path(__file__).resolve().parent
-ECHO_BOT = BENCH_DIR / "echo_bot.py"
+ECHO_BOTS = {"aiogram": BENCH_DIR / "echo_bot.py", "ptb": BENCH_DIR / "echo_bot_ptb.py"}
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 LANGUAGE = "zh-hans"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -620,7 +620,7 @@ async def run(args: argparse.Namespace) -> int:
             env = child_env(
                 server,
                 DATABASE_URL=database_url,
-                BOT_FRAMEWORK="aiogram",
+                BOT_FRAMEWORK=args.framework,
                 BENCH_VARIANTS=variant,
                 BENCH_TIMINGS=str(timings_path),
                 BENCH_PROFILE=str(Path(args.profile or workdir, "patentbot.prof").resolve()),
@@ -658,7 +658,7 @@ async def run(args: argparse.Namespace) -> int:
             print(f"patentbot: {result.replies} replies in {result.wall:.1f}s", file=sys.stderr)
 
             # ---- echo baseline
-            argv = [sys.executable, str(ECHO_BOT)]
+            argv = [sys.executable, str(ECHO_BOTS[args.framework])]
             echo_env = child_env(
                 server,
                 BENCH_VARIANTS=variant,
@@ -667,7 +667,7 @@ async def run(args: argparse.Namespace) -> int:
             echo = await spawn("echo", argv, echo_env, workdir)
             bots.append(echo)
             probe = server.user(2, first_name="Probe", language_code=LANGUAGE)
-            baseline = PhaseResult("aiogram echo", args.users, args.questions)
+            baseline = PhaseResult(f"{args.framework} echo", args.users, args.questions)
             baseline.ready_wait = await wait_ready(
                 echo, probe, "ping", lambda m: m.text == "ping", args.start_timeout
             )
@@ -758,6 +758,12 @@ def main(argv: list[str] | None = None) -> int:
         help="questions each user answers (echo: messages each user sends)",
     )
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--framework",
+        choices=tuple(ECHO_BOTS),
+        default="aiogram",
+        help="patentbot's BOT_FRAMEWORK, and the echo bot of the same library",
+    )
     parser.add_argument(
         "--pg-url",
         default=DEFAULT_PG,

@@ -32,6 +32,7 @@ from aiogram.types import (
 )
 
 from bot.aiogram_responses import keep_response_models
+from bot.aiogram_responses import keep_response_models
 from bot.settings import Settings
 from handlers.menu import COMMANDS
 from handlers.router import Router
@@ -56,6 +57,7 @@ COMMAND_LANGUAGES = {None: None, "zh": "zh_CN", "en": "en"}
 
 def create_bot(settings: Settings) -> Bot:
     assert settings.bot_token is not None
+    keep_response_models()
     keep_response_models()
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(str(settings.bot_api_server).rstrip("/")))
