@@ -32,7 +32,6 @@ from aiogram.types import (
 )
 
 from bot.aiogram_responses import keep_response_models
-from bot.aiogram_responses import keep_response_models
 from bot.settings import Settings
 from handlers.menu import COMMANDS
 from handlers.router import Router
@@ -57,7 +56,6 @@ COMMAND_LANGUAGES = {None: None, "zh": "zh_CN", "en": "en"}
 
 def create_bot(settings: Settings) -> Bot:
     assert settings.bot_token is not None
-    keep_response_models()
     keep_response_models()
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(str(settings.bot_api_server).rstrip("/")))
