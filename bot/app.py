@@ -1,12 +1,16 @@
-"""Wiring: settings → database, programme, router."""
+"""Wiring: settings → database, programme, router; broadcast delivery once connected."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
 from forms.definition import programme
 from handlers.context import Context
+from handlers.delivery import Delivery
 from handlers.router import Router
 from models.db import connect
 
@@ -18,5 +22,18 @@ async def build(settings: Settings) -> tuple[Router, AsyncEngine]:
         form=programme(settings.programme),
         admin_ids=settings.admin_ids,
         default_locale=settings.default_locale,
+        broadcast_rate=settings.broadcast_rate,
     )
     return Router(context), engine
+
+
+@asynccontextmanager
+async def deliveries(context: Context) -> AsyncIterator[Delivery]:
+    """Broadcasts go out in the background while the transport serves updates (each
+    transport enters this once ``context.sender`` is set); unfinished jobs resume here."""
+    delivery = Delivery(context)
+    delivery.start()
+    try:
+        yield delivery
+    finally:
+        await delivery.stop()

@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--locale", choices=SUPPORTED, help="default: DEFAULT_LOCALE")
     for sub in (new, report):
         sub.add_argument("--out-dir", type=Path, default=Path("."), help="where files go")
+    from bot.broadcast_cli import add_parsers
+
+    add_parsers(commands)
     return parser
 
 
@@ -98,6 +101,14 @@ def main(argv: list[str] | None = None) -> int:
             from bot.events_cli import run_event_command
 
             print(asyncio.run(run_event_command(settings, args)))
+        elif args.command in ("broadcast", "stats"):
+            logging.getLogger().setLevel(logging.WARNING)
+            from bot.broadcast_cli import run_broadcast_command, run_stats_command
+
+            if args.command == "stats":
+                print(asyncio.run(run_stats_command(settings)))
+            else:
+                print(asyncio.run(run_broadcast_command(settings, args)))
         elif args.command == "console" or settings.bot_token is None:
             logging.getLogger().setLevel(logging.WARNING)  # the console is for the conversation
             asyncio.run(_run_console(settings))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, SecretStr, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from forms.definition import programme
@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     default_locale: Literal["zh_CN", "zh_HK", "en"] = "zh_CN"
     programme: str = "nansha-2024"
     output_dir: Path = Path("patentbot-files")
+    # Broadcast messages per second, all chats together. Telegram allows about 30; the
+    # default leaves room for the replies the bot sends meanwhile.
+    broadcast_rate: Annotated[float, Field(gt=0, le=10_000)] = 25.0
 
     @field_validator("bot_token", mode="before")
     @classmethod

@@ -32,6 +32,7 @@ from aiogram.types import (
 )
 
 from bot.aiogram_responses import keep_response_models
+from bot.app import deliveries
 from bot.settings import Settings
 from handlers.menu import COMMANDS
 from handlers.router import Router
@@ -241,10 +242,11 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
         router.context.bot_username = me.username
         router.context.sender = AiogramSender(bot)
         log.info("polling Telegram as @%s", me.username)
-        await dispatcher.start_polling(
-            bot,
-            handle_signals=handle_signals,
-            allowed_updates=["message", "callback_query"],
-        )
+        async with deliveries(router.context):  # broadcasts, in the background
+            await dispatcher.start_polling(
+                bot,
+                handle_signals=handle_signals,
+                allowed_updates=["message", "callback_query"],
+            )
     finally:
         await bot.session.close()

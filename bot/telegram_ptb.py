@@ -30,6 +30,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, Defaults, MessageHandler, filters
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.app import deliveries
 from bot.settings import Settings
 from handlers.menu import COMMANDS
 from handlers.router import Router
@@ -274,7 +275,8 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
             await application.updater.start_polling(  # deletes any webhook first
                 allowed_updates=["message", "callback_query"], drop_pending_updates=False
             )
-            await _until_stopped(handle_signals)
+            async with deliveries(router.context):  # broadcasts, in the background
+                await _until_stopped(handle_signals)
         finally:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()

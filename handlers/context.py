@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,6 +27,10 @@ class Context:
     # traffic that is not a reply (broadcasts).
     bot_username: str | None = None
     sender: Sender | None = None
+    # Broadcasts: messages per second, and a signal that a job was queued, paused, resumed
+    # or cancelled, so the delivery runner looks at once instead of at its next poll.
+    broadcast_rate: float = 25.0
+    jobs_changed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -38,6 +43,8 @@ class Turn:
     user: User
     conversation: Conversation
     t: Translator
+    # Made an admin in the chat (stored), besides the ADMIN_IDS of the settings.
+    stored_admin: bool = False
 
     @property
     def form(self) -> Form:
@@ -45,4 +52,4 @@ class Turn:
 
     @property
     def is_admin(self) -> bool:
-        return self.user.id in self.context.admin_ids
+        return self.user.id in self.context.admin_ids or self.stored_admin

@@ -21,9 +21,10 @@ COMMANDS = (
     Command("stats", N_("command.stats"), admin=True),
     Command("export", N_("command.export"), admin=True),
     Command("event", N_("command.event"), admin=True),
+    Command("admins", N_("command.admins"), admin=True),
 )
 # Announced in the menu but built by later work; they answer that they are coming.
-COMING_SOON = frozenset({"broadcast", "stats", "export"})
+COMING_SOON: frozenset[str] = frozenset()
 
 
 def menu_keyboard(turn: Turn) -> Keyboard:

@@ -7,12 +7,23 @@ import logging
 from typing import Protocol
 from weakref import WeakValueDictionary
 
-from handlers import account, draft, events, interview, menu, survey
+from handlers import (
+    account,
+    admins,
+    broadcast,
+    draft,
+    events,
+    export,
+    interview,
+    menu,
+    stats,
+    survey,
+)
 from handlers import questionnaire as qs
 from handlers.context import Context, Turn
 from handlers.types import Event, Reply
 from locales import guess_locale, translator
-from models import queries
+from models import admin_queries, queries
 from models.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -72,7 +83,11 @@ class Router:
             if _seen(conversation.last_update_id, event.update_id):
                 return []
             conversation.last_update_id = event.update_id or conversation.last_update_id
-            turn = Turn(self.context, event, session, user, conversation, translator(user.locale))
+            stored_admin = await admin_queries.is_stored_admin(session, user.id)
+            t = translator(user.locale)
+            turn = Turn(self.context, event, session, user, conversation, t, stored_admin)
+            if user.unreachable_at is not None:  # they write to us: broadcasts reach them again
+                user.unreachable_at = None
             replies = await self._route(turn, first_contact)
             if user in session:
                 if first_contact or user.privacy_seen_at is None:
@@ -90,6 +105,8 @@ class Router:
             return await self._command(turn, event.command, first_contact)
         if first_contact:
             return menu.start(turn, first_contact=True)
+        if turn.conversation.flow == broadcast.FLOW and turn.is_admin:
+            return await broadcast.on_message(turn)
         flow = FLOWS.get(turn.conversation.flow or "")
         if flow is not None:
             return await flow.on_text(turn, event.text or "")
@@ -131,6 +148,14 @@ class Router:
                 return await survey.open_survey(turn, turn.event.args)
             case "event":
                 return await events.command(turn, turn.event.args)
+            case "broadcast":
+                return await broadcast.command(turn, turn.event.args)
+            case "stats":
+                return await stats.command(turn)
+            case "export":
+                return await export.command(turn)
+            case "admins":
+                return await admins.command(turn, turn.event.args)
         if command in menu.COMING_SOON:
             return menu.coming_soon(turn)
         return menu.unknown(turn)
@@ -152,6 +177,8 @@ class Router:
                 return await draft.on_menu(turn, value)
             case "sv" if value.startswith("change:") and value[7:].isdigit():
                 return await survey.change(turn, int(value[7:]))
+            case "bc":
+                return await broadcast.on_button(turn, value) if turn.is_admin else qs.stale(turn)
             case "ev":
                 return await events.on_menu(turn, value) if turn.is_admin else qs.stale(turn)
         flow = FLOWS.get(turn.conversation.flow or "")

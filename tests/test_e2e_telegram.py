@@ -22,6 +22,7 @@ import pytest
 from bot.app import build
 from bot.settings import Settings
 from forms.definition import Form
+from handlers.render import plain
 from handlers.types import Button, Document, RateLimited, RecipientGone, Reply, Sender
 from locales import translator
 from tests.conftest import eligible_answers
@@ -148,7 +149,7 @@ async def test_admin_commands_answer_admins_only(telegram: FakeBotAPI) -> None:
         helps.append((await user.next_message()).text or "")
         await user.send("/broadcast hello")
     assert "/broadcast" in helps[0] and "/broadcast" not in helps[1]
-    assert (await admin.next_message()).text == t("coming_soon.generic")
+    assert (await admin.next_message()).text == plain(t("broadcast.usage"))
     assert (await stranger.next_message()).text == t("error.unknown_command")
 
 

@@ -1,0 +1,193 @@
+"""``patentbot broadcast send|list|pause|resume|cancel`` and ``patentbot stats``: the admin's
+broadcast and statistics commands from the terminal.
+
+A broadcast made here is a job in the database like one made in the chat; the running bot
+delivers it (its delivery runner looks for new jobs every few seconds), with the same rate
+limits and the same guarantee. ``--wait`` follows its progress.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from html import escape
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.settings import Settings, SettingsError
+from forms.definition import programme
+from handlers import broadcast
+from handlers.render import plain
+from handlers.stats import stats_text
+from locales import SUPPORTED, Translator, translator
+from models import admin_queries as aq
+from models.db import connect
+from models.tables import Broadcast
+
+WAIT_SECONDS = 2.0
+YES = frozenset({"y", "yes", "是", "是的", "確認", "确认"})
+
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``broadcast`` and ``stats`` subcommands of ``patentbot``."""
+    parser = commands.add_parser("broadcast", help="broadcast a message: send, list, pause, …")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    send = actions.add_parser("send", help="queue a broadcast (after a preview and a y/N)")
+    send.add_argument(
+        "--audience",
+        required=True,
+        help="all | unfinished | eligible | flag:RULE_ID | event:EVENT_ID | language:zh_CN",
+    )
+    text = send.add_mutually_exclusive_group(required=True)
+    text.add_argument("--text", help="the message, in Telegram HTML (<b>, <i>, <a href=…>)")
+    text.add_argument("--text-file", type=Path, help="the message from a UTF-8 file")
+    media = send.add_mutually_exclusive_group()
+    media.add_argument("--photo", type=Path, help="one picture; the text is its caption")
+    media.add_argument("--document", type=Path, help="one file; the text is its caption")
+    send.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    send.add_argument("--wait", action="store_true", help="print progress until it is done")
+    actions.add_parser("list", help="the latest broadcasts and their counts")
+    for action in ("pause", "resume", "cancel"):
+        sub = actions.add_parser(action, help=f"{action} a broadcast")
+        sub.add_argument("id", type=int)
+    commands.add_parser("stats", help="users, assessments, flags, clusters, events")
+
+
+async def run_stats_command(settings: Settings) -> str:
+    t = translator(settings.default_locale)
+    engine, sessions = await connect(settings.database_url)
+    try:
+        async with sessions() as session:
+            return plain(await stats_text(session, programme(settings.programme), t))
+    finally:
+        await engine.dispose()
+
+
+async def run_broadcast_command(settings: Settings, args: argparse.Namespace) -> str:
+    t = translator(settings.default_locale)
+    programme_id = programme(settings.programme).id
+    engine, sessions = await connect(settings.database_url)
+    try:
+        if args.action == "send":
+            return await _send(settings, args, t, programme_id, sessions)
+        async with sessions() as session:
+            if args.action == "list":
+                text, _ = await broadcast.jobs_text(session, programme_id, t)
+                return plain(text)
+            action = "stop" if args.action == "cancel" else args.action
+            status, allowed, said = broadcast.MOVES[action]
+            job = await aq.get_broadcast(session, args.id)
+            if job is None:
+                raise SettingsError(plain(t("broadcast.not_found", id=args.id)))
+            counts = (await aq.state_counts(session, [args.id]))[args.id]
+            left = t.number(counts[aq.PENDING] + counts[aq.SENDING])
+            if await aq.set_status(session, args.id, status, allowed) is None:
+                name = t(broadcast.STATUS_NAMES[job.status])
+                raise SettingsError(plain(t("broadcast.not_changed", id=args.id, status=name)))
+            await session.commit()
+            return plain(t(said, id=args.id, count=left))
+    finally:
+        await engine.dispose()
+
+
+def _message(
+    args: argparse.Namespace, t: Translator
+) -> tuple[str, str | None, str | None, bytes | None]:
+    """(text, media kind, file name, file content) as given, checked."""
+    text = args.text if args.text is not None else _read(args.text_file, t).decode()
+    shown, problems = broadcast.check_html(text)
+    if problems:
+        found = escape(", ".join(problems))
+        raise SettingsError(plain(t("broadcast.bad_html", problems=found)))
+    path = args.photo or args.document
+    kind = None if path is None else "photo" if args.photo else "document"
+    error = broadcast.length_error(t, shown, path is not None)
+    if error:
+        raise SettingsError(plain(error))
+    if not shown.strip() and path is None:
+        raise SettingsError(plain(t("broadcast.empty")))
+    return text, kind, path.name if path else None, _read(path, t) if path else None
+
+
+def _read(path: Path, t: Translator) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        error = t("broadcast.cli_no_file", path=escape(str(path)), error=escape(str(e)))
+        raise SettingsError(plain(error)) from None
+
+
+async def _send(
+    settings: Settings,
+    args: argparse.Namespace,
+    t: Translator,
+    programme_id: str,
+    sessions: async_sessionmaker[AsyncSession],
+) -> str:
+    try:
+        audience = aq.Audience.parse(args.audience)
+        if audience.kind == "language" and audience.value not in SUPPORTED:
+            raise ValueError(audience.value)
+    except ValueError:
+        error = t("broadcast.cli_bad_audience", audience=escape(args.audience))
+        raise SettingsError(plain(error)) from None
+    text, kind, filename, content = _message(args, t)
+    async with sessions() as session:
+        count, unreachable = await aq.count_audience(session, audience, programme_id)
+        described = await broadcast.describe(session, programme_id, t, audience)
+        if count == 0:
+            raise SettingsError(plain(t("broadcast.preview_none")))
+        preview = [
+            plain(text),
+            *([f"📎 {filename}"] if filename else []),
+            "",
+            plain(
+                t(
+                    "broadcast.preview",
+                    audience=described,
+                    count=t.number(count),
+                    rate=t.number(settings.broadcast_rate),
+                    duration=broadcast.duration(t, count / settings.broadcast_rate),
+                )
+            ),
+        ]
+        if unreachable:
+            preview.append(plain(t("broadcast.preview_unreachable", count=t.number(unreachable))))
+        print("\n".join(preview))
+        if not args.yes:
+            prompt = plain(t("broadcast.cli_confirm", count=t.number(count)))
+            answer = await asyncio.to_thread(input, prompt)
+            if answer.strip().lower() not in YES:
+                return plain(t("broadcast.dropped"))
+        job = Broadcast(
+            audience=str(audience),
+            text=text,
+            media_kind=kind,
+            media_filename=filename,
+            media_content=content,
+            locale=t.locale,
+        )
+        job = await aq.create_broadcast(session, job, audience, programme_id)
+        await session.commit()
+        assert job.id is not None
+        queued = plain(t("broadcast.queued_offline", id=job.id, count=t.number(job.total)))
+    if not args.wait:
+        return queued
+    print(queued)
+    return await _follow(sessions, job.id, t)
+
+
+async def _follow(sessions: async_sessionmaker[AsyncSession], job_id: int, t: Translator) -> str:
+    """Print the counts every few seconds until the job is no longer running."""
+    while True:
+        async with sessions() as session:
+            job = await aq.get_broadcast(session, job_id)
+            assert job is not None
+            counts = (await aq.state_counts(session, [job_id]))[job_id]
+            reasons = await aq.failure_reasons(session, job_id, broadcast.REASONS_SHOWN)
+        if job.status != aq.RUNNING:
+            return plain(broadcast.status_reply(t, job, counts, reasons=reasons).text)
+        print(plain(broadcast.counts_line(t, job, counts)), flush=True)
+        await asyncio.sleep(WAIT_SECONDS)

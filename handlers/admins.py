@@ -1,0 +1,64 @@
+"""Who is an admin: the ADMIN_IDS of the settings, and the admins an admin adds or removes
+in the chat (/admins, stored)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from forms.answers import LOCAL_TIME
+from handlers.context import Turn
+from handlers.types import Reply
+from models import admin_queries as aq
+from models import queries
+
+
+def _name(display_name: str | None) -> str:
+    return escape(display_name) if display_name else "—"
+
+
+async def _list(turn: Turn) -> list[Reply]:
+    t = turn.t
+    lines = [t("admins.title")]
+    for admin_id in sorted(turn.context.admin_ids):
+        user = await queries.get_user(turn.session, admin_id)
+        name = _name(user.display_name if user else None)
+        lines.append(t("admins.from_settings", name=name, id=admin_id))
+    for admin, user in await aq.stored_admins(turn.session):
+        if admin.user_id in turn.context.admin_ids:
+            continue
+        lines.append(
+            t(
+                "admins.stored",
+                name=_name(user.display_name if user else None),
+                id=admin.user_id,
+                date=t.date(admin.added_at.astimezone(LOCAL_TIME).date()),
+                by=admin.added_by,
+            )
+        )
+    lines += ["", t("admins.usage")]
+    return [Reply("\n".join(lines))]
+
+
+async def command(turn: Turn, args: str) -> list[Reply]:
+    """/admins, /admins add <user id>, /admins remove <user id>."""
+    t = turn.t
+    words = args.split()
+    if not words:
+        return await _list(turn)
+    if len(words) != 2 or words[0] not in ("add", "remove") or not words[1].isdigit():
+        return [Reply(t("admins.bad_id"))]
+    action, user_id = words[0], int(words[1])
+    if action == "add":
+        if user_id in turn.context.admin_ids or not await aq.add_admin(
+            turn.session, user_id, turn.user.id
+        ):
+            return [Reply(t("admins.already", id=user_id))]
+        user = await queries.get_user(turn.session, user_id)
+        if user is None:
+            return [Reply(t("admins.added_unknown", id=user_id))]
+        return [Reply(t("admins.added", name=_name(user.display_name), id=user_id))]
+    if user_id in turn.context.admin_ids:
+        return [Reply(t("admins.in_settings", id=user_id))]
+    if not await aq.remove_admin(turn.session, user_id):
+        return [Reply(t("admins.not_stored", id=user_id))]
+    return [Reply(t("admins.removed", id=user_id))]

@@ -1,0 +1,530 @@
+"""/broadcast (admins): write a message, choose who gets it, see the exact count, confirm;
+list, pause, resume and cancel jobs. Delivery itself is ``handlers.delivery``'s.
+
+The draft lives in ``Conversation.pending`` while the admin composes it (flow
+``broadcast``): ``{"step": "compose" | "audience" | "confirm", "message": {...},
+"audience": "eligible"}``. Confirming creates the job and its recipient rows in the
+transaction that answers the button, so a double tap cannot start it twice.
+"""
+
+from __future__ import annotations
+
+import string
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from html import escape
+from html.parser import HTMLParser
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from forms.answers import LOCAL_TIME
+from handlers import render
+from handlers.account import LANGUAGE_NAMES
+from handlers.context import Turn
+from handlers.types import Button, Document, Keyboard, Reply
+from locales import N_, SUPPORTED, Translator
+from models import admin_queries as aq
+from models.tables import Broadcast, Event, Flag
+
+FLOW = "broadcast"
+TEXT_LIMIT = 4096  # Telegram's limits, in characters of the text as shown
+CAPTION_LIMIT = 1024
+JOBS_SHOWN = 10
+EVENTS_SHOWN = 10
+FLAGS_SHOWN = 12
+REASONS_SHOWN = 3
+BAR_CELLS = 12
+LABEL_LENGTH = 36  # of a flag's description on a button
+INTERRUPTED = "interrupted"  # the error stored for a message a restart cut off mid-send
+
+STATUS_HEADINGS = {
+    aq.RUNNING: N_("broadcast.status.running"),
+    aq.PAUSED: N_("broadcast.status.paused"),
+    aq.CANCELLED: N_("broadcast.status.cancelled"),
+    aq.DONE: N_("broadcast.status.done"),
+}
+STATUS_NAMES = {
+    aq.RUNNING: N_("broadcast.state.running"),
+    aq.PAUSED: N_("broadcast.state.paused"),
+    aq.CANCELLED: N_("broadcast.state.cancelled"),
+    aq.DONE: N_("broadcast.state.done"),
+}
+AUDIENCE_LABELS = {
+    "all": N_("broadcast.audience.all"),
+    "unfinished": N_("broadcast.audience.unfinished"),
+    "eligible": N_("broadcast.audience.eligible"),
+    "flag": N_("broadcast.audience.flag"),
+    "event": N_("broadcast.audience.event"),
+    "language": N_("broadcast.audience.language"),
+}
+SEVERITY_ICONS = {severity: icon for severity, (icon, _) in render.SEVERITIES.items()}
+
+
+# ------------------------------------------------------------------ the message
+
+
+def message_reply(
+    text: str,
+    kind: str | None,
+    file_id: str | None,
+    filename: str | None,
+    content: bytes | None = None,
+) -> Reply:
+    """The broadcast as each recipient gets it: a text, or a photo or file with a caption."""
+    if kind is None:
+        return Reply(text)
+    file = Document(filename or "", content or b"", text, file_id)
+    return Reply(photo=file) if kind == "photo" else Reply(document=file)
+
+
+def message_of(job: Broadcast) -> Reply:
+    return message_reply(
+        job.text, job.media_kind, job.media_file_id, job.media_filename, job.media_content
+    )
+
+
+def _draft_reply(message: Mapping[str, Any]) -> Reply:
+    return message_reply(message["text"], message["kind"], message["file_id"], message["filename"])
+
+
+class _TelegramHtml(HTMLParser):
+    """Checks text against the HTML subset Telegram accepts (for text typed in the terminal;
+    the chat hands over HTML Telegram itself made)."""
+
+    TAGS = frozenset(
+        {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre"}
+        | {"span", "tg-spoiler", "tg-emoji", "blockquote"}
+    )
+    ENTITIES = frozenset({"lt", "gt", "amp", "quot"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.open: list[str] = []
+        self.errors: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.TAGS:
+            self.errors.append(f"<{tag}>")
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1] != tag:
+            self.errors.append(f"</{tag}>")
+        else:
+            self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if "<" in data or ">" in data:
+            self.errors.append(data.strip()[:20])
+        self.text.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in self.ENTITIES:
+            self.errors.append(f"&{name};")
+        self.text.append("&")
+
+    def handle_charref(self, name: str) -> None:
+        self.text.append("#")
+
+
+def check_html(text: str) -> tuple[str, list[str]]:
+    """(the text as shown, the problems found: unknown tags, unclosed tags, stray < > &)."""
+    parser = _TelegramHtml()
+    parser.feed(text)
+    parser.close()
+    errors = parser.errors + [f"<{tag}>" for tag in parser.open]
+    if parser.rawdata:  # an unfinished tag at the end
+        errors.append(parser.rawdata[:20])
+    return "".join(parser.text), errors
+
+
+def length_error(t: Translator, shown: str, with_file: bool) -> str | None:
+    limit = CAPTION_LIMIT if with_file else TEXT_LIMIT
+    if len(shown) > limit:
+        return t("broadcast.too_long", length=len(shown), limit=limit)
+    return None
+
+
+# ------------------------------------------------------------------ audiences
+
+
+def flag_title(t: Translator, flag: Flag, length: int = LABEL_LENGTH) -> str:
+    """What a rule says, without one applicant's figures (a placeholder reads "…")."""
+    template = t(flag.message_key)
+    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    text = render.plain(template.format(**dict.fromkeys(names, "…")))
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+async def describe(
+    session: AsyncSession, programme_id: str, t: Translator, audience: aq.Audience
+) -> str:
+    """The audience in words, as the preview and the job list say it."""
+    match audience.kind:
+        case "flag":
+            flags = {f.rule_id: f for f, _ in await aq.flag_counts(session, programme_id)}
+            flag = flags.get(audience.value)
+            name = f"{flag.clause} {flag_title(t, flag)}" if flag else audience.value
+            return t("broadcast.audience.flag_value", flag=escape(name))
+        case "event":
+            event = await session.get(Event, int(audience.value))
+            if event is None:
+                return t("broadcast.audience.event_value", title="#" + audience.value, date="")
+            return t(
+                "broadcast.audience.event_value",
+                title=escape(event.title),
+                date=t.date(event.event_date),
+            )
+        case "language":
+            name = LANGUAGE_NAMES.get(audience.value, audience.value)
+            return t("broadcast.audience.language_value", language=name)
+    return t(AUDIENCE_LABELS[audience.kind])
+
+
+def _counted(t: Translator, label: str, count: int) -> str:
+    return t("broadcast.audience_count", label=label, count=t.number(count))
+
+
+async def audience_menu(turn: Turn, *, edit: bool) -> Reply:
+    t, session, programme = turn.t, turn.session, turn.form.id
+    rows: list[tuple[Button, ...]] = []
+    for kind in aq.AUDIENCE_KINDS:
+        label = t(AUDIENCE_LABELS[kind])
+        if kind not in aq.AUDIENCE_WITH_VALUE:
+            count, _ = await aq.count_audience(session, aq.Audience(kind), programme)
+            label = _counted(t, label, count)
+        else:
+            label += " …"
+        rows.append((render.button(label, f"bc:aud:{kind}"),))
+    rows.append((render.button(t("broadcast.button.cancel"), "bc:drop"),))
+    return Reply(t("broadcast.choose_audience"), tuple(rows), edit=edit)
+
+
+async def _values_menu(turn: Turn, kind: str) -> Reply:
+    """The second step of a flag / event / language audience."""
+    t = turn.t
+    buttons: list[Button] = []
+    match kind:
+        case "flag":
+            for flag, count in (await aq.flag_counts(turn.session, turn.form.id))[:FLAGS_SHOWN]:
+                icon = SEVERITY_ICONS.get(flag.severity, "")
+                label = f"{icon} {flag.clause} {flag_title(t, flag)}"
+                buttons.append(
+                    render.button(_counted(t, label, count), f"bc:aud:flag:{flag.rule_id}")
+                )
+            title, empty = N_("broadcast.choose_flag"), N_("broadcast.no_flags")
+        case "event":
+            for event, count in await aq.events_with_attendees(turn.session, EVENTS_SHOWN):
+                label = f"{event.title} · {t.date(event.event_date)}"
+                buttons.append(render.button(_counted(t, label, count), f"bc:aud:event:{event.id}"))
+            title, empty = N_("broadcast.choose_event"), N_("broadcast.no_events")
+        case _:
+            counts = await aq.language_counts(turn.session)
+            for code in SUPPORTED:
+                label = _counted(t, LANGUAGE_NAMES[code], counts.get(code, 0))
+                buttons.append(render.button(label, f"bc:aud:language:{code}"))
+            title = empty = N_("broadcast.choose_language")
+    back = (render.button(t("broadcast.button.back"), "bc:back"),)
+    if not buttons:
+        return Reply(t(empty), (back,), edit=True)
+    return Reply(t(title), (*((b,) for b in buttons), back), edit=True)
+
+
+def duration(t: Translator, seconds: float) -> str:
+    whole = max(1, round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return t("broadcast.duration.hours", h=hours, m=minutes)
+    if minutes:
+        return t("broadcast.duration.minutes", m=minutes, s=secs)
+    return t("broadcast.duration.seconds", s=secs)
+
+
+async def _preview(turn: Turn, audience: aq.Audience) -> list[Reply]:
+    t = turn.t
+    pending = dict(turn.conversation.pending or {})
+    count, unreachable = await aq.count_audience(turn.session, audience, turn.form.id)
+    described = await describe(turn.session, turn.form.id, t, audience)
+    chosen = Reply(t("broadcast.audience_chosen", audience=described), edit=True)
+    change = render.button(t("broadcast.button.change_audience"), "bc:back")
+    cancel = render.button(t("broadcast.button.cancel"), "bc:drop")
+    if count == 0:
+        pending["step"] = "audience"
+        turn.conversation.pending = pending
+        return [chosen, Reply(t("broadcast.preview_none"), ((change,), (cancel,)))]
+    pending |= {"step": "confirm", "audience": str(audience)}
+    turn.conversation.pending = pending
+    lines = [
+        t(
+            "broadcast.preview",
+            audience=described,
+            count=t.number(count),
+            rate=t.number(turn.context.broadcast_rate),
+            duration=duration(t, count / turn.context.broadcast_rate),
+        )
+    ]
+    if unreachable:
+        lines.append(t("broadcast.preview_unreachable", count=t.number(unreachable)))
+    send = render.button(t("broadcast.button.send"), "bc:send")
+    keyboard = ((send, cancel), (change,))
+    return [chosen, _draft_reply(pending["message"]), Reply("\n".join(lines), keyboard)]
+
+
+# ------------------------------------------------------------------ composing
+
+
+def compose(turn: Turn) -> list[Reply]:
+    turn.conversation.flow = FLOW
+    turn.conversation.pending = {"step": "compose"}
+    jobs = render.button(turn.t("broadcast.button.jobs"), "bc:list")
+    return [Reply(turn.t("broadcast.compose"), ((jobs,),))]
+
+
+async def on_message(turn: Turn) -> list[Reply]:
+    """The message to broadcast (again, if the admin sends another one)."""
+    event, t = turn.event, turn.t
+    attachment = event.attachment
+    text = event.html if event.html is not None else escape(event.text or "")
+    if not text.strip() and attachment is None:
+        return [Reply(t("broadcast.empty"))]
+    shown = render.plain(text)
+    error = length_error(t, shown, attachment is not None)
+    if error:
+        return [Reply(error)]
+    message = {
+        "text": text,
+        "kind": attachment.kind if attachment else None,
+        "file_id": attachment.file_id if attachment else None,
+        "filename": attachment.filename if attachment else None,
+    }
+    turn.conversation.pending = {"step": "audience", "message": message}
+    return [await audience_menu(turn, edit=False)]
+
+
+async def _confirm(turn: Turn) -> list[Reply]:
+    t = turn.t
+    pending = turn.conversation.pending or {}
+    audience = aq.Audience.parse(pending["audience"])
+    message = pending["message"]
+    job = Broadcast(
+        created_by=turn.user.id,
+        audience=str(audience),
+        text=message["text"],
+        media_kind=message["kind"],
+        media_file_id=message["file_id"],
+        media_filename=message["filename"],
+        locale=turn.user.locale,
+        status_chat_id=turn.event.chat_id,
+    )
+    job = await aq.create_broadcast(turn.session, job, audience, turn.form.id)
+    if job.total == 0:  # everyone left the audience since the preview
+        pending = {**pending, "step": "audience"}
+        turn.conversation.pending = pending
+        return [
+            Reply(t("broadcast.preview_none"), edit=True),
+            await audience_menu(turn, edit=False),
+        ]
+    turn.conversation.flow = None
+    turn.conversation.pending = None
+    turn.context.jobs_changed.set()
+    key = N_("broadcast.started") if turn.context.sender else N_("broadcast.queued_offline")
+    return [Reply(t(key, id=job.id, count=t.number(job.total)), edit=True)]
+
+
+# ------------------------------------------------------------------ jobs
+
+
+def counts_line(t: Translator, job: Broadcast, counts: Counter[str]) -> str:
+    return t(
+        "broadcast.counts",
+        sent=t.number(counts[aq.SENT]),
+        failed=t.number(counts[aq.FAILED]),
+        unreachable=t.number(counts[aq.BLOCKED]),
+        remaining=t.number(counts[aq.PENDING] + counts[aq.SENDING]),
+        total=t.number(job.total),
+    )
+
+
+def status_reply(
+    t: Translator,
+    job: Broadcast,
+    counts: Counter[str],
+    *,
+    rate: float | None = None,
+    reasons: Sequence[tuple[str, int]] = (),
+) -> Reply:
+    """The admin's status message: a bar, the counts, the rate and ETA; buttons to pause,
+    resume or cancel while it can be."""
+    total = job.total
+    remaining = counts[aq.PENDING] + counts[aq.SENDING]
+    finished = total - remaining
+    cells = round(BAR_CELLS * finished / total) if total else BAR_CELLS
+    percent = t.percent(_ratio(finished, total), digits=0)
+    lines = [
+        t(STATUS_HEADINGS[job.status], id=job.id),
+        f"{'▓' * cells}{'░' * (BAR_CELLS - cells)} {percent}",
+        counts_line(t, job, counts),
+    ]
+    if job.status == aq.RUNNING and rate:
+        lines.append(t("broadcast.rate", rate=t.number(rate, 1), eta=duration(t, remaining / rate)))
+    if job.status == aq.DONE and job.started_at and job.finished_at:
+        lines.append(
+            t(
+                "broadcast.took",
+                duration=duration(t, (job.finished_at - job.started_at).total_seconds()),
+            )
+        )
+    if reasons:
+        lines.append(t("broadcast.reasons"))
+        for reason, count in reasons:
+            shown = t("broadcast.reason.interrupted") if reason == INTERRUPTED else escape(reason)
+            lines.append(t("broadcast.reason_line", reason=shown, count=t.number(count)))
+    return Reply("\n".join(lines), job_buttons(t, job, "s"))
+
+
+def _ratio(part: int, whole: int) -> Decimal:
+    return Decimal(part) / Decimal(whole) if whole else Decimal(1)
+
+
+def job_buttons(t: Translator, job: Broadcast, origin: str) -> Keyboard:
+    """``origin``: "s" pressed on the status message, "l" on the job list."""
+    if job.status == aq.RUNNING:
+        toggle = render.button(t("broadcast.button.pause"), f"bc:pause:{job.id}:{origin}")
+    elif job.status == aq.PAUSED:
+        toggle = render.button(t("broadcast.button.resume"), f"bc:resume:{job.id}:{origin}")
+    else:
+        return ()
+    stop = render.button(t("broadcast.button.stop"), f"bc:cancel:{job.id}:{origin}")
+    return ((toggle, stop),)
+
+
+async def jobs_text(
+    session: AsyncSession, programme_id: str, t: Translator
+) -> tuple[str, list[Broadcast]]:
+    """The latest jobs, a line each (the chat adds buttons, the terminal prints it)."""
+    jobs = await aq.recent_broadcasts(session, JOBS_SHOWN)
+    if not jobs:
+        return t("broadcast.no_jobs"), []
+    counts = await aq.state_counts(session, [j.id for j in jobs if j.id is not None])
+    lines = [t("broadcast.jobs_title", count=len(jobs))]
+    for job in jobs:
+        assert job.id is not None
+        audience = await describe(session, programme_id, t, aq.Audience.parse(job.audience))
+        lines.append(
+            t(
+                "broadcast.job_line",
+                id=job.id,
+                status=t(STATUS_NAMES[job.status]),
+                sent=t.number(counts[job.id][aq.SENT]),
+                total=t.number(job.total),
+                created=t.datetime(job.created_at.astimezone(LOCAL_TIME)),
+                audience=audience,
+            )
+        )
+    return "\n".join(lines), jobs
+
+
+async def list_jobs(turn: Turn, *, edit: bool = False) -> list[Reply]:
+    t = turn.t
+    text, jobs = await jobs_text(turn.session, turn.form.id, t)
+    keyboard = [
+        tuple(Button(f"#{job.id} {b.text}", b.data) for b in row)
+        for job in jobs
+        for row in job_buttons(t, job, "l")
+    ]
+    return [Reply(text, tuple(keyboard), edit=edit)]
+
+
+async def _job(turn: Turn, text: str) -> Broadcast | None:
+    return await aq.get_broadcast(turn.session, int(text)) if text.isdigit() else None
+
+
+# action → (new status, from which statuses, what is said)
+MOVES = {
+    "pause": (aq.PAUSED, (aq.RUNNING,), N_("broadcast.paused")),
+    "resume": (aq.RUNNING, (aq.PAUSED,), N_("broadcast.resumed")),
+    "stop": (aq.CANCELLED, (aq.RUNNING, aq.PAUSED), N_("broadcast.cancelled")),
+}
+
+
+async def control(turn: Turn, action: str, job_id: str, origin: str) -> list[Reply]:
+    """Pause, resume, cancel (asks first), stop (cancel confirmed), keep (not cancelled)."""
+    t = turn.t
+    job = await _job(turn, job_id)
+    if job is None or job.id is None:
+        return [Reply(t("broadcast.not_found", id=escape(job_id)))]
+    counts = (await aq.state_counts(turn.session, [job.id]))[job.id]
+    left = t.number(counts[aq.PENDING] + counts[aq.SENDING])
+    if action == "cancel" and job.status in (aq.RUNNING, aq.PAUSED):
+        keyboard = (
+            (
+                render.button(t("broadcast.button.stop_confirm"), f"bc:stop:{job.id}:{origin}"),
+                render.button(t("broadcast.button.keep"), f"bc:keep:{job.id}:{origin}"),
+            ),
+        )
+        return [Reply(t("broadcast.confirm_cancel", id=job.id, count=left), keyboard)]
+    if action == "keep":
+        return [Reply(t("broadcast.kept", id=job.id), edit=True)]
+    if action not in MOVES:
+        return [Reply(t("error.stale_button"))]
+    status, allowed, done = MOVES[action]
+    moved = await aq.set_status(turn.session, job.id, status, allowed)
+    if moved is None:
+        name = t(STATUS_NAMES[job.status])
+        return [Reply(t("broadcast.not_changed", id=job.id, status=name))]
+    turn.context.jobs_changed.set()  # the runner edits the status message
+    said = Reply(t(done, id=job.id, count=left), edit=action == "stop")
+    if origin == "l":  # pressed on the list: show it again, changed
+        return [said, *await list_jobs(turn)]
+    return [said]
+
+
+# ------------------------------------------------------------------ entry points
+
+
+async def command(turn: Turn, args: str) -> list[Reply]:
+    """/broadcast, /broadcast list, /broadcast pause|resume|cancel <id>."""
+    words = args.split()
+    if not words:
+        return compose(turn)
+    if words[0] == "list" and len(words) == 1:
+        return await list_jobs(turn)
+    if words[0] in ("pause", "resume", "cancel") and len(words) == 2:
+        return await control(turn, words[0], words[1].lstrip("#"), "c")
+    return [Reply(turn.t("broadcast.usage"))]
+
+
+async def on_button(turn: Turn, data: str) -> list[Reply]:
+    """``bc:…`` buttons (the router has checked the admin)."""
+    kind, _, rest = data.partition(":")
+    pending = turn.conversation.pending or {}
+    composing = turn.conversation.flow == FLOW
+    match kind:
+        case "list":
+            return await list_jobs(turn)
+        case "pause" | "resume" | "cancel" | "stop" | "keep":
+            job_id, _, origin = rest.partition(":")
+            return await control(turn, kind, job_id, origin)
+        case "drop" if composing:
+            turn.conversation.flow = None
+            turn.conversation.pending = None
+            return [Reply(turn.t("broadcast.dropped"), edit=True)]
+        case "back" if composing and "message" in pending:
+            turn.conversation.pending = {**pending, "step": "audience"}
+            return [await audience_menu(turn, edit=True)]
+        case "aud" if composing and "message" in pending:
+            audience_kind, _, value = rest.partition(":")
+            if audience_kind in aq.AUDIENCE_WITH_VALUE and not value:
+                return [await _values_menu(turn, audience_kind)]
+            try:
+                audience = aq.Audience.parse(rest)
+            except ValueError:
+                return [Reply(turn.t("error.stale_button"))]
+            return await _preview(turn, audience)
+        case "send" if composing and pending.get("step") == "confirm":
+            return await _confirm(turn)
+    return [Reply(turn.t("error.stale_button"))]

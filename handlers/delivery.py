@@ -1,0 +1,413 @@
+"""Broadcast delivery: works through broadcast jobs in the background while the bot keeps
+answering everyone else. Platform-neutral: every message goes through ``context.sender``.
+
+How a job is worked through, in waves of a few recipients:
+
+1. wait until the rate limiter would let the next message go (never claim during a 429 pause);
+2. in one transaction: renew this runner's lease on the job and mark the wave's pending rows
+   ``sending`` (claimed) — committed before anything is sent;
+3. send each message at its slot of the global rate (evenly spaced, no bursts), skipping a
+   chat that had a message less than a second ago (it goes back to pending, due a second
+   later);
+4. in one transaction: renew the lease and record every outcome — ``sent``; ``blocked`` (403,
+   chat not found: the user is marked unreachable for later broadcasts); back to ``pending``
+   after a 429 (everyone waits ``retry_after``; the same message goes again, not counted as a
+   failure) or after another error (due after a backoff, ``failed`` with the reason after
+   ``MAX_ATTEMPTS``).
+
+Delivery guarantee. A row is claimed (committed) before its message is sent and recorded
+after, so after a crash every row is either still pending (never sent: sent after the
+restart), recorded (never sent again), or ``sending``. A ``sending`` row is the one window
+nothing can close — Telegram has no idempotency key, so whether a message whose HTTP request
+was under way at the crash arrived cannot be known. Those rows (at most one wave: one row at
+the default rate) are resolved at-most-once: marked failed "interrupted", never sent twice.
+Everything else is exactly once. A runner holds a job by a lease renewed in every write and
+checked (compare-and-set) in the claim and the record, so two bot processes never work on the
+same job, and a runner that lost its lease records nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from handlers import broadcast as view
+from handlers.context import Context
+from handlers.types import RateLimited, RecipientGone, Reply, Sender, Sent
+from locales import translator
+from models import admin_queries as aq
+from models.tables import Broadcast, utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+POLL_SECONDS = 2.0  # looking for jobs queued by another process (the terminal)
+PROGRESS_SECONDS = 3.0  # at most one progress edit this often
+PER_CHAT_SECONDS = 1.0  # Telegram: about one message per second per chat
+WAVE_SECONDS = 0.05  # a wave is about this much sending at the configured rate
+MAX_WAVE = 100
+MAX_ATTEMPTS = 5  # sends that failed with an error other than 429 / 403
+BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0)  # after the first, second, … failure
+STOP_SECONDS = 10.0  # a clean stop lets the wave under way finish, this long at most
+ERROR_LENGTH = 300
+
+
+def wave_size(rate: float) -> int:
+    return max(1, min(MAX_WAVE, round(rate * WAVE_SECONDS)))
+
+
+class RateLimiter:
+    """At most ``rate`` sends a second, evenly spaced (no bursts); a 429 pauses all sends."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate
+        self.clock = clock
+        self._next = 0.0
+        self._paused_until = 0.0
+        self.pauses = 0  # how many 429s so far: a send reserved before one must not go
+
+    def pause(self, seconds: float) -> None:
+        self.pauses += 1
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+        self._next = max(self._next, self._paused_until)
+
+    async def ready(self) -> None:
+        """Until the next slot is free (without taking it)."""
+        delay = max(self._next, self._paused_until) - self.clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def acquire(self, pauses_seen: int) -> bool:
+        """Wait for a slot; False when a 429 came after ``pauses_seen`` (then do not send)."""
+        now = self.clock()
+        slot = max(now, self._next, self._paused_until)
+        self._next = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+        return self.pauses == pauses_seen
+
+
+class ChatSpacing:
+    """When each chat last got a message from this process."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._last: dict[int, float] = {}
+
+    def wait_needed(self, chat_id: int) -> float:
+        last = self._last.get(chat_id)
+        return 0.0 if last is None else max(0.0, last + self.seconds - self.clock())
+
+    def mark(self, chat_id: int) -> None:
+        now = self.clock()
+        if len(self._last) > 10_000:  # a broadcast touches each chat once: forget old ones
+            self._last = {c: t for c, t in self._last.items() if t > now - self.seconds}
+        self._last[chat_id] = now
+
+
+@dataclass
+class Run:
+    """This runner's time on one job, for the rate and ETA of the progress message."""
+
+    started: float = field(default_factory=time.monotonic)
+    sent: int = 0
+
+    def rate(self) -> float | None:
+        elapsed = time.monotonic() - self.started
+        return self.sent / elapsed if self.sent and elapsed > 0 else None
+
+
+def _reason(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:ERROR_LENGTH]
+
+
+class Delivery:
+    """One per bot process, started by the runtime once a transport is connected."""
+
+    def __init__(
+        self,
+        context: Context,
+        *,
+        progress_seconds: float = PROGRESS_SECONDS,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self.context = context
+        self.progress_seconds = progress_seconds
+        self.poll_seconds = poll_seconds
+        # host:pid:random — a job held by a dead process on this host is taken at once.
+        self.runner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.limiter = RateLimiter(context.broadcast_rate)
+        self.spacing = ChatSpacing(PER_CHAT_SECONDS)
+        self.wave = wave_size(context.broadcast_rate)
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def sender(self) -> Sender:
+        sender = self.context.sender
+        assert sender is not None, "delivery runs once a transport has connected"
+        return sender
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="broadcast-delivery")
+
+    async def stop(self, timeout: float = STOP_SECONDS) -> None:
+        """Let the wave under way finish and be recorded, then end."""
+        self._stopping = True
+        self.context.jobs_changed.set()
+        task = self._task
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            log.warning("broadcast delivery did not stop within %ss; cancelled", timeout)
+        except Exception:
+            log.exception("broadcast delivery ended with an error")
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    async def run(self) -> None:
+        """Until stopped: refresh status messages, take the next job and deliver it."""
+        while not self._stopping:
+            try:
+                await self._show_statuses()
+                job = await self._take()
+                if job is not None:
+                    await self._work(job)
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database or network hiccup must not end delivery for good
+                log.exception("broadcast delivery failed; retrying")
+            await self._idle(self.poll_seconds)
+
+    async def _idle(self, seconds: float) -> None:
+        """Sleep, unless a job is queued, paused, resumed or cancelled (or we stop)."""
+        changed = self.context.jobs_changed
+        try:
+            await asyncio.wait_for(changed.wait(), max(0.0, seconds))
+        except TimeoutError:
+            return
+        changed.clear()
+        if not self._stopping:
+            # The handler signals before its transaction commits; let it.
+            await asyncio.sleep(0.1)
+
+    def _dead(self, holder: str) -> bool:
+        """Whether the runner ``holder`` is known to be gone: on this host, and either this
+        very process under an earlier runner, or a process that no longer exists."""
+        host, _, rest = holder.partition(":")
+        pid_text = rest.partition(":")[0]
+        if host != socket.gethostname() or not pid_text.isdigit():
+            return False  # another host: wait for its lease to run out
+        pid = int(pid_text)
+        if pid == os.getpid():
+            return holder != self.runner
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # exists, not ours to signal
+            return False
+        return False
+
+    async def _take(self) -> Broadcast | None:
+        async with self.context.sessions() as session:
+            job = await aq.take_job(session, self.runner, LEASE, self._dead)
+            if job is None:
+                return None
+            assert job.id is not None
+            interrupted = await aq.resolve_in_flight(session, job.id, view.INTERRUPTED)
+            await session.commit()
+        if interrupted:
+            log.warning("broadcast %s: %s message(s) interrupted by a restart", job.id, interrupted)
+        log.info("broadcast %s: delivering (runner %s)", job.id, self.runner)
+        return job
+
+    # -- one job ----------------------------------------------------------------------
+
+    async def _work(self, job: Broadcast) -> None:
+        assert job.id is not None
+        job_id = job.id
+        run = Run()
+        if job.status_message_id is None:
+            await self._show(job, run)
+        last_progress = time.monotonic()
+        while not self._stopping:
+            await self.limiter.ready()  # no claim while a 429 pause runs
+            # Sessions are short and never span a send or a sleep: on SQLite the process
+            # takes turns on the database, and the bot answers users meanwhile.
+            async with self.context.sessions() as session:
+                current = await aq.get_broadcast(session, job_id)
+                if current is None or current.status != aq.RUNNING:
+                    break
+                if current.runner != self.runner:
+                    log.warning("broadcast %s: taken over by %s", job_id, current.runner)
+                    return
+                job = current
+                size = 1 if job.media_content and not job.media_file_id else self.wave
+                due = await aq.due_recipients(session, job_id, size)
+                finished = renewed = False
+                next_due = None
+                if not due:
+                    finished = await aq.finish(session, job_id, self.runner)
+                    if not finished:
+                        next_due = await aq.next_due_at(session, job_id)
+                        renewed = await aq.renew(session, job_id, self.runner, LEASE)
+                else:
+                    renewed = await aq.renew(session, job_id, self.runner, LEASE)
+                    claimed = await aq.claim(session, job_id, [d.id for d in due]) if renewed else 0
+                await session.commit()
+            if finished:
+                break
+            if not renewed:
+                log.warning("broadcast %s: lease lost", job_id)
+                return
+            if not due:  # the rest wait for a retry: sleep until the first is due
+                wait = (next_due - utcnow()).total_seconds() if next_due else self.poll_seconds
+                await self._idle(min(wait, self.progress_seconds))
+                continue
+            if claimed != len(due):  # only the lease holder claims: never expected
+                log.error(
+                    "broadcast %s: claimed %s of %s rows; stopping", job_id, claimed, len(due)
+                )
+                return
+            pauses = self.limiter.pauses
+            results = await asyncio.gather(*(self._send(job, d, pauses) for d in due))
+            outcomes = [outcome for outcome, _ in results]
+            file_id = next((sent.file_id for _, sent in results if sent and sent.file_id), None)
+            async with self.context.sessions() as session:
+                if not await aq.renew(session, job_id, self.runner, LEASE):
+                    # Another runner took the job and has marked these rows interrupted.
+                    log.warning("broadcast %s: lease lost; outcomes dropped", job_id)
+                    return
+                await aq.record(session, outcomes)
+                if file_id and job.media_content and not job.media_file_id:
+                    await aq.media_uploaded(session, job_id, file_id)
+                await session.commit()
+            run.sent += sum(1 for o in outcomes if o.state == aq.SENT)
+            if time.monotonic() - last_progress >= self.progress_seconds and await self._show(
+                job, run
+            ):
+                last_progress = time.monotonic()
+        # Paused, cancelled, done, or we stop: whoever resumes it may take it at once.
+        async with self.context.sessions() as session:
+            await aq.release(session, job_id, self.runner)
+            await session.commit()
+        job = await self._reload(job)
+        if job.status != aq.RUNNING:
+            await self._show(job, run)
+
+    async def _reload(self, job: Broadcast) -> Broadcast:
+        assert job.id is not None
+        async with self.context.sessions() as session:
+            return await aq.get_broadcast(session, job.id) or job
+
+    async def _send(
+        self, job: Broadcast, due: aq.Due, pauses: int
+    ) -> tuple[aq.Outcome, Sent | None]:
+        later = self.spacing.wait_needed(due.chat_id)
+        if later > 0:  # this chat had a message less than a second ago
+            retry_at = utcnow() + timedelta(seconds=later)
+            return aq.Outcome(due, aq.PENDING, None, due.attempts, retry_at), None
+        if not await self.limiter.acquire(pauses):  # a 429 meanwhile: not sent, goes again
+            return aq.Outcome(due, aq.PENDING, None, due.attempts), None
+        self.spacing.mark(due.chat_id)
+        try:
+            sent = await self.sender.send(due.chat_id, view.message_of(job))
+        except RateLimited as e:
+            self.limiter.pause(e.retry_after)
+            retry_at = utcnow() + timedelta(seconds=e.retry_after)
+            return aq.Outcome(due, aq.PENDING, _reason(e), due.attempts, retry_at), None
+        except RecipientGone as e:
+            return aq.Outcome(due, aq.BLOCKED, _reason(e), due.attempts + 1), None
+        except Exception as e:
+            attempts = due.attempts + 1
+            log.info(
+                "broadcast %s to chat %s: attempt %s failed: %s", job.id, due.chat_id, attempts, e
+            )
+            if attempts >= MAX_ATTEMPTS:
+                return aq.Outcome(due, aq.FAILED, _reason(e), attempts), None
+            retry_at = utcnow() + timedelta(seconds=BACKOFF_SECONDS[attempts - 1])
+            return aq.Outcome(due, aq.PENDING, _reason(e), attempts, retry_at), None
+        return aq.Outcome(due, aq.SENT, None, due.attempts), sent
+
+    # -- the admin's status message ---------------------------------------------------------
+
+    async def _status(self, job: Broadcast, run: Run | None) -> Reply:
+        assert job.id is not None
+        async with self.context.sessions() as session:
+            counts = (await aq.state_counts(session, [job.id]))[job.id]
+            reasons = (
+                await aq.failure_reasons(session, job.id, view.REASONS_SHOWN)
+                if job.status != aq.RUNNING
+                else []
+            )
+        rate = run.rate() if run is not None and job.status == aq.RUNNING else None
+        return view.status_reply(translator(job.locale), job, counts, rate=rate, reasons=reasons)
+
+    async def _show(self, job: Broadcast, run: Run | None) -> bool:
+        """Send the status message, or edit it (never more than once a second in its chat).
+        False: a progress edit skipped, to be tried again soon."""
+        if job.status_chat_id is None:
+            return True
+        assert job.id is not None
+        chat = job.status_chat_id
+        if job.status == aq.RUNNING and self.spacing.wait_needed(chat) > 0:
+            return False  # progress can wait; the broadcast must not
+        reply = await self._status(job, run)
+        for _ in range(3):  # a 429 on the final summary: wait and try again
+            wait = self.spacing.wait_needed(chat)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self.limiter.acquire(self.limiter.pauses)
+            self.spacing.mark(chat)
+            try:
+                if job.status_message_id is None:
+                    sent = await self.sender.send(chat, reply)
+                    async with self.context.sessions() as session:
+                        await aq.status_message_sent(session, job.id, sent.message_id, job.status)
+                        await session.commit()
+                    job.status_message_id = sent.message_id
+                else:
+                    await self.sender.edit(chat, job.status_message_id, reply)
+                    if job.status != aq.RUNNING:
+                        async with self.context.sessions() as session:
+                            await aq.status_shown(session, job.id, job.status)
+                            await session.commit()
+                return True
+            except RateLimited as e:
+                self.limiter.pause(e.retry_after)
+                if job.status == aq.RUNNING:
+                    return False  # the next progress edit will do
+                await self.limiter.ready()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the admin blocked the bot, deleted the message, …
+                log.warning("broadcast %s: status message not updated", job.id, exc_info=True)
+                if job.status != aq.RUNNING:
+                    async with self.context.sessions() as session:
+                        await aq.status_shown(session, job.id, job.status)
+                        await session.commit()
+                return True
+        return False
+
+    async def _show_statuses(self) -> None:
+        """Status messages of jobs paused, cancelled or finished while no runner was on them."""
+        async with self.context.sessions() as session:
+            jobs = await aq.unshown(session)
+        for job in jobs:
+            await self._show(job, None)
