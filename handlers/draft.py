@@ -75,31 +75,16 @@ async def on_menu(turn: Turn, action: str) -> list[Reply]:
     return [qs.proceed(turn, qn, application, answers)]
 
 
-async def _submitted(turn: Turn) -> Application | None:
+async def current(turn: Turn) -> Application | list[Reply]:
+    """The details belong to a submitted application."""
     application = await qs.current_application(turn)
     if application is None or application.status != "submitted":
-        return None
+        return [Reply(turn.t("hint.no_flow"))]
     return application
 
 
-async def on_text(turn: Turn, text: str) -> list[Reply]:
-    application = await _submitted(turn)
-    if application is None:
-        turn.conversation.flow = None
-        return [Reply(turn.t("hint.no_flow"))]
-    return await qs.on_text(turn, questionnaire(turn), application, text)
-
-
-async def on_button(turn: Turn, data: str) -> list[Reply]:
-    application = await _submitted(turn)
-    if application is None:
-        return qs.stale(turn)
-    if data == f"submit:{FLOW}":
-        if turn.conversation.question_id is not None:
-            return qs.stale(turn)
-        turn.conversation.flow = None
-        return await _send_draft(turn, application)
-    return await qs.on_button(turn, questionnaire(turn), application, data)
+async def submit(turn: Turn, application: Application, answers: qs.Answers) -> list[Reply]:
+    return await _send_draft(turn, application)
 
 
 async def draft_input(form: Form, session: AsyncSession, application: Application) -> DraftInput:

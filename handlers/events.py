@@ -11,7 +11,6 @@ from html import escape
 import segno
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forms import engine
 from forms.answers import LOCAL_TIME
 from forms.definition import Form, admin_form
 from handlers import questionnaire as qs
@@ -218,24 +217,15 @@ def report_replies(t: Translator, report: Report) -> list[Reply]:
     return [Reply(report_text(t, report), photo=chart), Reply(document=sheet)]
 
 
-async def on_text(turn: Turn, text: str) -> list[Reply]:
+async def current(turn: Turn) -> Application | list[Reply]:
     setup = await qs.current_application(turn)
-    if setup is None or setup.status == "submitted":
-        turn.conversation.flow = None
+    if setup is None or setup.status == "submitted" or not turn.is_admin:
         return [Reply(turn.t("hint.no_flow"))]
-    return await qs.on_text(turn, questionnaire(turn), setup, text)
+    return setup
 
 
-async def on_button(turn: Turn, data: str) -> list[Reply]:
-    setup = await qs.current_application(turn)
-    if setup is None or setup.status == "submitted":
-        return qs.stale(turn)
-    qn = questionnaire(turn)
-    if data != f"submit:{FLOW}":
-        return await qs.on_button(turn, qn, setup, data)
-    _, answers = await qs.answers_of(turn, qn.form, setup)
-    if turn.conversation.question_id is not None or engine.next_question(qn.form, answers):
-        return qs.stale(turn)
+async def submit(turn: Turn, setup: Application, answers: qs.Answers) -> list[Reply]:
+    """The event, with its link and QR code."""
     closes_at = answers.get("closes_at")
     event_date = answers["event_date"]
     assert isinstance(event_date, date) and (closes_at is None or isinstance(closes_at, datetime))
@@ -251,7 +241,5 @@ async def on_button(turn: Turn, data: str) -> list[Reply]:
     setup.status = "submitted"
     setup.submitted_at = utcnow()
     turn.session.add(setup)
-    turn.conversation.flow = None
-    turn.conversation.question_id = None
     created = Reply(turn.t("event.created"))
     return [created, event_card(turn, event, 0), qr_reply(turn, event)]

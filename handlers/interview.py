@@ -83,36 +83,17 @@ async def show_result(turn: Turn) -> list[Reply]:
     return [render.result_reply(turn.t, turn.form, latest, flags)]
 
 
-async def _in_progress(turn: Turn) -> Application | None:
+async def current(turn: Turn) -> Application | list[Reply]:
     application = await qs.current_application(turn)
     if application is None or application.status == "submitted":
-        return None
+        return [Reply(turn.t("hint.no_flow"))]
     return application
 
 
-async def on_text(turn: Turn, text: str) -> list[Reply]:
-    application = await _in_progress(turn)
-    if application is None:
-        turn.conversation.flow = None
-        return [Reply(turn.t("hint.no_flow"))]
-    return await qs.on_text(turn, questionnaire(turn), application, text)
-
-
-async def on_button(turn: Turn, data: str) -> list[Reply]:
-    application = await _in_progress(turn)
-    if application is None:
-        return qs.stale(turn)
-    if data == f"submit:{FLOW}":
-        return await _submit(turn, application)
-    return await qs.on_button(turn, questionnaire(turn), application, data)
-
-
-async def _submit(turn: Turn, application: Application) -> list[Reply]:
+async def submit(turn: Turn, application: Application, answers: qs.Answers) -> list[Reply]:
+    """The verdict, with the flags and figures it was reached with, kept as judged."""
     assert application.id is not None
     form = turn.form
-    _, answers = await qs.answers_of(turn, form, application)
-    if turn.conversation.question_id is not None or engine.next_question(form, answers):
-        return qs.stale(turn)
     outcome = engine.outcome(form, answers)
     records = [qs.flag_record(application.id, f) for f in outcome.flags]
     await queries.replace_flags(turn.session, application.id, records)
@@ -122,6 +103,4 @@ async def _submit(turn: Turn, application: Application) -> list[Reply]:
     application.programme_version = form.version
     application.figures = {k: None if v is None else str(v) for k, v in outcome.derived.items()}
     turn.session.add(application)
-    turn.conversation.flow = None
-    turn.conversation.question_id = None
     return [render.result_reply(turn.t, form, application, records)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
+from typing import Protocol
 
 from forms import engine
 from forms.answers import InvalidAnswer, Parsed, Value, decode, encode, parse
@@ -262,3 +263,44 @@ async def _confirmed(
     value = decode(question, pending["value"])
     raw = pending["raw"]
     return await _accept(turn, qn, application, sheet, question, value, raw, pressed=False)
+
+
+class Flow(Protocol):
+    """A conversation that fills in a form: the interview, the draft details, a survey,
+    an event's setup. Each says which form it is filling in (or why none is) and what
+    submitting it does; asking, reading answers and reviewing are the same for all."""
+
+    FLOW: str
+
+    def questionnaire(self, turn: Turn) -> Questionnaire: ...
+
+    async def current(self, turn: Turn) -> Application | list[Reply]:
+        """The application being filled in, or what to say when there is none."""
+        ...
+
+    async def submit(self, turn: Turn, application: Application, answers: Answers) -> list[Reply]:
+        """Every question is answered and the user confirmed the review."""
+        ...
+
+
+async def flow_text(turn: Turn, flow: Flow, text: str) -> list[Reply]:
+    found = await flow.current(turn)
+    if not isinstance(found, Application):
+        turn.conversation.flow = None
+        return found
+    return await on_text(turn, flow.questionnaire(turn), found, text)
+
+
+async def flow_button(turn: Turn, flow: Flow, data: str) -> list[Reply]:
+    found = await flow.current(turn)
+    if not isinstance(found, Application):
+        return found
+    qn = flow.questionnaire(turn)
+    if data != f"submit:{qn.flow}":
+        return await on_button(turn, qn, found, data)
+    _, answers = await answers_of(turn, qn.form, found)
+    if turn.conversation.question_id is not None or engine.next_question(qn.form, answers):
+        return stale(turn)  # a review button pressed after the review was left
+    turn.conversation.flow = None
+    turn.conversation.question_id = None
+    return await flow.submit(turn, found, answers)

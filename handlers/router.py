@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
 from weakref import WeakValueDictionary
 
 from handlers import (
@@ -29,15 +28,7 @@ from models.tables import utcnow
 log = logging.getLogger(__name__)
 
 
-class Flow(Protocol):
-    """A questionnaire-driven conversation (the interview, the draft details)."""
-
-    def questionnaire(self, turn: Turn) -> qs.Questionnaire: ...
-    async def on_text(self, turn: Turn, text: str) -> list[Reply]: ...
-    async def on_button(self, turn: Turn, data: str) -> list[Reply]: ...
-
-
-FLOWS: dict[str, Flow] = {
+FLOWS: dict[str, qs.Flow] = {
     interview.FLOW: interview,
     draft.FLOW: draft,
     survey.FLOW: survey,
@@ -109,7 +100,7 @@ class Router:
             return await broadcast.on_message(turn)
         flow = FLOWS.get(turn.conversation.flow or "")
         if flow is not None:
-            return await flow.on_text(turn, event.text or "")
+            return await qs.flow_text(turn, flow, event.text or "")
         return [Reply(turn.t("hint.no_flow"), menu.menu_keyboard(turn))]
 
     async def _resume(self, turn: Turn) -> list[Reply]:
@@ -184,4 +175,4 @@ class Router:
         flow = FLOWS.get(turn.conversation.flow or "")
         if flow is None:
             return qs.stale(turn)
-        return await flow.on_button(turn, data)
+        return await qs.flow_button(turn, flow, data)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
-from forms import engine
 from forms.definition import Form, survey
 from handlers import questionnaire as qs
 from handlers import render
@@ -102,49 +101,26 @@ async def change(turn: Turn, response_id: int) -> list[Reply]:
     return [qs.review(turn, qn, response, answers)]
 
 
-async def _current(turn: Turn) -> tuple[Application, Event] | None:
+async def current(turn: Turn) -> Application | list[Reply]:
+    """The attendee's response, while its event takes answers."""
     response = await qs.current_application(turn)
-    if response is None or response.event_id is None:
-        return None
-    event = await turn.session.get(Event, response.event_id)
-    return (response, event) if event is not None else None
-
-
-async def on_text(turn: Turn, text: str) -> list[Reply]:
-    found = await _current(turn)
-    if found is None:
-        turn.conversation.flow = None
+    event = None
+    if response is not None and response.event_id is not None:
+        event = await turn.session.get(Event, response.event_id)
+    if response is None or event is None:
         return [Reply(turn.t("hint.no_flow"))]
-    response, event = found
     if not is_open(event):
-        turn.conversation.flow = None
         return [Reply(turn.t("survey.closed", event=event_line(turn, event)))]
-    return await qs.on_text(turn, questionnaire(turn), response, text)
+    return response
 
 
-async def on_button(turn: Turn, data: str) -> list[Reply]:
-    found = await _current(turn)
-    if found is None:
-        return qs.stale(turn)
-    response, event = found
-    if not is_open(event):
-        turn.conversation.flow = None
-        return [Reply(turn.t("survey.closed", event=event_line(turn, event)))]
-    if data == f"submit:{FLOW}":
-        return await _submit(turn, response, event)
-    return await qs.on_button(turn, questionnaire(turn), response, data)
-
-
-async def _submit(turn: Turn, response: Application, event: Event) -> list[Reply]:
-    qn = questionnaire(turn)
-    _, answers = await qs.answers_of(turn, qn.form, response)
-    if turn.conversation.question_id is not None or engine.next_question(qn.form, answers):
-        return qs.stale(turn)
+async def submit(turn: Turn, response: Application, answers: qs.Answers) -> list[Reply]:
+    assert response.event_id is not None
+    event = await turn.session.get(Event, response.event_id)
+    assert event is not None
     changed = response.status == "submitted"
     response.status = "submitted"
     response.submitted_at = utcnow()
     turn.session.add(response)
-    turn.conversation.flow = None
-    turn.conversation.question_id = None
     key = N_("survey.changed") if changed else N_("survey.thanks")
     return [Reply(turn.t(key, event=event_line(turn, event)))]

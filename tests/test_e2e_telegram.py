@@ -26,7 +26,7 @@ from handlers.render import plain
 from handlers.types import Button, Document, RateLimited, RecipientGone, Reply, Sender
 from locales import translator
 from tests.conftest import eligible_answers
-from tests.fake_bot_api import FakeBotAPI
+from tests.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
 from tests.telegram import FRAMEWORKS, next_step, telegram_interview
 
 TOKEN = "123456:TEST-TOKEN"
@@ -296,6 +296,16 @@ def test_console_sees_the_same_deep_link_and_mydata(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ training events
 
 
+async def until(user: FakeUser, needle: str, timeout: float = 15.0) -> list[BotMessage]:
+    """The bot's messages up to the first new one whose text or caption holds ``needle``."""
+    seen = []
+    while True:
+        message = await user.next_message(timeout=timeout)
+        seen.append(message)
+        if not message.edited and needle in (message.text or "") + (message.caption or ""):
+            return seen
+
+
 async def test_event_deep_link_answers_report(telegram: FakeBotAPI, form: Form) -> None:
     """An admin creates an event, an attendee scans its link and answers, the admin gets
     the figures, the chart and the spreadsheet."""
@@ -303,40 +313,47 @@ async def test_event_deep_link_answers_report(telegram: FakeBotAPI, form: Form) 
 
     from openpyxl import load_workbook
 
+    from handlers.render import plain
+    from handlers.survey import survey_form
+
     t = translator("zh_CN")
     admin = telegram.user(ADMIN)
     await admin.send("/event new")
-    for typed in ("专利培育培训会", "2024-10-08", "南沙"):
-        await admin.collect(timeout=5, idle=0.3)
+    for question, typed in (("q.e_title", "专利培育培训会"), ("q.e_date", "2024-10-08"),
+                            ("q.e_place", "南沙")):  # fmt: skip
+        await until(admin, plain(t(question)))
         await admin.send(typed)
+    await until(admin, plain(t("q.e_closes_at")))
     await admin.press(t("button.skip"))  # no closing time
+    await until(admin, plain(t("event.review_title")))
     await admin.press(t("button.event_create"))
-    created = await admin.collect(timeout=5, idle=0.5)
-    card = next(m.text for m in created if m.text and "start=survey-" in m.text)
-    found = re.search(r"https://t\.me/patentbot_test\?start=survey-([a-z0-9]+)", card)
+    created = await until(admin, "start=survey-")
+    found = re.search(
+        r"https://t\.me/patentbot_test\?start=survey-([a-z0-9]+)", created[-1].text or ""
+    )
     assert found is not None
-    assert any(m.photo is not None for m in created)  # the QR code, ready to project
+    qr = await until(admin, found.group(0))  # the QR code, ready to project
+    assert qr[-1].photo is not None
 
     attendee = telegram.user(3001, language_code="zh-hans")
     await attendee.send(f"/start survey-{found.group(1)}")  # what scanning the QR sends
-    await attendee.collect(timeout=5, idle=0.3)
-    for level in ("非常满意", "满意", "非常满意", "满意", "非常满意"):
+    questions = [plain(t(q.text)) for q in survey_form(form).questions]
+    levels = ("非常满意", "满意", "非常满意", "满意", "非常满意")
+    for question, level in zip(questions, levels, strict=False):
+        await until(attendee, question)
         await attendee.press(level)
-        await attendee.collect(timeout=5, idle=0.2)
+    await until(attendee, questions[5])
     await attendee.send("讲得很好")
-    await attendee.collect(timeout=5, idle=0.2)
+    await until(attendee, questions[6])
     await attendee.press(t("button.skip"))
-    await attendee.collect(timeout=5, idle=0.2)
+    await until(attendee, plain(t("survey.review_title")))
     await attendee.press(t("button.survey_submit"))
-    thanks = await attendee.collect(timeout=5, idle=0.3)
-    assert any("感谢" in (m.text or "") for m in thanks)
+    await until(attendee, "感谢")
 
     await admin.send(f"/event report {found.group(1)}")
-    report = await admin.collect(timeout=10, idle=0.8)
-    photo = next(m for m in report if m.photo is not None)
-    assert t("report.met", rate="100.0%", target="85%") in (photo.caption or "") + "".join(
-        m.text or "" for m in report
-    )
+    report = await until(admin, plain(t("report.met", rate="100.0%", target="85%")))
+    assert any(m.photo is not None for m in report)  # the chart
+    report += await until(admin, "")  # then the spreadsheet
     sheet = next(m.document for m in report if m.document is not None)
     book = load_workbook(io.BytesIO(sheet.data))
     overall = next(
