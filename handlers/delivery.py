@@ -85,9 +85,15 @@ class RateLimiter:
             await asyncio.sleep(delay)
 
     async def acquire(self, pauses_seen: int) -> bool:
-        """Wait for a slot; False when a 429 came after ``pauses_seen`` (then do not send)."""
+        """Wait for a slot; False when a 429 came after ``pauses_seen`` (then do not send).
+
+        A slot missed by less than half an interval (the database work between waves) is
+        still taken, so that work does not slow the rate down; one missed by more (the
+        limiter was idle) is not made up for: no burst."""
         now = self.clock()
-        slot = max(now, self._next, self._paused_until)
+        slot = max(self._next, self._paused_until)
+        if slot < now - self.interval / 2:
+            slot = now
         self._next = slot + self.interval
         if slot > now:
             await asyncio.sleep(slot - now)

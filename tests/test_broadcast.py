@@ -405,6 +405,13 @@ async def test_the_rate_limiter_spaces_sends_evenly() -> None:
     assert all(b - a >= 0.015 for a, b in itertools.pairwise(stamps))
     limiter.pause(0.3)
     assert not await asyncio.wait_for(limiter.acquire(limiter.pauses - 1), 1)
+    # Work between sends (a wave's database writes) does not slow the rate down.
+    limiter = RateLimiter(25.0)
+    started = time.monotonic()
+    for _ in range(26):
+        await limiter.acquire(limiter.pauses)
+        await asyncio.sleep(0.008)
+    assert time.monotonic() - started < 1.0 + 0.008 + 0.05
     spacing = ChatSpacing(1.0)
     spacing.mark(7)
     assert 0.9 < spacing.wait_needed(7) <= 1.0 and spacing.wait_needed(8) == 0.0
