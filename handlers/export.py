@@ -1,8 +1,9 @@
 """/export (admins): one XLSX workbook — the applications (one row each: the answers as
 columns, the flags, the computed ratios) and the users — sent as a document.
 
-What users typed stays data: a text starting with "=" is written as a string cell, never
-as a formula; times are UTC+8 (Excel has no time zones).
+What users typed stays data: every text is written as a string cell (never a formula, a
+link or a number); times are UTC+8 (Excel has no time zones). Written with xlsxwriter,
+row by row (constant memory), like the survey report.
 """
 
 from __future__ import annotations
@@ -13,10 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forms.answers import LOCAL_TIME, Value, decode
@@ -35,22 +33,61 @@ STATUS_NAMES = {
 }
 COLUMN_WIDTH = 16
 WIDE_COLUMN = 48  # the flags
-PERCENT_FORMAT = "0.00%"
-NUMBER_FORMAT = "#,##0.##"
-TIME_FORMAT = "yyyy-mm-dd hh:mm"
 SHEET_NAME_LIMIT = 31
+# Typed text is text: not a formula ("=…"), a link or a number.
+BOOK_OPTIONS = {
+    "in_memory": True,
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+
+
+class _Sheet:
+    """A worksheet written row by row, each value as its type."""
+
+    def __init__(self, book: Any, name: str, formats: dict[str, Any]) -> None:
+        self.sheet = book.add_worksheet(name)
+        self.formats = formats
+        self.row = 0
+
+    def header(self, titles: list[str], wide: set[int]) -> None:
+        for column in range(len(titles)):
+            width = WIDE_COLUMN if column in wide else COLUMN_WIDTH
+            self.sheet.set_column(
+                column, column, width, self.formats["wrap"] if column in wide else None
+            )
+        self.sheet.freeze_panes(1, 1)
+        self.write(titles, bold=True)
+
+    def write(
+        self, values: list[Any], *, bold: bool = False, numbers: dict[int, str] | None = None
+    ) -> None:
+        for column, value in enumerate(values):
+            style = self.formats["bold"] if bold else None
+            if numbers and column in numbers:
+                style = self.formats[numbers[column]]
+            if value is None or value == "":
+                continue
+            if isinstance(value, datetime):
+                self.sheet.write_datetime(self.row, column, value, self.formats["time"])
+            elif isinstance(value, date):
+                self.sheet.write_datetime(
+                    self.row,
+                    column,
+                    datetime(value.year, value.month, value.day),
+                    self.formats["date"],
+                )
+            elif isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+                self.sheet.write_number(self.row, column, float(value), style)
+            else:
+                self.sheet.write_string(self.row, column, str(value), style)
+        self.row += 1
 
 
 def _local(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(LOCAL_TIME).replace(tzinfo=None)
-
-
-def _put(sheet: Worksheet, row: int, column: int, value: Any) -> None:
-    cell = sheet.cell(row=row, column=column, value=value)
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # typed text, not a formula
-    elif isinstance(value, datetime):
-        cell.number_format = TIME_FORMAT
 
 
 def _answer(t: Translator, question: Question, stored: object) -> Value:
@@ -71,17 +108,8 @@ def _flags(t: Translator, flags: list[Flag], severity: str) -> str:
     return "\n".join(render.plain(render.flag_line(t, f)) for f in flags if f.severity == severity)
 
 
-def _header(sheet: Worksheet, titles: list[str], wide: set[int]) -> None:
-    for column, title in enumerate(titles, start=1):
-        _put(sheet, 1, column, title)
-        sheet.cell(row=1, column=column).font = Font(bold=True)
-        width = WIDE_COLUMN if column in wide else COLUMN_WIDTH
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.freeze_panes = "B2"
-
-
 def _applications_sheet(
-    sheet: Worksheet,
+    sheet: _Sheet,
     t: Translator,
     form: Form,
     applications: list[Application],
@@ -99,52 +127,55 @@ def _applications_sheet(
     ]
     questions = list(form.questions)
     severities = list(render.SEVERITIES)
-    titles = [
-        *fixed,
-        *(render.plain(render.label(t, form, q)) for q in questions),
-        *(render.plain(t(heading)) for _, heading in render.SEVERITIES.values()),
-        *(d.id for d in form.derived),
-    ]
-    first_flag = len(fixed) + len(questions) + 1
-    _header(sheet, titles, set(range(first_flag, first_flag + len(severities))))
-    for row, application in enumerate(applications, start=2):
+    first_flag = len(fixed) + len(questions)
+    first_figure = first_flag + len(severities)
+    sheet.header(
+        [
+            *fixed,
+            *(render.plain(render.label(t, form, q)) for q in questions),
+            *(render.plain(t(heading)) for _, heading in render.SEVERITIES.values()),
+            *(d.id for d in form.derived),
+        ],
+        wide=set(range(first_flag, first_figure)),
+    )
+    styles = {
+        first_figure + i: "percent" if d.display == "percent" else "number"
+        for i, d in enumerate(form.derived)
+    }
+    for application in applications:
         assert application.id is not None
         verdict = application.verdict
-        values: list[Any] = [
-            application.id,
-            application.user_id,
-            application.version,
-            t(STATUS_NAMES.get(application.status, application.status)),
-            render.plain(t(render.VERDICTS[verdict][1])) if verdict else None,
-            _local(application.created_at),
-            _local(application.submitted_at),
-        ]
         given = answers.get(application.id, {})
-        values += [_answer(t, q, given[q.id]) if q.id in given else None for q in questions]
         own = flags.get(application.id, [])
-        values += [_flags(t, own, severity) or None for severity in severities]
         figures = application.figures or {}
-        for column, value in enumerate(values, start=1):
-            _put(sheet, row, column, value)
-        for offset, derived in enumerate(form.derived):
-            raw = figures.get(derived.id)
-            column = len(values) + offset + 1
-            _put(sheet, row, column, Decimal(raw) if raw is not None else None)
-            cell = sheet.cell(row=row, column=column)
-            cell.number_format = PERCENT_FORMAT if derived.display == "percent" else NUMBER_FORMAT
-        for column in range(first_flag, first_flag + len(severities)):
-            sheet.cell(row=row, column=column).alignment = Alignment(wrap_text=True)
+        sheet.write(
+            [
+                application.id,
+                application.user_id,
+                application.version,
+                t(STATUS_NAMES.get(application.status, application.status)),
+                render.plain(t(render.VERDICTS[verdict][1])) if verdict else None,
+                _local(application.created_at),
+                _local(application.submitted_at),
+                *(_answer(t, q, given[q.id]) if q.id in given else None for q in questions),
+                *(_flags(t, own, severity) for severity in severities),
+                *(
+                    Decimal(figures[d.id]) if figures.get(d.id) is not None else None
+                    for d in form.derived
+                ),
+            ],
+            numbers=styles,
+        )
 
 
 def _users_sheet(
-    sheet: Worksheet,
+    sheet: _Sheet,
     t: Translator,
     users: list[User],
     applications: list[Application],
     admins: set[int],
 ) -> None:
-    _header(
-        sheet,
+    sheet.header(
         [
             t("export.col.user"),
             t("export.col.name"),
@@ -155,7 +186,7 @@ def _users_sheet(
             t("export.col.applications"),
             t("export.col.latest_verdict"),
         ],
-        set(),
+        wide=set(),
     )
     count: Counter[int] = Counter(a.user_id for a in applications)
     latest: dict[int, Application] = {}
@@ -163,20 +194,20 @@ def _users_sheet(
         if application.status == "submitted":
             latest[application.user_id] = application
     yes = t("button.yes")
-    for row, user in enumerate(users, start=2):
+    for user in users:
         verdict = latest[user.id].verdict if user.id in latest else None
-        values = [
-            user.id,
-            user.display_name,
-            LANGUAGE_NAMES.get(user.locale, user.locale),
-            _local(user.created_at),
-            _local(user.unreachable_at),
-            yes if user.id in admins else None,
-            count[user.id],
-            render.plain(t(render.VERDICTS[verdict][1])) if verdict else None,
-        ]
-        for column, value in enumerate(values, start=1):
-            _put(sheet, row, column, value)
+        sheet.write(
+            [
+                user.id,
+                user.display_name,
+                LANGUAGE_NAMES.get(user.locale, user.locale),
+                _local(user.created_at),
+                _local(user.unreachable_at),
+                yes if user.id in admins else None,
+                count[user.id],
+                render.plain(t(render.VERDICTS[verdict][1])) if verdict else None,
+            ]
+        )
 
 
 def _sheet_name(text: str) -> str:
@@ -192,16 +223,21 @@ async def workbook(
     flags = await aq.programme_flags(session, form.id)
     users = await aq.all_users(session)
     admins = set(admin_ids) | {a.user_id for a, _ in await aq.stored_admins(session)}
-    book = Workbook()
-    first = book.active
-    assert first is not None
-    first.title = _sheet_name(t("export.sheet.applications"))
-    _applications_sheet(first, t, form, applications, answers, flags)
-    _users_sheet(
-        book.create_sheet(_sheet_name(t("export.sheet.users"))), t, users, applications, admins
-    )
     out = io.BytesIO()
-    book.save(out)
+    book = xlsxwriter.Workbook(out, BOOK_OPTIONS)
+    formats = {
+        "bold": book.add_format({"bold": True}),
+        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+        "time": book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+        "percent": book.add_format({"num_format": "0.00%"}),
+        "number": book.add_format({"num_format": "#,##0.##"}),
+    }
+    first = _Sheet(book, _sheet_name(t("export.sheet.applications")), formats)
+    _applications_sheet(first, t, form, applications, answers, flags)
+    second = _Sheet(book, _sheet_name(t("export.sheet.users")), formats)
+    _users_sheet(second, t, users, applications, admins)
+    book.close()
     return out.getvalue(), len(applications), len(users)
 
 
