@@ -200,7 +200,9 @@ def report_xlsx(t: Translator, report: Report, *, identify: bool = False) -> byt
     import xlsxwriter
 
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "constant_memory": True})
+    # What attendees typed is text: "=1+1" or a URL must not become a formula or a link.
+    options = {"strings_to_formulas": False, "strings_to_urls": False}
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "constant_memory": True, **options})
     bold = book.add_format({"bold": True})
     percent = book.add_format({"num_format": "0.0%"})
     score = book.add_format({"num_format": "0.00"})

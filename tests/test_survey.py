@@ -39,11 +39,15 @@ async def new_event(router: Router, form: Form, **kw: object) -> Event:
         return event
 
 
-async def answer_survey(chat: Chat, form: Form, overall: str, *, others: str = "满意") -> None:
-    """Answer every rating; comment and topics skipped."""
+async def answer_survey(
+    chat: Chat, form: Form, overall: str, *, others: str = "满意", comment: str | None = None
+) -> None:
+    """Answer every rating; the comment as given (else skipped), topics skipped."""
     survey = survey_form(form)
     while (qid := current_question(survey, "zh_CN", chat.text)) is not None:
-        if qid in ("comment", "topics"):
+        if qid == "comment" and comment is not None:
+            await chat.send(comment)
+        elif qid in ("comment", "topics"):
             await chat.press(t("button.skip"))
         else:
             await chat.press(overall if qid == "overall" else others)
@@ -187,7 +191,7 @@ async def test_report_text_chart_and_spreadsheet(router: Router, form: Form) -> 
     for n, level in enumerate(["非常满意", "满意", "一般"]):
         chat = Chat(router, 800 + n)
         await chat.send(f"/survey {event.code}")
-        await answer_survey(chat, form, level)
+        await answer_survey(chat, form, level, comment="=1+1" if n == 0 else None)
     admin = Chat(router, ADMIN)
     await admin.send(f"/event report {event.code}")
     text = admin.text
@@ -208,6 +212,8 @@ async def test_report_text_chart_and_spreadsheet(router: Router, form: Form) -> 
     assert len(responses) == 4 and responses[0][0] == "序号"
     assert "用户 ID" not in responses[0]  # anonymous by default
     assert set(r[2 + 4] for r in responses[1:]) == {"非常满意", "满意", "一般"}
+    comment = raw.cell(row=2, column=2 + 5 + 1)
+    assert comment.value == "=1+1" and comment.data_type == "s"  # text, never a formula
 
 
 def test_chart_font_has_chinese_glyphs(form: Form) -> None:
