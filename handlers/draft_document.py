@@ -287,18 +287,10 @@ class _Builder:
         return [self.rich(p) for p in points] or [self.rich(self.t("draft.no_points"))]
 
     def tasks(self) -> list[dict[str, Any]]:
-        details = self.data.details
-        department = details.get("ip_department")
         fields: dict[str, Field] = {
             "head_name": self.detail("centre_head_name"),
             "head_title": self.detail("centre_head_title"),
-            "ip_department": (
-                self.t("draft.ip_department_yes")
-                if department
-                else self.t("draft.ip_department_no")
-                if department is False
-                else Missing(self.label(self.data.details_form, self.q("ip_department")))
-            ),
+            "ip_department": self.ip_department(),
             "ip_staff": self.detail("ip_staff"),
             "ip_expense": self.answer("ip_expense"),
             "ip_ratio": self.percent("ip_ratio"),
@@ -314,12 +306,17 @@ class _Builder:
             for clause, title, body in TASKS
         ]
 
+    def ip_department(self) -> Field:
+        """A sentence part for T1: there is an IP department, there will be, or unknown."""
+        department = self.data.details.get("ip_department")
+        if department is None:
+            return self.detail("ip_department")  # the placeholder
+        yes, no = N_("draft.ip_department_yes"), N_("draft.ip_department_no")
+        return self.t(yes if department else no)
+
     def sentence_for(self, key: str, fields: Mapping[str, Field]) -> RichText:
         wanted = {name for _, name, _, _ in string.Formatter().parse(self.t(key)) if name}
         return self.sentence(key, **{name: fields[name] for name in wanted})
-
-    def q(self, qid: str) -> Question:
-        return self.data.details_form.question(qid)
 
     def targets(self) -> list[dict[str, Any]]:
         params = self.data.details_form.params
