@@ -34,7 +34,7 @@ from aiogram.types import (
 from bot.aiogram_responses import keep_response_models
 from bot.app import deliveries
 from bot.settings import Settings
-from handlers.menu import COMMANDS
+from handlers.menu import command_menus
 from handlers.router import Router
 from handlers.types import (
     Attachment,
@@ -46,13 +46,8 @@ from handlers.types import (
     Reply,
     Sent,
 )
-from locales import translator
 
 log = logging.getLogger(__name__)
-
-# Telegram localises command menus by two-letter language only: "zh" cannot tell
-# Simplified from Traditional, so zh_HK users see the default menu.
-COMMAND_LANGUAGES = {None: None, "zh": "zh_CN", "en": "en"}
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -167,21 +162,14 @@ class AiogramSender:
 
 async def register_commands(bot: Bot, admin_ids: Iterable[int], default_locale: str) -> None:
     """The command menu in every language; admins also see the admin commands."""
-    for language_code, locale in COMMAND_LANGUAGES.items():
-        t = translator(locale or default_locale)
-        public = [
-            BotCommand(command=c.name, description=t(c.description_key))
-            for c in COMMANDS
-            if not c.admin
-        ]
-        everything = [
-            BotCommand(command=c.name, description=t(c.description_key)) for c in COMMANDS
-        ]
-        await bot.set_my_commands(public, language_code=language_code)
+    for menu in command_menus(default_locale):
+        public = [BotCommand(command=n, description=d) for n, d in menu.public]
+        everything = [BotCommand(command=n, description=d) for n, d in menu.admin]
+        await bot.set_my_commands(public, language_code=menu.language_code)
         for admin in admin_ids:
             scope = BotCommandScopeChat(chat_id=admin)
             try:
-                await bot.set_my_commands(everything, scope=scope, language_code=language_code)
+                await bot.set_my_commands(everything, scope=scope, language_code=menu.language_code)
             except TelegramBadRequest as e:  # the admin has not opened a chat with the bot yet
                 log.warning("admin %s: no command menu yet (%s); set at next start", admin, e)
 

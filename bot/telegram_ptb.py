@@ -32,7 +32,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.app import deliveries
 from bot.settings import Settings
-from handlers.menu import COMMANDS
+from handlers.menu import command_menus
 from handlers.router import Router
 from handlers.types import (
     Attachment,
@@ -44,13 +44,8 @@ from handlers.types import (
     Reply,
     Sent,
 )
-from locales import translator
 
 log = logging.getLogger(__name__)
-
-# Telegram localises command menus by two-letter language only: "zh" cannot tell
-# Simplified from Traditional, so zh_HK users see the default menu.
-COMMAND_LANGUAGES = {None: None, "zh": "zh_CN", "en": "en"}
 
 PtbApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -176,15 +171,14 @@ class PtbSender:
 
 async def register_commands(bot: Bot, admin_ids: Iterable[int], default_locale: str) -> None:
     """The command menu in every language; admins also see the admin commands."""
-    for language_code, locale in COMMAND_LANGUAGES.items():
-        t = translator(locale or default_locale)
-        public = [BotCommand(c.name, t(c.description_key)) for c in COMMANDS if not c.admin]
-        everything = [BotCommand(c.name, t(c.description_key)) for c in COMMANDS]
-        await bot.set_my_commands(public, language_code=language_code)
+    for menu in command_menus(default_locale):
+        public = [BotCommand(name, description) for name, description in menu.public]
+        everything = [BotCommand(name, description) for name, description in menu.admin]
+        await bot.set_my_commands(public, language_code=menu.language_code)
         for admin in admin_ids:
             scope = BotCommandScopeChat(chat_id=admin)
             try:
-                await bot.set_my_commands(everything, scope=scope, language_code=language_code)
+                await bot.set_my_commands(everything, scope=scope, language_code=menu.language_code)
             except BadRequest as e:  # the admin has not opened a chat with the bot yet
                 log.warning("admin %s: no command menu yet (%s); set at next start", admin, e)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from handlers import render
 from handlers.context import Turn
 from handlers.types import Command, Keyboard, Reply
-from locales import N_
+from locales import N_, translator
 
 COMMANDS = (
     Command("start", N_("command.start")),
@@ -25,6 +27,34 @@ COMMANDS = (
 )
 # Announced in the menu but built by later work; they answer that they are coming.
 COMING_SOON: frozenset[str] = frozenset()
+
+
+# Telegram localises command menus by two-letter language only: "zh" cannot tell
+# Simplified from Traditional, so zh_HK users see the default menu (None).
+MENU_LANGUAGES: dict[str | None, str | None] = {None: None, "zh": "zh_CN", "en": "en"}
+
+
+@dataclass(frozen=True)
+class CommandMenu:
+    language_code: str | None  # Telegram's; None = every other language
+    public: list[tuple[str, str]]  # (command, description)
+    admin: list[tuple[str, str]]  # the public commands and the admin ones
+
+
+def command_menus(default_locale: str) -> list[CommandMenu]:
+    """The command menus a transport registers with the platform, in every language."""
+    menus = []
+    for language_code, locale in MENU_LANGUAGES.items():
+        t = translator(locale or default_locale)
+        described = [(c, (c.name, t(c.description_key))) for c in COMMANDS]
+        menus.append(
+            CommandMenu(
+                language_code,
+                public=[entry for c, entry in described if not c.admin],
+                admin=[entry for _, entry in described],
+            )
+        )
+    return menus
 
 
 def menu_keyboard(turn: Turn) -> Keyboard:

@@ -70,28 +70,31 @@ def current_question(form: Form, locale: str, text: str) -> str | None:
     return max(found)[1] if found else None
 
 
+async def answer(chat: Chat, form: Form, qid: str, answers: Mapping[str, str]) -> None:
+    """Answer one question from ``answers``: typed text, a button's label, or for the
+    cluster "group label/cluster label"."""
+    given = answers[qid]
+    if "/" in given and form.question(qid).groups:
+        group, option = given.split("/", 1)
+        await chat.press(group)
+        await chat.press(option)
+    elif any(b.text == given for b in chat.keyboard()):
+        await chat.press(given)
+    else:
+        await chat.send(given)
+
+
 async def run_interview(
     chat: Chat, form: Form, answers: Mapping[str, str], *, submit: bool = True
 ) -> str:
-    """Answer every question the bot asks from ``answers`` (typed text or a button's label).
-
-    A cluster is answered as "group label/cluster label". Returns the final text.
-    """
+    """Answer every question the bot asks from ``answers``, then submit the review."""
     locale = guess_locale(chat.language_code)
     t = translator(locale)
     for _ in range(100):
         qid = current_question(form, locale, chat.text)
         if qid is None:
             break
-        answer = answers[qid]
-        if "/" in answer and form.question(qid).groups:
-            group, option = answer.split("/", 1)
-            await chat.press(group)
-            await chat.press(option)
-        elif any(b.text == answer for b in chat.keyboard()):
-            await chat.press(answer)
-        else:
-            await chat.send(answer)
+        await answer(chat, form, qid, answers)
     assert plain(t("review.title")) in chat.text, chat.text
     if submit:
         await chat.press(t("button.submit"))

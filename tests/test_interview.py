@@ -10,7 +10,7 @@ from forms.definition import Form
 from handlers.router import Router
 from locales import translator
 from models.tables import Answer, Application, Flag
-from tests.chat import Chat, current_question, run_interview
+from tests.chat import Chat, answer, current_question, run_interview
 from tests.conftest import ELIGIBLE_ZH
 
 t = translator("zh_CN")
@@ -68,15 +68,7 @@ def review_number(chat: Chat, label: str) -> str:
 
 async def run_one(chat: Chat, form: Form, qid: str | None, answers: dict[str, str]) -> None:
     assert qid is not None, chat.text
-    answer = answers[qid]
-    if "/" in answer and form.question(qid).groups:
-        group, option = answer.split("/", 1)
-        await chat.press(group)
-        await chat.press(option)
-    elif any(b.text == answer for b in chat.keyboard()):
-        await chat.press(answer)
-    else:
-        await chat.send(answer)
+    await answer(chat, form, qid, answers)
 
 
 async def test_every_flag_is_listed_with_reason_and_clause(router: Router, form: Form) -> None:
