@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings, SettingsError
+from forms.answers import InvalidAnswer, parse_yes_no
 from forms.definition import programme
 from handlers import broadcast
 from handlers.render import plain
@@ -27,7 +28,14 @@ from models.db import connect
 from models.tables import Broadcast
 
 WAIT_SECONDS = 2.0
-YES = frozenset({"y", "yes", "是", "是的", "確認", "确认"})
+
+
+def _yes(answer: str) -> bool:
+    """The chat's yes/no words (是 / yes / y …); anything else is a no."""
+    try:
+        return parse_yes_no(answer)
+    except InvalidAnswer:
+        return False
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -159,7 +167,7 @@ async def _send(
         if not args.yes:
             prompt = plain(t("broadcast.cli_confirm", count=t.number(count)))
             answer = await asyncio.to_thread(input, prompt)
-            if answer.strip().lower() not in YES:
+            if not _yes(answer):
                 return plain(t("broadcast.dropped"))
         job = Broadcast(
             audience=str(audience),

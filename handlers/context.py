@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from forms.definition import Form
 from handlers.types import Event, Sender
 from locales import Translator
+from models.admin_queries import is_stored_admin
 from models.tables import Conversation, User
 
 
@@ -43,13 +44,16 @@ class Turn:
     user: User
     conversation: Conversation
     t: Translator
-    # Made an admin in the chat (stored), besides the ADMIN_IDS of the settings.
-    stored_admin: bool = False
+    _admin: bool | None = field(default=None, init=False, repr=False)
 
     @property
     def form(self) -> Form:
         return self.context.form
 
-    @property
-    def is_admin(self) -> bool:
-        return self.user.id in self.context.admin_ids or self.stored_admin
+    async def is_admin(self) -> bool:
+        """In ADMIN_IDS, or made an admin in the chat (stored). Asked only when it matters:
+        most events never need it, and the hot path is one query shorter."""
+        if self._admin is None:
+            stored = await is_stored_admin(self.session, self.user.id)
+            self._admin = self.user.id in self.context.admin_ids or stored
+        return self._admin

@@ -219,7 +219,7 @@ def report_replies(t: Translator, report: Report) -> list[Reply]:
 
 async def current(turn: Turn) -> Application | list[Reply]:
     setup = await qs.current_application(turn)
-    if setup is None or setup.status == "submitted" or not turn.is_admin:
+    if setup is None or setup.status == "submitted" or not await turn.is_admin():
         return [Reply(turn.t("hint.no_flow"))]
     return setup
 

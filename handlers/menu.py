@@ -81,9 +81,9 @@ def privacy(turn: Turn) -> Reply:
     return Reply(turn.t("privacy.notice"))
 
 
-def help_(turn: Turn) -> list[Reply]:
+def help_(turn: Turn, *, admin: bool) -> list[Reply]:
     t = turn.t
-    commands = [c for c in COMMANDS if not c.admin or turn.is_admin]
+    commands = [c for c in COMMANDS if not c.admin or admin]
     lines = [
         render.bold(t("help.title")),
         *(f"/{c.name} — {t(c.description_key)}" for c in commands),

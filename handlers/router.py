@@ -22,7 +22,7 @@ from handlers import questionnaire as qs
 from handlers.context import Context, Turn
 from handlers.types import Event, Reply
 from locales import guess_locale, translator
-from models import admin_queries, queries
+from models import queries
 from models.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -74,9 +74,7 @@ class Router:
             if _seen(conversation.last_update_id, event.update_id):
                 return []
             conversation.last_update_id = event.update_id or conversation.last_update_id
-            stored_admin = await admin_queries.is_stored_admin(session, user.id)
-            t = translator(user.locale)
-            turn = Turn(self.context, event, session, user, conversation, t, stored_admin)
+            turn = Turn(self.context, event, session, user, conversation, translator(user.locale))
             if user.unreachable_at is not None:  # they write to us: broadcasts reach them again
                 user.unreachable_at = None
             replies = await self._route(turn, first_contact)
@@ -96,7 +94,7 @@ class Router:
             return await self._command(turn, event.command, first_contact)
         if first_contact:
             return menu.start(turn, first_contact=True)
-        if turn.conversation.flow == broadcast.FLOW and turn.is_admin:
+        if turn.conversation.flow == broadcast.FLOW and await turn.is_admin():
             return await broadcast.on_message(turn)
         flow = FLOWS.get(turn.conversation.flow or "")
         if flow is not None:
@@ -110,7 +108,7 @@ class Router:
 
     async def _command(self, turn: Turn, command: str, first_contact: bool) -> list[Reply]:
         admin_only = {c.name for c in menu.COMMANDS if c.admin}
-        if command in admin_only and not turn.is_admin:
+        if command in admin_only and not await turn.is_admin():
             return menu.unknown(turn)
         match command:
             case "start":
@@ -124,7 +122,7 @@ class Router:
             case "apply":
                 return await interview.start(turn)
             case "help":
-                return menu.help_(turn)
+                return menu.help_(turn, admin=await turn.is_admin())
             case "cancel":
                 return menu.cancel(turn)
             case "language":
@@ -168,10 +166,12 @@ class Router:
                 return await draft.on_menu(turn, value)
             case "sv" if value.startswith("change:") and value[7:].isdigit():
                 return await survey.change(turn, int(value[7:]))
+            case "bc" | "ev" if not await turn.is_admin():
+                return qs.stale(turn)  # a forged admin button
             case "bc":
-                return await broadcast.on_button(turn, value) if turn.is_admin else qs.stale(turn)
+                return await broadcast.on_button(turn, value)
             case "ev":
-                return await events.on_menu(turn, value) if turn.is_admin else qs.stale(turn)
+                return await events.on_menu(turn, value)
         flow = FLOWS.get(turn.conversation.flow or "")
         if flow is None:
             return qs.stale(turn)
