@@ -26,7 +26,9 @@ _DATE = re.compile(
 )
 _TIME = re.compile(r"(\d{1,2})\s*[:：点時时]\s*(\d{2})?\s*分?")
 
-YES_WORDS = frozenset({"是", "是的", "对", "對", "有", "确认", "確認", "y", "yes", "true", "1", "✓"})
+YES_WORDS = frozenset(
+    {"是", "是的", "对", "對", "有", "确认", "確認", "y", "yes", "true", "1", "✓"}
+)
 NO_WORDS = frozenset({"否", "不是", "不", "无", "没有", "沒有", "n", "no", "false", "0", "✗"})
 # Thousands separators people type: comma, full-width comma, spaces, apostrophe, underscore.
 _GROUPING = re.compile(r"[,，\s'’_\u00a0\u2009\u202f]")
