@@ -162,10 +162,13 @@ async def _send(
             ),
         ]
         if unreachable:
-            preview.append(plain(t("broadcast.preview_unreachable", count=t.number(unreachable))))
+            left_out = t.plural(
+                "broadcast.preview_unreachable", "broadcast.preview_unreachable.plural", unreachable
+            )
+            preview.append(plain(left_out))
         print("\n".join(preview))
         if not args.yes:
-            prompt = plain(t("broadcast.cli_confirm", count=t.number(count)))
+            prompt = plain(t.plural("broadcast.cli_confirm", "broadcast.cli_confirm.plural", count))
             answer = await asyncio.to_thread(input, prompt)
             if not _yes(answer):
                 return plain(t("broadcast.dropped"))
@@ -180,7 +183,11 @@ async def _send(
         job = await aq.create_broadcast(session, job, audience, programme_id)
         await session.commit()
         assert job.id is not None
-        queued = plain(t("broadcast.queued_offline", id=job.id, count=t.number(job.total)))
+        queued = plain(
+            t.plural(
+                "broadcast.queued_offline", "broadcast.queued_offline.plural", job.total, id=job.id
+            )
+        )
     if not args.wait:
         return queued
     print(queued)

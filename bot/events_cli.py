@@ -38,8 +38,9 @@ async def run_event_command(settings: Settings, args: argparse.Namespace) -> str
             if args.action == "list":
                 found = await queries.events_with_counts(session)
                 lines = [
-                    plain(t("event.list_item", title=e.title, date=t.date(e.event_date),
-                            code=e.code, responses=n, status=events.status_text(t, e)))
+                    plain(t.plural("event.list_item", "event.list_item.plural", n, title=e.title,
+                                   date=t.date(e.event_date), code=e.code,
+                                   status=events.status_text(t, e)))
                     for e, n in found
                 ]  # fmt: skip
                 return "\n".join(lines) or plain(t("event.none"))

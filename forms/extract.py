@@ -13,14 +13,30 @@ import yaml
 # Fields of a form file whose value is a catalog key.
 KEY_FIELDS = frozenset({"title", "text", "label", "section", "unit", "message"})
 
+# A message: its key, or its singular and plural keys.
+Message = str | tuple[str, str]
 
-def _walk(node: yaml.Node, owner: str) -> Iterator[tuple[int, str, str]]:
+
+def _scalar(node: yaml.MappingNode, field: str) -> str | None:
+    found = [v.value for k, v in node.value if k.value == field and isinstance(v, yaml.ScalarNode)]
+    return found[0] if found else None
+
+
+def _message(node: yaml.MappingNode, field: str, key: str) -> Message:
+    # The unit of an integer is a count ("{count} organisations"): a plural message, the
+    # way handlers/render.py shows it.
+    if field == "unit" and _scalar(node, "type") == "integer":
+        return key, f"{key}.plural"
+    return key
+
+
+def _walk(node: yaml.Node, owner: str) -> Iterator[tuple[int, Message, str]]:
     if isinstance(node, yaml.MappingNode):
-        ids = [v.value for k, v in node.value if k.value == "id" and isinstance(v, yaml.ScalarNode)]
-        here = ids[0] if ids else owner
+        here = _scalar(node, "id") or owner
         for key, value in node.value:
             if key.value in KEY_FIELDS and isinstance(value, yaml.ScalarNode):
-                yield value.start_mark.line + 1, value.value, f"{key.value} of {here}"
+                message = _message(node, key.value, value.value)
+                yield value.start_mark.line + 1, message, f"{key.value} of {here}"
             else:
                 yield from _walk(value, here)
     elif isinstance(node, yaml.SequenceNode):
@@ -30,9 +46,10 @@ def _walk(node: yaml.Node, owner: str) -> Iterator[tuple[int, str, str]]:
 
 def extract_form(
     fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
-) -> Iterator[tuple[int, None, str, list[str]]]:
+) -> Iterator[tuple[int, str | None, Message, list[str]]]:
+    """Plural messages come as the ``plural`` keyword's (``-k plural:1,2``)."""
     root = yaml.compose(fileobj.read().decode("utf-8"))
     if root is None:
         return
-    for line, key, where in _walk(root, "form"):
-        yield line, None, key, [where]
+    for line, message, where in _walk(root, "form"):
+        yield line, "plural" if isinstance(message, tuple) else None, message, [where]

@@ -49,7 +49,8 @@ async def my_data(turn: Turn) -> list[Reply]:
     data = {"user": user.model_dump(mode="json"), "applications": applications}
     content = json.dumps(data, ensure_ascii=False, indent=2).encode()
     document = Document(f"patentbot-mydata-{user.id}.json", content, turn.t("mydata.caption"))
-    return [Reply(turn.t("mydata.summary", applications=len(applications)), document=document)]
+    summary = turn.t.plural("mydata.summary", "mydata.summary.plural", len(applications))
+    return [Reply(summary, document=document)]
 
 
 def ask_delete(turn: Turn) -> list[Reply]:

@@ -268,7 +268,11 @@ async def _preview(turn: Turn, audience: aq.Audience) -> list[Reply]:
         )
     ]
     if unreachable:
-        lines.append(t("broadcast.preview_unreachable", count=t.number(unreachable)))
+        lines.append(
+            t.plural(
+                "broadcast.preview_unreachable", "broadcast.preview_unreachable.plural", unreachable
+            )
+        )
     send = render.button(t("broadcast.button.send"), "bc:send")
     keyboard = ((send, cancel), (change,))
     return [chosen, _draft_reply(pending["message"]), Reply("\n".join(lines), keyboard)]
@@ -331,8 +335,13 @@ async def _confirm(turn: Turn) -> list[Reply]:
     turn.conversation.flow = None
     turn.conversation.pending = None
     turn.context.jobs_changed.set()
-    key = N_("broadcast.started") if turn.context.sender else N_("broadcast.queued_offline")
-    return [Reply(t(key, id=job.id, count=t.number(job.total)), edit=True)]
+    if turn.context.sender:
+        text = t.plural("broadcast.started", "broadcast.started.plural", job.total, id=job.id)
+    else:
+        text = t.plural(
+            "broadcast.queued_offline", "broadcast.queued_offline.plural", job.total, id=job.id
+        )
+    return [Reply(text, edit=True)]
 
 
 # ------------------------------------------------------------------ jobs

@@ -133,12 +133,13 @@ async def list_events(turn: Turn) -> list[Reply]:
         lines.append(t("event.none"))
     for event, count in events:
         lines.append(
-            t(
+            t.plural(
                 "event.list_item",
+                "event.list_item.plural",
+                count,
                 title=escape(event.title),
                 date=t.date(event.event_date),
                 code=event.code,
-                responses=count,
                 status=status_text(t, event),
             )
         )

@@ -85,6 +85,10 @@ def show_value(t: Translator, question: Question, value: Value) -> str:
             assert isinstance(value, datetime)
             return t.datetime(value.astimezone(LOCAL_TIME))
         case "number" | "integer":
+            if question.type == "integer" and question.unit:
+                # A count unit is a plural message: "1 organisation", "2 organisations".
+                assert isinstance(value, int | Decimal)
+                return t.plural(question.unit, f"{question.unit}.plural", int(value))
             shown = t.number(value if isinstance(value, Decimal | int) else Decimal(str(value)))
             return f"{shown} {t(question.unit)}" if question.unit else shown
     return escape(str(value))

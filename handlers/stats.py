@@ -55,9 +55,10 @@ async def stats_text(session: AsyncSession, form: Form, t: Translator) -> str:
     )
     lines = [
         t("stats.title", time=t.datetime(utcnow().astimezone(LOCAL_TIME))),
-        t(
+        t.plural(
             "stats.users",
-            total=t.number(o.users),
+            "stats.users.plural",
+            o.users,
             languages=languages or "—",
             unreachable=t.number(o.unreachable),
         ),
@@ -96,11 +97,12 @@ async def stats_text(session: AsyncSession, form: Form, t: Translator) -> str:
         rate = report.overall.rate
         met = "" if report.met is None else ("✅" if report.met else "❌")
         lines.append(
-            t(
+            t.plural(
                 "stats.event_line",
+                "stats.event_line.plural",
+                report.valid,
                 date=t.date(event.event_date),
                 title=escape(event.title),
-                valid=t.number(report.valid),
                 rate=t.percent(rate, digits=1) if rate is not None else "—",
                 met=met,
             )

@@ -178,10 +178,10 @@ def chart_png(t: Translator, report: Report) -> bytes:
     axes.invert_yaxis()
     axes.set_xlim(0, 100)
     axes.set_xlabel(t("report.chart_axis"), fontproperties=font)
-    axes.set_title(
-        t("report.chart_title", title=report.event.title, count=report.valid),
-        fontproperties=font,
+    title = t.plural(
+        "report.chart_title", "report.chart_title.plural", report.valid, title=report.event.title
     )
+    axes.set_title(title, fontproperties=font)
     for tick in axes.get_yticklabels():
         tick.set_fontproperties(font)
     axes.legend(prop=font, loc="lower center", bbox_to_anchor=(0.5, -0.45), ncol=5, frameon=False)

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from locales import LOCALES_DIR, SUPPORTED, translator
 
 ROOT = Path(__file__).resolve().parents[1]
-KEYWORDS = {"t": None, "N_": None, "InvalidAnswer": None}
+KEYWORDS = {"t": None, "N_": None, "InvalidAnswer": None, "plural": (1, 2)}
 
 
 def catalog(locale: str):  # type: ignore[no-untyped-def]
@@ -22,9 +22,19 @@ def catalog(locale: str):  # type: ignore[no-untyped-def]
         return read_po(f, locale=locale)
 
 
-def template_ids() -> set[str]:
+def template_ids() -> set[str | tuple[str, ...]]:
+    """Keys; a plural message's is its (singular, plural) pair."""
     with (LOCALES_DIR / "messages.pot").open("rb") as f:
         return {m.id for m in read_po(f) if m.id}
+
+
+def forms_of(string: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    return tuple(string) if isinstance(string, tuple | list) else (string,)
+
+
+def _key(message_id: str | tuple[str, ...] | list[str]) -> str | tuple[str, ...]:
+    # read_mo gives a plural key as a list, read_po as a tuple.
+    return tuple(message_id) if isinstance(message_id, list) else message_id
 
 
 def placeholders(text: str) -> set[str]:
@@ -37,7 +47,6 @@ def test_the_template_holds_every_key_the_code_and_forms_use() -> None:
     used = {
         message
         for _, _, message, _, _ in extract_from_dir(str(ROOT), method_map, options_map, KEYWORDS)
-        if isinstance(message, str)
     }
     missing = used - template_ids()
     assert not missing, f"run the extract/update workflow in the README; missing: {sorted(missing)}"
@@ -47,8 +56,8 @@ def test_the_template_holds_every_key_the_code_and_forms_use() -> None:
 def test_every_key_is_translated(locale: str) -> None:
     messages = {m.id: m for m in catalog(locale) if m.id}
     missing = sorted(template_ids() - set(messages))
-    empty = sorted(k for k, m in messages.items() if not m.string)
-    fuzzy = sorted(k for k, m in messages.items() if m.fuzzy)
+    empty = sorted(str(k) for k, m in messages.items() if not all(forms_of(m.string)))
+    fuzzy = sorted(str(k) for k, m in messages.items() if m.fuzzy)
     assert not (missing or empty or fuzzy), (
         f"{locale}: missing {missing}, empty {empty}, fuzzy {fuzzy}"
     )
@@ -57,15 +66,25 @@ def test_every_key_is_translated(locale: str) -> None:
 @pytest.mark.parametrize("locale", SUPPORTED)
 def test_compiled_catalog_matches_its_source(locale: str) -> None:
     with (LOCALES_DIR / locale / "LC_MESSAGES" / "messages.mo").open("rb") as f:
-        compiled = {m.id: m.string for m in read_mo(f) if m.id}
-    source = {m.id: m.string for m in catalog(locale) if m.id}
+        compiled = {_key(m.id): forms_of(m.string) for m in read_mo(f) if m.id}
+    source = {_key(m.id): forms_of(m.string) for m in catalog(locale) if m.id}
     assert compiled == source, f"run: pybabel compile -d locales -l {locale}"
     t = translator(locale)
-    assert all(t.translations.gettext(key) != key for key in template_ids())
+    for key in template_ids():
+        if isinstance(key, tuple):
+            assert t.translations.ngettext(key[0], key[1], 1) != key[0], key
+            assert t.translations.ngettext(key[0], key[1], 2) != key[1], key
+        else:
+            assert t.translations.gettext(key) != key, key
 
 
 def test_placeholders_agree_across_languages() -> None:
     by_locale = {loc: {m.id: m.string for m in catalog(loc) if m.id} for loc in SUPPORTED}
     for key in template_ids():
-        seen = {loc: placeholders(str(by_locale[loc].get(key, ""))) for loc in SUPPORTED}
-        assert len({frozenset(v) for v in seen.values()}) == 1, f"{key}: {seen}"
+        # Every plural form of every language names the same placeholders.
+        seen = {
+            (loc, i): frozenset(placeholders(text))
+            for loc in SUPPORTED
+            for i, text in enumerate(forms_of(by_locale[loc].get(key, "")))
+        }
+        assert len(set(seen.values())) == 1, f"{key}: {seen}"
