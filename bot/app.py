@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -37,3 +40,19 @@ async def deliveries(context: Context) -> AsyncIterator[Delivery]:
         yield delivery
     finally:
         await delivery.stop()
+
+
+async def until_stopped(handle_signals: bool) -> None:
+    """Wait for SIGINT/SIGTERM (when handling signals) or for the task to be cancelled."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
+    for signum in signals:
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in signals:
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signum)

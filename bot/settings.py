@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -10,6 +11,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from forms.definition import programme
 from models.db import to_async_url
+
+# Variables whose values an error message must not repeat.
+SECRETS = frozenset({"BOT_TOKEN", "WEBHOOK_SECRET"})
+# Telegram's rule for a webhook's secret_token.
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -28,15 +34,33 @@ class Settings(BaseSettings):
     # Broadcast messages per second, all chats together. Telegram allows about 30; the
     # default leaves room for the replies the bot sends meanwhile.
     broadcast_rate: Annotated[float, Field(gt=0, le=10_000)] = 25.0
+    # Webhook mode: the public URL Telegram posts updates to (unset: long polling), the
+    # address the bot listens on behind the proxy, and the secret Telegram sends back.
+    webhook_url: AnyHttpUrl | None = None
+    webhook_listen: Annotated[tuple[str, int], NoDecode] = ("0.0.0.0", 8080)
+    webhook_secret: SecretStr | None = None
 
-    @field_validator("bot_token", mode="before")
+    @field_validator("webhook_listen", mode="before")
     @classmethod
-    def _blank_token_is_none(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
+    def _host_and_port(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        host, _, port = value.strip().rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("expected host:port, e.g. 0.0.0.0:8080 or 127.0.0.1:8443")
+        return host.strip("[]"), int(port)
 
-    @field_validator("bot_api_server", mode="before")
+    @field_validator("webhook_secret")
     @classmethod
-    def _blank_server_is_none(cls, value: object) -> object:
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("expected 1-256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @field_validator("bot_token", "bot_api_server", "webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        # `BOT_TOKEN=` in a .env file means "not set", not an empty token.
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("admin_ids", mode="before")
@@ -76,5 +100,6 @@ def load_settings() -> Settings:
         lines = []
         for error in e.errors():
             variable = "_".join(str(part) for part in error["loc"][:1]).upper()
-            lines.append(f"{variable}: {error['msg']} (got {error.get('input')!r})")
+            got = "" if variable in SECRETS else f" (got {error.get('input')!r})"
+            lines.append(f"{variable}: {error['msg']}{got}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -31,8 +32,9 @@ from aiogram.types import (
     Update,
 )
 
+from bot import webhook
 from bot.aiogram_responses import keep_response_models
-from bot.app import deliveries
+from bot.app import deliveries, until_stopped
 from bot.settings import Settings
 from handlers.menu import command_menus
 from handlers.router import Router
@@ -221,20 +223,40 @@ def build_dispatcher(router: Router) -> Dispatcher:
 
 
 async def serve(settings: Settings, router: Router, *, handle_signals: bool = True) -> None:
+    """Long polling, or a webhook when WEBHOOK_URL is set, until a signal or cancellation."""
     bot = create_bot(settings)
     dispatcher = build_dispatcher(router)
     try:
-        await bot.delete_webhook(drop_pending_updates=False)
         await register_commands(bot, settings.admin_ids, settings.default_locale)
         me = await bot.get_me()
         router.context.bot_username = me.username
         router.context.sender = AiogramSender(bot)
-        log.info("polling Telegram as @%s", me.username)
         async with deliveries(router.context):  # broadcasts, in the background
-            await dispatcher.start_polling(
-                bot,
-                handle_signals=handle_signals,
-                allowed_updates=["message", "callback_query"],
-            )
+            if settings.webhook_url is None:
+                await _poll(bot, dispatcher, handle_signals)
+            else:
+                await _webhook(settings, bot, dispatcher, handle_signals)
     finally:
         await bot.session.close()
+
+
+async def _poll(bot: Bot, dispatcher: Dispatcher, handle_signals: bool) -> None:
+    await bot.delete_webhook(drop_pending_updates=False)
+    log.info("polling Telegram as @%s", (await bot.me()).username)
+    await dispatcher.start_polling(
+        bot, handle_signals=handle_signals, allowed_updates=webhook.ALLOWED_UPDATES
+    )
+
+
+async def _webhook(
+    settings: Settings, bot: Bot, dispatcher: Dispatcher, handle_signals: bool
+) -> None:
+    async def handle(update: dict[str, Any]) -> None:
+        await dispatcher.feed_raw_update(bot, update)
+
+    async with webhook.listening(settings, handle) as secret:
+        await bot.set_webhook(
+            str(settings.webhook_url), secret_token=secret, allowed_updates=webhook.ALLOWED_UPDATES
+        )
+        log.info("Telegram posts to %s for @%s", settings.webhook_url, (await bot.me()).username)
+        await until_stopped(handle_signals)

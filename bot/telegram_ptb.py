@@ -6,10 +6,7 @@ is the router's. Imported only when the bot runs with BOT_FRAMEWORK=ptb.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import signal
 import warnings
 from collections.abc import Iterable
 from datetime import timedelta
@@ -30,7 +27,8 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, Defaults, MessageHandler, filters
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.app import deliveries
+from bot import webhook
+from bot.app import deliveries, until_stopped
 from bot.settings import Settings
 from handlers.menu import command_menus
 from handlers.router import Router
@@ -235,25 +233,11 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
     application.add_handler(CallbackQueryHandler(on_button))
 
 
-async def _until_stopped(handle_signals: bool) -> None:
-    """Wait for SIGINT/SIGTERM (when handling signals) or for the task to be cancelled."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
-    for signum in signals:
-        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
-            loop.add_signal_handler(signum, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        for signum in signals:
-            with contextlib.suppress(NotImplementedError):
-                loop.remove_signal_handler(signum)
-
-
 async def serve(settings: Settings, router: Router, *, handle_signals: bool = True) -> None:
-    """Long-poll until a signal or cancellation; the Application's async API, not run_polling,
-    so that it runs in a loop it does not own (the CLI's asyncio.run, or a test's task)."""
+    """Long polling, or a webhook when WEBHOOK_URL is set, until a signal or cancellation.
+
+    The Application's async API, not run_polling / run_webhook, so that it runs in a loop it
+    does not own (the CLI's asyncio.run, or a test's task)."""
     # httpx logs every request at INFO with its URL, and the URL holds the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     application = create_application(settings)
@@ -263,16 +247,37 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
             await register_commands(application.bot, settings.admin_ids, settings.default_locale)
             router.context.bot_username = application.bot.username
             router.context.sender = PtbSender(application.bot)
-            log.info("polling Telegram as @%s", application.bot.username)
             await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(  # deletes any webhook first
-                allowed_updates=["message", "callback_query"], drop_pending_updates=False
-            )
             async with deliveries(router.context):  # broadcasts, in the background
-                await _until_stopped(handle_signals)
+                if settings.webhook_url is None:
+                    await _poll(application, handle_signals)
+                else:
+                    await _webhook(settings, application, handle_signals)
         finally:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
             if application.running:
                 await application.stop()  # waits for the updates being handled
+
+
+async def _poll(application: PtbApplication, handle_signals: bool) -> None:
+    assert application.updater is not None
+    log.info("polling Telegram as @%s", application.bot.username)
+    await application.updater.start_polling(  # deletes any webhook first
+        allowed_updates=webhook.ALLOWED_UPDATES, drop_pending_updates=False
+    )
+    await until_stopped(handle_signals)
+
+
+async def _webhook(settings: Settings, application: PtbApplication, handle_signals: bool) -> None:
+    # Our own aiohttp receiver, not PTB's start_webhook (tornado): the same for every
+    # framework, and it answers Telegram only once the update is handled.
+    async def handle(update: dict[str, Any]) -> None:
+        await application.process_update(Update.de_json(update, application.bot))
+
+    async with webhook.listening(settings, handle) as secret:
+        await application.bot.set_webhook(
+            str(settings.webhook_url), secret_token=secret, allowed_updates=webhook.ALLOWED_UPDATES
+        )
+        log.info("Telegram posts to %s for @%s", settings.webhook_url, application.bot.username)
+        await until_stopped(handle_signals)

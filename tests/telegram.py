@@ -2,15 +2,74 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import importlib
+import socket
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 
+from bot.app import build
+from bot.settings import Settings
 from forms.definition import Form
+from handlers.router import Router
 from locales import translator
 from tests.chat import current_question
-from tests.fake_bot_api import FakeUser
+from tests.fake_bot_api import FakeBotAPI, FakeUser
 
-# Every transport of the contract suite (tests/test_e2e_telegram.py, tests/test_restart.py).
+TOKEN = "123456:TEST-TOKEN"
+ADMIN = 999
+
 FRAMEWORKS = ("aiogram", "ptb")
+# The contract suite's transports (tests/test_e2e_telegram.py): each framework long polling,
+# and each behind a webhook the fake server posts to.
+TRANSPORTS = (*FRAMEWORKS, "aiogram+webhook", "ptb+webhook")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def bot_settings(server: FakeBotAPI, database_url: str, transport: str) -> Settings:
+    framework, _, mode = transport.partition("+")
+    webhook: dict[str, object] = {}
+    if mode == "webhook":
+        port = free_port()
+        webhook = {
+            "webhook_url": f"http://127.0.0.1:{port}/telegram",
+            "webhook_listen": f"127.0.0.1:{port}",
+        }
+    return Settings(
+        bot_token=TOKEN,
+        bot_api_server=server.base_url,
+        bot_framework=framework,
+        database_url=database_url,
+        admin_ids=str(ADMIN),
+        **webhook,
+    )
+
+
+@asynccontextmanager
+async def running(server: FakeBotAPI, settings: Settings) -> AsyncIterator[Router]:
+    """The bot, serving the fake server until the block ends; yields its router."""
+    serve = importlib.import_module(f"bot.telegram_{settings.bot_framework}").serve
+    router, engine = await build(settings)
+    task = asyncio.create_task(serve(settings, router, handle_signals=False))
+    try:
+        for _ in range(200):  # until it takes updates
+            if server.calls_to("getUpdates") or server.calls_to("setWebhook") or task.done():
+                break
+            await asyncio.sleep(0.05)
+        if task.done():
+            task.result()  # the bot failed to start: say why
+        yield router
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await engine.dispose()
+
 
 MARKERS = ("review.title", "result.eligible", "result.eligible_with_points", "result.not_eligible")
 

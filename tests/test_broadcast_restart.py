@@ -19,8 +19,8 @@ from models.db import connect
 from models.tables import Broadcast, User
 from tests.broadcast_helpers import PROGRAMME, recipient_states, wait_for_status
 from tests.fake_bot_api import FakeBotAPI
-from tests.telegram import FRAMEWORKS
-from tests.test_restart import TOKEN, start_bot
+from tests.telegram import FRAMEWORKS, TOKEN
+from tests.test_restart import start_bot
 
 ADMIN = 999
 RECIPIENTS = 50

@@ -4,7 +4,6 @@ API server — which answers 429 when sent to too fast and 403 when a user block
 from __future__ import annotations
 
 import asyncio
-import importlib
 import io
 import itertools
 import time
@@ -14,7 +13,6 @@ from typing import Any
 import pytest
 import segno
 
-from bot.app import build
 from handlers import menu
 from handlers.render import plain
 from handlers.router import Router
@@ -23,8 +21,7 @@ from models import admin_queries as aq
 from models.tables import Broadcast, User
 from tests.broadcast_helpers import PROGRAMME, recipient_states, wait_for_status
 from tests.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
-from tests.telegram import FRAMEWORKS
-from tests.test_e2e_telegram import ADMIN, TOKEN, bot_settings
+from tests.telegram import ADMIN, FRAMEWORKS, TOKEN, bot_settings, running
 
 # PTB's own RetryAfter warns that retry_after will become a timedelta (PtbSender handles both).
 pytestmark = pytest.mark.filterwarnings("ignore:Deprecated since version v22.2:DeprecationWarning")
@@ -40,23 +37,12 @@ async def bot(
 ) -> AsyncIterator[tuple[FakeBotAPI, Router]]:
     """The bot on one framework, polling a fake Bot API server; its router, to look into
     the database."""
-    serve = importlib.import_module(f"bot.telegram_{request.param}").serve
     async with FakeBotAPI(token=TOKEN, bot_username="patentbot_test") as server:
         server.user(ADMIN, first_name="Admin", language_code="zh-hans")
         settings = bot_settings(server, database_url, request.param)
         settings = settings.model_copy(update={"broadcast_rate": RATE})
-        router, engine = await build(settings)
-        task = asyncio.create_task(serve(settings, router, handle_signals=False))
-        for _ in range(200):
-            if server.calls_to("getUpdates") or task.done():
-                break
-            await asyncio.sleep(0.05)
-        if task.done():
-            task.result()
-        yield server, router
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await engine.dispose()
+        async with running(server, settings) as router:
+            yield server, router
 
 
 async def recipients(

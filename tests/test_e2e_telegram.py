@@ -1,5 +1,6 @@
 """The contract every transport must keep: the real bot, over HTTP, against the fake Bot API
-server on 127.0.0.1, once per framework (aiogram, python-telegram-bot).
+server on 127.0.0.1, once per transport: aiogram and python-telegram-bot, each long polling
+and each behind a webhook the server posts updates to.
 
 Every scenario here runs on every transport, so a new feature is tested on all of them by
 default: add a test with the ``telegram`` fixture, not a test of one library.
@@ -8,7 +9,6 @@ default: add a test with the ``telegram`` fixture, not a test of one library.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import io
 import os
 import subprocess
@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import aiohttp
 import pytest
 
-from bot.app import build
 from bot.settings import Settings
 from forms.definition import Form
 from handlers.render import plain
@@ -27,42 +27,25 @@ from handlers.types import Button, Document, RateLimited, RecipientGone, Reply, 
 from locales import translator
 from tests.conftest import eligible_answers
 from tests.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
-from tests.telegram import FRAMEWORKS, next_step, telegram_interview
-
-TOKEN = "123456:TEST-TOKEN"
-ADMIN = 999
-
-
-def bot_settings(server: FakeBotAPI, database_url: str, framework: str) -> Settings:
-    return Settings(
-        bot_token=TOKEN,
-        bot_api_server=server.base_url,
-        bot_framework=framework,
-        database_url=database_url,
-        admin_ids=str(ADMIN),
-    )
+from tests.telegram import (
+    ADMIN,
+    FRAMEWORKS,
+    TOKEN,
+    TRANSPORTS,
+    bot_settings,
+    next_step,
+    running,
+    telegram_interview,
+)
 
 
-@pytest.fixture(params=FRAMEWORKS)
+@pytest.fixture(params=TRANSPORTS)
 async def telegram(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[FakeBotAPI]:
-    """The bot on one framework, polling a fake Bot API server; yields the server."""
-    framework: str = request.param
-    serve = importlib.import_module(f"bot.telegram_{framework}").serve
+    """The bot on one transport, served by a fake Bot API server; yields the server."""
     async with FakeBotAPI(token=TOKEN, bot_username="patentbot_test") as server:
         server.user(ADMIN, first_name="Admin")  # has opened a chat with the bot
-        settings = bot_settings(server, database_url, framework)
-        router, engine = await build(settings)
-        task = asyncio.create_task(serve(settings, router, handle_signals=False))
-        for _ in range(200):
-            if server.calls_to("getUpdates") or task.done():
-                break
-            await asyncio.sleep(0.05)
-        if task.done():
-            task.result()  # the bot failed to start: say why
-        yield server
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await engine.dispose()
+        async with running(server, bot_settings(server, database_url, request.param)):
+            yield server
 
 
 # ------------------------------------------------------------------ conversations
@@ -236,6 +219,34 @@ async def test_the_sender_turns_platform_errors_into_neutral_ones(
                 await sender.send(blocker.chat_id, notice)
             with pytest.raises(RecipientGone):
                 await sender.send(424242, notice)  # never opened a chat with the bot
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_behind_a_webhook_only_telegram_gets_in(framework: str, database_url: str) -> None:
+    async with FakeBotAPI(token=TOKEN) as server:
+        settings = bot_settings(server, database_url, f"{framework}+webhook")
+        user = server.user(5001, language_code="en")
+        async with running(server, settings), aiohttp.ClientSession() as http:
+            info = await (await http.post(f"{server.base_url}/bot{TOKEN}/getWebhookInfo")).json()
+            assert info["result"]["url"] == str(settings.webhook_url)
+            forged = {
+                "update_id": 1,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "text": "/start",
+                    "chat": {"id": user.chat_id, "type": "private"},
+                    "from": {"id": user.id, "is_bot": False, "first_name": "Mallory"},
+                },
+            }
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guess"}):
+                async with http.post(str(settings.webhook_url), json=forged, headers=headers) as r:
+                    assert r.status == 401
+            await user.send("/start")  # through Telegram, which knows the secret
+            welcome = await user.next_message()
+            assert user.transcript == [welcome]  # the forged updates got no answer
+            info = await (await http.post(f"{server.base_url}/bot{TOKEN}/getWebhookInfo")).json()
+            assert info["result"]["pending_update_count"] == 0
 
 
 # ------------------------------------------------------------------ the process

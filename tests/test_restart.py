@@ -15,15 +15,14 @@ from locales import translator
 from tests.chat import current_question
 from tests.conftest import ELIGIBLE_ZH
 from tests.fake_bot_api import FakeBotAPI
-from tests.telegram import FRAMEWORKS, next_step
-
-TOKEN = "123456:TEST-TOKEN"
+from tests.telegram import TOKEN, TRANSPORTS, free_port, next_step
 
 
 async def start_bot(
-    server: FakeBotAPI, database_url: str, cwd: Path, framework: str
+    server: FakeBotAPI, database_url: str, cwd: Path, transport: str, port: int = 0
 ) -> asyncio.subprocess.Process:
-    polls = len(server.calls_to("getUpdates"))
+    """The bot as a process; ``framework+webhook`` listens on ``port`` for the server's posts."""
+    framework, _, mode = transport.partition("+")
     env = {
         **os.environ,
         "BOT_TOKEN": TOKEN,
@@ -31,26 +30,35 @@ async def start_bot(
         "BOT_FRAMEWORK": framework,
         "DATABASE_URL": database_url,
     }
+    if mode == "webhook":
+        env["WEBHOOK_URL"] = f"http://127.0.0.1:{port}/telegram"
+        env["WEBHOOK_LISTEN"] = f"127.0.0.1:{port}"
+
+    def starts() -> int:  # a poll, or the webhook set: the bot takes updates
+        return len(server.calls_to("getUpdates")) + len(server.calls_to("setWebhook"))
+
+    before = starts()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", env=env, cwd=cwd,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     for _ in range(300):  # importing aiogram takes a few seconds
-        if len(server.calls_to("getUpdates")) > polls:
+        if starts() > before:
             return process
         assert process.returncode is None, "the bot exited at start"
         await asyncio.sleep(0.05)
-    raise AssertionError("the bot did not start polling")
+    raise AssertionError("the bot did not start taking updates")
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_sigkill_mid_interview_then_restart_continues_at_the_same_question(
-    tmp_path: Path, database_url: str, form: Form, framework: str
+    tmp_path: Path, database_url: str, form: Form, transport: str
 ) -> None:
     t = translator("zh_CN")
+    port = free_port()
     async with FakeBotAPI(token=TOKEN) as server:
         user = server.user(4242, language_code="zh-hans")
-        bot = await start_bot(server, database_url, tmp_path, framework)
+        bot = await start_bot(server, database_url, tmp_path, transport, port)
         await user.send("/apply")
         await next_step(user, form, "zh_CN")
         for qid in ("enterprise_name", "uscc", "contact_name"):
@@ -62,7 +70,7 @@ async def test_sigkill_mid_interview_then_restart_continues_at_the_same_question
         await bot.wait()
         await user.send(ELIGIBLE_ZH["contact_phone"])  # typed while the bot is down
 
-        bot = await start_bot(server, database_url, tmp_path, framework)
+        bot = await start_bot(server, database_url, tmp_path, transport, port)
         try:
             text = await next_step(user, form, "zh_CN", timeout=20)
             assert current_question(form, "zh_CN", text) == "in_nansha"

@@ -15,8 +15,8 @@ import segno
 from bot.app import build
 from handlers.types import Document, Event, Reply
 from tests.fake_bot_api import FakeBotAPI
-from tests.telegram import FRAMEWORKS
-from tests.test_e2e_telegram import TOKEN, bot_settings, open_sender
+from tests.telegram import FRAMEWORKS, TOKEN, bot_settings
+from tests.test_e2e_telegram import open_sender
 
 
 def png() -> bytes:

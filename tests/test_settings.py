@@ -32,6 +32,9 @@ def run_bot(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[
         ("DEFAULT_LOCALE", "fr", "'zh_CN', 'zh_HK' or 'en'"),
         ("PROGRAMME", "nansha-1999", "available: nansha-2024"),
         ("BOT_API_SERVER", "not a url", "URL"),
+        ("WEBHOOK_URL", "bot.example.org/telegram", "URL"),
+        ("WEBHOOK_LISTEN", "8080", "host:port"),
+        ("WEBHOOK_SECRET", "my secret!", "A-Z, a-z, 0-9, _ and -"),
     ],
 )
 def test_bad_setting_is_named(tmp_path: Path, variable: str, value: str, expected: str) -> None:
@@ -39,6 +42,19 @@ def test_bad_setting_is_named(tmp_path: Path, variable: str, value: str, expecte
     assert result.returncode == 2
     assert variable in result.stderr and expected in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_secret_is_not_repeated_in_the_error(tmp_path: Path) -> None:
+    result = run_bot({"WEBHOOK_SECRET": "almost right!"}, tmp_path)
+    assert result.returncode == 2 and "WEBHOOK_SECRET" in result.stderr
+    assert "almost right" not in result.stderr
+
+
+def test_webhook_listen_takes_host_and_port() -> None:
+    from bot.settings import Settings
+
+    assert Settings(webhook_listen="[::1]:8443").webhook_listen == ("::1", 8443)  # type: ignore[arg-type]
+    assert Settings().webhook_listen == ("0.0.0.0", 8080)
 
 
 def test_admin_ids_are_read_comma_separated() -> None:
