@@ -160,6 +160,9 @@ async def on_text(
     if not qn.form.has_question(qid):
         return [proceed(turn, qn, application, answers)]
     question = qn.form.question(qid)
+    if turn.event.attachment is not None and not text.strip():
+        # A photo or file with no caption: say that it is not an answer, not "nothing came".
+        return [ask(turn, qn, application, question, answers, error=turn.t("error.attachment"))]
     try:
         parsed = parse(question, text)
     except InvalidAnswer as e:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from forms.definition import Form
 from handlers.render import plain
 from handlers.router import Router
-from handlers.types import Button, Event, Reply
+from handlers.types import Attachment, Button, Event, Reply
 from locales import guess_locale, translator
 
 
@@ -24,8 +24,15 @@ class Chat:
         self.transcript += self.last
         return self.last
 
-    async def send(self, text: str) -> list[Reply]:
-        event = Event.message(self.user_id, self.user_id, text, language_code=self.language_code)
+    async def send(self, text: str, attachment: Attachment | None = None) -> list[Reply]:
+        """Type a message; with an attachment, ``text`` is its caption."""
+        event = Event.message(
+            self.user_id,
+            self.user_id,
+            text,
+            language_code=self.language_code,
+            attachment=attachment,
+        )
         return await self._handle(event)
 
     async def press(self, label: str) -> list[Reply]:

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from forms.definition import Form
 from handlers.router import Router
+from handlers.types import Attachment
 from locales import translator
 from models.tables import Answer, Application, Flag
 from tests.chat import Chat, answer, current_question, run_interview
@@ -100,6 +101,20 @@ async def test_bad_input_gets_a_reason_and_the_same_question(router: Router, for
     await chat.send("我们不确定")  # a typed answer where a button is expected
     assert t("error.choice") in chat.text
     assert current_question(form, "zh_CN", chat.text) == "cluster"
+
+
+async def test_a_photo_is_not_taken_for_an_answer_but_its_caption_is(
+    router: Router, form: Form
+) -> None:
+    chat = Chat(router, 1)
+    await chat.send("/apply")
+    photo = Attachment("photo", "AgACAgQ-licence")
+    await chat.send("", attachment=photo)  # e.g. the business licence, no caption
+    assert t("error.attachment") in chat.text
+    assert t("error.empty") not in chat.text
+    assert current_question(form, "zh_CN", chat.text) == "enterprise_name"
+    await chat.send("广州南沙甲科技有限公司", attachment=photo)  # a caption is typed text
+    assert current_question(form, "zh_CN", chat.text) == "uscc"
 
 
 async def test_amount_questions_refuse_nonsense(router: Router, form: Form) -> None:
