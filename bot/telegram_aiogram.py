@@ -7,7 +7,7 @@ runs on Telegram with BOT_FRAMEWORK=aiogram (aiogram costs ~2 s and ~170 MB to i
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -36,7 +36,7 @@ from bot import webhook
 from bot.aiogram_responses import keep_response_models
 from bot.app import deliveries, until_stopped
 from bot.settings import Settings
-from handlers.menu import command_menus
+from handlers import menu
 from handlers.router import Router
 from handlers.types import (
     Attachment,
@@ -161,19 +161,15 @@ class AiogramSender:
             if "not modified" not in str(e):
                 raise
 
-
-async def register_commands(bot: Bot, admin_ids: Iterable[int], default_locale: str) -> None:
-    """The command menu in every language; admins also see the admin commands."""
-    for menu in command_menus(default_locale):
-        public = [BotCommand(command=n, description=d) for n, d in menu.public]
-        everything = [BotCommand(command=n, description=d) for n, d in menu.admin]
-        await bot.set_my_commands(public, language_code=menu.language_code)
-        for admin in admin_ids:
-            scope = BotCommandScopeChat(chat_id=admin)
-            try:
-                await bot.set_my_commands(everything, scope=scope, language_code=menu.language_code)
-            except TelegramBadRequest as e:  # the admin has not opened a chat with the bot yet
-                log.warning("admin %s: no command menu yet (%s); set at next start", admin, e)
+    async def set_commands(
+        self, chat_id: int | None, language_code: str, commands: Sequence[tuple[str, str]]
+    ) -> None:
+        scope = None if chat_id is None else BotCommandScopeChat(chat_id=chat_id)
+        menu = [BotCommand(command=name, description=text) for name, text in commands]
+        try:  # an empty menu removes the scope's own, as Telegram's deleteMyCommands does
+            await self.bot.set_my_commands(menu, scope=scope, language_code=language_code or None)
+        except (TelegramBadRequest, TelegramForbiddenError) as e:  # no chat with the bot (yet)
+            raise RecipientGone(str(e)) from e
 
 
 def _name(user: object) -> str | None:
@@ -227,10 +223,10 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
     bot = create_bot(settings)
     dispatcher = build_dispatcher(router)
     try:
-        await register_commands(bot, settings.admin_ids, settings.default_locale)
         me = await bot.get_me()
         router.context.bot_username = me.username
         router.context.sender = AiogramSender(bot)
+        await menu.register_menus(router.context)
         async with deliveries(router.context):  # broadcasts, in the background
             if settings.webhook_url is None:
                 await _poll(bot, dispatcher, handle_signals)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +30,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot import webhook
 from bot.app import deliveries, until_stopped
 from bot.settings import Settings
-from handlers.menu import command_menus
+from handlers import menu
 from handlers.router import Router
 from handlers.types import (
     Attachment,
@@ -166,19 +166,15 @@ class PtbSender:
             if "not modified" not in str(e).lower():
                 raise
 
-
-async def register_commands(bot: Bot, admin_ids: Iterable[int], default_locale: str) -> None:
-    """The command menu in every language; admins also see the admin commands."""
-    for menu in command_menus(default_locale):
-        public = [BotCommand(name, description) for name, description in menu.public]
-        everything = [BotCommand(name, description) for name, description in menu.admin]
-        await bot.set_my_commands(public, language_code=menu.language_code)
-        for admin in admin_ids:
-            scope = BotCommandScopeChat(chat_id=admin)
-            try:
-                await bot.set_my_commands(everything, scope=scope, language_code=menu.language_code)
-            except BadRequest as e:  # the admin has not opened a chat with the bot yet
-                log.warning("admin %s: no command menu yet (%s); set at next start", admin, e)
+    async def set_commands(
+        self, chat_id: int | None, language_code: str, commands: Sequence[tuple[str, str]]
+    ) -> None:
+        scope = None if chat_id is None else BotCommandScopeChat(chat_id=chat_id)
+        menu = [BotCommand(name, text) for name, text in commands]
+        try:  # an empty menu removes the scope's own, as Telegram's deleteMyCommands does
+            await self.bot.set_my_commands(menu, scope=scope, language_code=language_code or None)
+        except (BadRequest, Forbidden) as e:  # no chat with the bot (yet)
+            raise RecipientGone(str(e)) from e
 
 
 def _name(user: TelegramUser) -> str | None:
@@ -244,9 +240,9 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
     add_handlers(application, router)
     async with application:  # initialize() (getMe) … shutdown()
         try:
-            await register_commands(application.bot, settings.admin_ids, settings.default_locale)
             router.context.bot_username = application.bot.username
             router.context.sender = PtbSender(application.bot)
+            await menu.register_menus(router.context)
             await application.start()
             async with deliveries(router.context):  # broadcasts, in the background
                 if settings.webhook_url is None:

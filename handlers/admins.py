@@ -7,6 +7,7 @@ from html import escape
 
 from forms.answers import LOCAL_TIME
 from handlers.context import Turn
+from handlers.menu import admin_menu
 from handlers.types import Reply
 from models import admin_queries as aq
 from models import queries
@@ -56,9 +57,11 @@ async def command(turn: Turn, args: str) -> list[Reply]:
         user = await queries.get_user(turn.session, user_id)
         if user is None:
             return [Reply(t("admins.added_unknown", id=user_id))]
+        await admin_menu(turn.context, user_id, True)
         return [Reply(t("admins.added", name=_name(user.display_name), id=user_id))]
     if user_id in turn.context.admin_ids:
         return [Reply(t("admins.in_settings", id=user_id))]
     if not await aq.remove_admin(turn.session, user_id):
         return [Reply(t("admins.not_stored", id=user_id))]
+    await admin_menu(turn.context, user_id, False)
     return [Reply(t("admins.removed", id=user_id))]

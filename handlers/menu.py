@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from handlers import render
-from handlers.context import Turn
-from handlers.types import Command, Keyboard, Reply
+from handlers.context import Context, Turn
+from handlers.types import Command, Keyboard, RecipientGone, Reply
 from locales import N_, translator
+from models import admin_queries as aq
+
+log = logging.getLogger(__name__)
 
 COMMANDS = (
     Command("start", N_("command.start")),
@@ -30,13 +34,13 @@ COMING_SOON: frozenset[str] = frozenset()
 
 
 # Telegram localises command menus by two-letter language only: "zh" cannot tell
-# Simplified from Traditional, so zh_HK users see the default menu (None).
-MENU_LANGUAGES: dict[str | None, str | None] = {None: None, "zh": "zh_CN", "en": "en"}
+# Simplified from Traditional, so zh_HK users see the default menu ("").
+MENU_LANGUAGES: dict[str, str | None] = {"": None, "zh": "zh_CN", "en": "en"}
 
 
 @dataclass(frozen=True)
 class CommandMenu:
-    language_code: str | None  # Telegram's; None = every other language
+    language_code: str  # Telegram's; "" = every other language
     public: list[tuple[str, str]]  # (command, description)
     admin: list[tuple[str, str]]  # the public commands and the admin ones
 
@@ -55,6 +59,29 @@ def command_menus(default_locale: str) -> list[CommandMenu]:
             )
         )
     return menus
+
+
+async def register_menus(context: Context) -> None:
+    """At start: everyone's command menu, and every admin's (of the settings or stored)."""
+    assert context.sender is not None
+    for menu in command_menus(context.default_locale):
+        await context.sender.set_commands(None, menu.language_code, menu.public)
+    async with context.sessions() as session:
+        stored = {admin.user_id for admin, _ in await aq.stored_admins(session)}
+    for user_id in sorted(context.admin_ids | stored):
+        await admin_menu(context, user_id, True)
+
+
+async def admin_menu(context: Context, user_id: int, admin: bool) -> None:
+    """Show (or take back) the admin commands in this admin's command menu."""
+    if context.sender is None:  # the console has no command menu
+        return
+    try:
+        for menu in command_menus(context.default_locale):
+            commands = menu.admin if admin else []
+            await context.sender.set_commands(user_id, menu.language_code, commands)
+    except RecipientGone as e:  # no chat with the bot yet: they get it at first contact
+        log.info("admin %s: no command menu yet (%s)", user_id, e)
 
 
 def menu_keyboard(turn: Turn) -> Keyboard:

@@ -83,8 +83,12 @@ class Router:
                     user.privacy_seen_at = utcnow()
                 conversation.updated_at = utcnow()
                 session.add(conversation)
+            # An admin added before they ever wrote to the bot: their chat exists now.
+            new_admin = first_contact and await turn.is_admin()
             await session.commit()  # state is stored before any reply is sent
-            return replies
+        if new_admin:
+            await menu.admin_menu(self.context, event.user_id, True)
+        return replies
 
     async def _route(self, turn: Turn, first_contact: bool) -> list[Reply]:
         event = turn.event

@@ -7,6 +7,7 @@ the handlers never see a platform object. Reply text is a small HTML subset (``<
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -139,4 +140,11 @@ class Sender(Protocol):
 
     async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None:
         """Replace a sent message's text and buttons; an unchanged message is no error."""
+        ...
+
+    async def set_commands(
+        self, chat_id: int | None, language_code: str, commands: Sequence[tuple[str, str]]
+    ) -> None:
+        """The command menu (name, description) in one language ("" = any other), for
+        everyone (``chat_id`` None) or for one chat; an empty one removes the chat's own."""
         ...

@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -154,6 +155,7 @@ class MemorySender:
         self.hang_before: set[int] = set()  # chats whose send never returns (not delivered)
         self.hang_after: set[int] = set()  # … delivered, but the answer never comes back
         self.hanging = asyncio.Event()
+        self.commands: dict[tuple[int | None, str], list[tuple[str, str]]] = {}
         self._ids = itertools.count(1)
 
     async def send(self, chat_id: int, reply: Reply) -> Sent:
@@ -173,6 +175,11 @@ class MemorySender:
     async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None:
         self.times[chat_id].append(time.monotonic())
         self.edits.append((chat_id, message_id, reply, time.monotonic()))
+
+    async def set_commands(
+        self, chat_id: int | None, language_code: str, commands: Sequence[tuple[str, str]]
+    ) -> None:
+        self.commands[(chat_id, language_code)] = list(commands)
 
     def received(self, chat_id: int) -> int:
         return len(self.sent.get(chat_id, []))

@@ -95,6 +95,30 @@ async def test_command_menus_are_registered_in_every_language(telegram: FakeBotA
     assert admin and all("broadcast" in {c["command"] for c in cmds} for cmds in admin)
 
 
+async def test_an_admin_added_in_the_chat_gets_the_admin_menu_and_loses_it_when_removed(
+    telegram: FakeBotAPI,
+) -> None:
+    def admin_menu(user_id: int) -> set[str]:
+        return {c["command"] for c in telegram.commands.get((f"chat:{user_id}", ""), [])}
+
+    admin, colleague = telegram.user(ADMIN), telegram.user(4321, language_code="zh-hans")
+    await colleague.send("/start")
+    await colleague.next_message()
+    await admin.send("/admins add 4321")
+    await admin.next_message()
+    assert "broadcast" in admin_menu(4321)
+    await admin.send("/admins remove 4321")
+    await admin.next_message()
+    assert admin_menu(4321) == set()
+
+    await admin.send("/admins add 5555")  # has never written to the bot: no chat yet
+    await admin.next_message()
+    newcomer = telegram.user(5555, language_code="en")
+    await newcomer.send("/start")
+    await newcomer.next_message()
+    assert "broadcast" in admin_menu(5555)
+
+
 async def test_mydata_arrives_as_a_document(telegram: FakeBotAPI, form: Form) -> None:
     t = translator("en")
     user = telegram.user(1003, language_code="en")
