@@ -189,6 +189,11 @@ class _Builder:
         value = self.figure(name)
         return self.t.percent(value) if value is not None else self.t("result.not_computable")
 
+    def items(self, parts: list[str]) -> str:
+        """Several items in one cell, separated as the language does ("；" or "; ")."""
+        # TRANSLATORS: goes between the items of one table cell, spaces included.
+        return self.t("draft.item_separator").join(parts)
+
     # -- sections ------------------------------------------------------------
     def joint_applicants(self) -> Field:
         count = self.data.answers.get("joint_count") or 0
@@ -196,8 +201,8 @@ class _Builder:
         names = []
         for n in range(1, min(count, 2) + 1):
             kind, name = self.answer(f"joint{n}_kind"), self.answer(f"joint{n}_name")
-            names.append(f"{_text(name)}（{_text(kind)}）")
-        return "；".join(names) if names else self.t("draft.no_joint_applicants")
+            names.append(self.t("draft.joint_applicant", name=_text(name), kind=_text(kind)))
+        return self.items(names) if names else self.t("draft.no_joint_applicants")
 
     def finance(self) -> list[dict[str, str]]:
         rows = []
@@ -232,11 +237,15 @@ class _Builder:
         form, answers = self.data.form, self.data.answers
         asked = [q for q in engine.applicable(form, answers) if q.clause == clause]
         parts = [
-            f"{self.label(form, q)}：{_plain(show_value(self.t, q, answers[q.id]))}"
+            self.t(
+                "draft.label_value",
+                label=self.label(form, q),
+                value=_plain(show_value(self.t, q, answers[q.id])),
+            )
             for q in asked
             if q.id in answers and q.type != "text"
         ]
-        return "；".join(parts) or self.t("draft.not_applicable")
+        return self.items(parts) or self.t("draft.not_applicable")
 
     def money_situation(self, clause: str) -> str:
         if clause == "E2a":

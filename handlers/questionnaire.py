@@ -193,7 +193,9 @@ def _review_choice(
     choice = text.strip()
     if choice.isdigit() and 1 <= int(choice) <= len(questions):
         return [ask(turn, qn, application, questions[int(choice) - 1], answers)]
-    error = Reply(turn.t("error.review_choice", max=len(questions)))
+    error = Reply(
+        turn.t("error.review_choice", max=len(questions), submit=turn.t(qn.submit_label))
+    )
     return [error, review(turn, qn, application, answers)]
 
 

@@ -83,6 +83,15 @@ def set_widths(grid: Table, widths: list[int]) -> None:
             cell.width = Mm(width)
 
 
+def keep_rows_whole(grid: Table, header: bool) -> None:
+    """No row breaks across pages; a header row repeats on each page the table spans."""
+    for r, row in enumerate(grid.rows):
+        properties = row._tr.get_or_add_trPr()
+        properties.append(OxmlElement("w:cantSplit"))
+        if header and r == 0:
+            properties.append(OxmlElement("w:tblHeader"))
+
+
 def table(
     document: Document, header: list[str], body: list[str], loop: str | None, widths: list[int]
 ) -> Table:
@@ -94,6 +103,7 @@ def table(
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     set_widths(grid, widths)
+    keep_rows_whole(grid, header=True)
     for r, cells in enumerate(rows):
         for c, text in enumerate(cells):
             cell = grid.cell(r, c)
@@ -104,7 +114,9 @@ def table(
 def key_value_table(document: Document, pairs: list[tuple[str, str]]) -> None:
     grid = document.add_table(rows=len(pairs), cols=2)
     grid.style = "Table Grid"
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     set_widths(grid, [44, 110])
+    keep_rows_whole(grid, header=False)
     for r, (label, value) in enumerate(pairs):
         grid.cell(r, 0).paragraphs[0].add_run(label).bold = True
         grid.cell(r, 1).paragraphs[0].add_run(value)
@@ -178,7 +190,7 @@ def build() -> Document:
         ["{{ L.clause }}", "{{ L.condition }}", "{{ L.situation }}", "{{ L.verdict }}"],
         ["{{ c.clause }}", "{{ c.condition }}", "{{ c.situation }}", "{{r c.verdict }}"],
         "c in conditions",
-        [14, 56, 62, 22],
+        [17, 52, 60, 25],
     )
 
     # 三、需要说明的事项
@@ -201,7 +213,7 @@ def build() -> Document:
         ["{{ L.clause }}", "{{ L.target }}", "{{ L.our_plan }}"],
         ["{{ k.clause }}", "{{ k.target }}", "{{r k.plan }}"],
         "k in targets",
-        [14, 70, 70],
+        [17, 67, 70],
     )
 
     # 六、实施进度 (D1–D3)

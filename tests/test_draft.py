@@ -166,6 +166,11 @@ async def test_the_draft_speaks_the_users_language(
     assert tl("draft.placeholder", what=tl("label.address")) in doc.highlighted
     assert doc.east_asian_font == font
     assert t("draft.h_applicant") not in doc.text  # no Simplified Chinese headings left
+    situation = doc.row("E0")[2]  # several answers in one cell, punctuated as the language is
+    uscc = tl("draft.label_value", label=tl("label.uscc"), value=eligible_answers(locale)["uscc"])
+    assert situation.startswith(uscc + tl("draft.item_separator"))
+    if locale == "en":
+        assert not set("：；（）") & set(doc.text), "full-width punctuation in English"
 
 
 async def test_each_draft_is_recorded_and_a_changed_answer_makes_a_new_version(

@@ -194,6 +194,7 @@ async def test_review_lists_every_answer_and_each_can_be_changed(
     assert t("review.title") in chat.text and "华南理工大学" in chat.text
     await chat.send("99")  # not an item number
     assert t("review.title") in chat.text
+    assert f"“{t('button.submit')}”" in chat.text  # the error names the button as it reads
     await chat.press(t("button.submit"))
     assert t("result.eligible") in chat.text
 
