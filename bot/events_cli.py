@@ -4,10 +4,11 @@ from the terminal, writing the QR code, chart and spreadsheet as files."""
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 
 from bot.settings import Settings, SettingsError
-from forms.answers import InvalidAnswer, parse_date, parse_datetime
-from forms.definition import programme
+from forms.answers import InvalidAnswer, parse, parse_date
+from forms.definition import admin_form, programme
 from handlers import events
 from handlers.render import plain
 from handlers.survey_report import chart_png, report_text, report_xlsx
@@ -44,11 +45,13 @@ async def run_event_command(settings: Settings, args: argparse.Namespace) -> str
                     for e, n in found
                 ]  # fmt: skip
                 return "\n".join(lines) or plain(t("event.none"))
+            closing = admin_form("event").question("closes_at")  # its rules, as in the chat
             try:
                 event_date = parse_date(args.date)
-                closes_at = parse_datetime(args.closes) if args.closes else None
+                closes_at = parse(closing, args.closes).value if args.closes else None
             except InvalidAnswer as e:
                 raise SettingsError(plain(t(e.key))) from None
+            assert closes_at is None or isinstance(closes_at, datetime)
             event = await events.create_event(
                 session,
                 form,

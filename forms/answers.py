@@ -193,7 +193,10 @@ def parse(question: Question, text: str) -> Parsed:
         case "date":
             return Parsed(parse_date(text))
         case "datetime":
-            return Parsed(parse_datetime(text))
+            moment = parse_datetime(text)
+            if question.future and moment <= datetime.now(LOCAL_TIME):
+                raise InvalidAnswer("error.datetime_past")
+            return Parsed(moment)
     raise AssertionError(f"unhandled question type {question.type}")  # pragma: no cover
 
 

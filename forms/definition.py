@@ -58,6 +58,7 @@ class Question(_Strict):
     max: Decimal | None = None
     max_length: int = 200
     optional: bool = False  # offers a "skip" button; a skipped answer is stored as None
+    future: bool = False  # a datetime that must not have passed (a closing time)
     vars: dict[str, int | str] = Field(default_factory=dict)
 
     def option(self, option_id: str) -> Option | None:

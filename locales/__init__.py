@@ -14,7 +14,7 @@ from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_skeleton
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
@@ -79,7 +79,11 @@ class Translator:
         return format_date(value, format="long", locale=self.locale)
 
     def datetime(self, value: datetime) -> str:
-        return format_datetime(value, format="medium", locale=self.locale)
+        """To the minute, in the value's own time zone: 2024年10月8日 17:00, Oct 8, 2024, 5:00 PM.
+        (Babel's medium datetime shows seconds, which no deadline is set to.)"""
+        pattern = self.babel_locale.datetime_formats["medium"]
+        day = format_date(value, format="medium", locale=self.locale)
+        return str(pattern).format(format_time(value, format="short", locale=self.locale), day)
 
 
 @functools.cache

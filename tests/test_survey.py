@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from forms.answers import LOCAL_TIME
 from forms.definition import Form
 from handlers import events
 from handlers.router import Router
@@ -160,7 +161,11 @@ async def test_admin_creates_an_event_and_gets_link_and_qr(router: Router, form:
     await admin.send("南沙 ")
     await admin.send("2024-10-08 25:00")  # no such hour
     assert t("error.datetime") in admin.text
-    await admin.send("2024-10-08 18:00")
+    await admin.send("2024-10-08 18:00")  # a closing time that has passed
+    assert t("error.datetime_past") in admin.text
+    next_year = datetime.now(LOCAL_TIME).year + 1
+    await admin.send(f"{next_year}-10-08 18:00")
+    assert f"{next_year}年10月8日 18:00" in admin.text  # the review, to the minute
     await admin.press(t("button.event_create"))
     async with router.context.sessions() as session:
         event = (await session.exec(select(Event))).one()

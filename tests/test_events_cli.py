@@ -1,0 +1,69 @@
+"""``patentbot event new|list`` and ``patentbot report CODE``: an admin in the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from forms.answers import LOCAL_TIME
+from forms.definition import Form
+from handlers.render import plain
+from handlers.router import Router
+from locales import translator
+from tests.chat import Chat
+from tests.test_survey import answer_survey
+
+t = translator("zh_CN")
+
+
+def patentbot(database_url: str, cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+    env = {**clean, "DATABASE_URL": database_url, "BOT_USERNAME": "patentbot_test"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *argv],
+        env=env, cwd=cwd, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+async def test_an_event_from_the_terminal_to_its_report(
+    router: Router, form: Form, database_url: str, tmp_path: Path
+) -> None:
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return patentbot(database_url, tmp_path, *argv)
+
+    new = ["event", "new", "--title", "专利布局培训", "--date", "2024-10-08", "--place", "南沙"]
+    refused = await asyncio.to_thread(run, *new, "--closes", "2024-10-08 17:00")
+    assert refused.returncode == 2 and t("error.datetime_past") in refused.stderr
+
+    closes = f"{datetime.now(LOCAL_TIME).year + 1}-10-08 17:00"
+    created = await asyncio.to_thread(run, *new, "--closes", closes, "--out-dir", "files")
+    assert created.returncode == 0, created.stderr
+    code, link, qr = created.stdout.split("\n")[:3]
+    assert link == f"https://t.me/patentbot_test?start=survey-{code}"
+    assert (tmp_path / "files" / f"survey-{code}.png").read_bytes().startswith(b"\x89PNG")
+    assert qr == f"📄 {Path('files', f'survey-{code}.png')}"  # where it wrote the QR code
+
+    for attendee, overall in ((801, "非常满意"), (802, "一般")):  # they scan the code
+        chat = Chat(router, attendee)
+        await chat.send(f"/start survey-{code}")
+        await answer_survey(chat, form, overall)
+
+    listed = await asyncio.to_thread(run, "event", "list")
+    assert f"{code}" in listed.stdout and "2 份问卷" in listed.stdout
+
+    report = await asyncio.to_thread(run, "report", code, "--out-dir", "files")
+    assert report.returncode == 0, report.stderr
+    assert plain(t("report.not_met", rate="50.0%", target="85%")) in report.stdout
+    chart = tmp_path / "files" / f"survey-{code}-chart.png"
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    summary = load_workbook(tmp_path / "files" / f"survey-{code}.xlsx").worksheets[0]
+    assert 2 in [cell.value for row in summary.iter_rows() for cell in row]  # valid responses
+
+    unknown = await asyncio.to_thread(run, "report", "nosuch")
+    assert unknown.returncode == 2 and t("event.not_found", code="nosuch") in unknown.stderr
