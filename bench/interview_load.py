@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
+from tests.telegram import free_port
 
 TOKEN = "123456:BENCH-TOKEN"
 BENCH_DIR = Path(__file__).resolve().parent
@@ -625,10 +626,15 @@ async def run(args: argparse.Namespace) -> int:
                 BENCH_TIMINGS=str(timings_path),
                 BENCH_PROFILE=str(Path(args.profile or workdir, "patentbot.prof").resolve()),
             )
+            if args.webhook:  # the fake server posts updates; the bot listens on loopback
+                port = free_port()
+                env["WEBHOOK_URL"] = f"http://127.0.0.1:{port}/telegram"
+                env["WEBHOOK_LISTEN"] = f"127.0.0.1:{port}"
             bot = await spawn("patentbot", argv, env, workdir)
             bots.append(bot)
             probe = server.user(1, first_name="Probe", language_code=LANGUAGE)
-            result = PhaseResult("patentbot", args.users, args.questions)
+            name = "patentbot (webhook)" if args.webhook else "patentbot"
+            result = PhaseResult(name, args.users, args.questions)
             result.ready_wait = await wait_ready(
                 bot, probe, "/start", lambda m: not m.edited, args.start_timeout
             )
@@ -650,6 +656,9 @@ async def run(args: argparse.Namespace) -> int:
             )
             results.append(result)
             await bot.stop()
+            if args.webhook:  # it stays set when the bot stops; the echo bot polls
+                async with aiohttp.ClientSession() as http:
+                    await http.post(f"{server.base_url}/bot{TOKEN}/deleteWebhook")
             if timings_path.exists():
                 result.timings = json.loads(timings_path.read_text())
             if drop_db is not None:
@@ -758,6 +767,12 @@ def main(argv: list[str] | None = None) -> int:
         help="questions each user answers (echo: messages each user sends)",
     )
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="patentbot takes updates by webhook (WEBHOOK_URL) instead of long polling; "
+        "the echo baseline still polls",
+    )
     parser.add_argument(
         "--framework",
         choices=tuple(ECHO_BOTS),

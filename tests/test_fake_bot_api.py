@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import struct
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -573,6 +574,23 @@ async def test_python_telegram_bot_client(server: FakeBotAPI, user: FakeUser) ->
     assert reply.entities == [{"type": "italic", "offset": 0, "length": 5}]
 
 
+@asynccontextmanager
+async def webhook_receiver(
+    receive: Callable[[web.Request], Awaitable[web.Response]],
+) -> AsyncIterator[str]:
+    """A bot's webhook endpoint on loopback; yields its URL."""
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        host, port = runner.addresses[0][:2]
+        yield f"http://{host}:{port}/hook"
+    finally:
+        await runner.cleanup()
+
+
 async def test_webhook_delivery_with_secret(server: FakeBotAPI, user: FakeUser) -> None:
     received: list[tuple[dict[str, Any], str | None]] = []
 
@@ -582,18 +600,9 @@ async def test_webhook_delivery_with_secret(server: FakeBotAPI, user: FakeUser) 
         )
         return web.json_response({"method": "sendMessage", "chat_id": CHAT, "text": "via reply"})
 
-    app = web.Application()
-    app.router.add_post("/hook", receive)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
+    async with webhook_receiver(receive) as url:
         status, _ = await raw_call(
-            server,
-            "setWebhook",
-            data={"url": f"http://{host}:{port}/hook", "secret_token": "s3cret"},
+            server, "setWebhook", data={"url": url, "secret_token": "s3cret"}
         )
         assert status == 200
         status, body = await raw_call(server, "getUpdates")
@@ -609,5 +618,44 @@ async def test_webhook_delivery_with_secret(server: FakeBotAPI, user: FakeUser) 
         await raw_call(server, "deleteWebhook")
         status, body = await raw_call(server, "getUpdates")
         assert (status, body["result"]) == (200, [])
-    finally:
-        await runner.cleanup()
+
+
+async def test_webhook_posts_chats_in_parallel_each_chat_in_order(server: FakeBotAPI) -> None:
+    """Like Telegram: several connections at once, but one chat's updates one by one."""
+    release = asyncio.Event()
+    in_flight: list[int] = []  # chat ids whose update the receiver is holding
+    most_at_once = 0
+    received: list[tuple[int, str]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        nonlocal most_at_once
+        message = (await request.json())["message"]
+        chat = message["chat"]["id"]
+        assert chat not in in_flight, "two updates of one chat at once"
+        in_flight.append(chat)
+        most_at_once = max(most_at_once, len(in_flight))
+        received.append((chat, message["text"]))
+        await release.wait()
+        in_flight.remove(chat)
+        return web.Response()
+
+    async with webhook_receiver(receive) as url:
+        await raw_call(server, "setWebhook", data={"url": url})
+        users = [server.user(2000 + n) for n in range(3)]
+        for n in range(3):
+            for user in users:
+                await user.send(f"m{n}")
+        for _ in range(100):  # until every chat has one update in the receiver
+            if most_at_once == len(users):
+                break
+            await asyncio.sleep(0.02)
+        assert most_at_once == len(users)
+        release.set()
+        for _ in range(100):
+            if len(received) == 9:
+                break
+            await asyncio.sleep(0.02)
+        for user in users:
+            assert [text for chat, text in received if chat == user.id] == ["m0", "m1", "m2"]
+        _, body = await raw_call(server, "getWebhookInfo")
+        assert body["result"]["pending_update_count"] == 0

@@ -1411,42 +1411,69 @@ class FakeBotAPI:
         return info
 
     async def _deliver_webhooks(self) -> None:
-        """POST pending updates one by one to the webhook; a 2xx confirms one."""
+        """POST pending updates to the webhook as Telegram does: up to max_connections at
+        once, one at a time and in order per chat; a 2xx confirms one."""
+        in_flight: dict[int, asyncio.Task[None]] = {}  # update_id → its delivery
+        busy_chats: set[int | None] = set()
         async with aiohttp.ClientSession() as session:
-            while (webhook := self._webhook) is not None and not self._closing:
-                batch = self._select_updates(1, self._allowed_updates)
-                if not batch:
+            try:
+                while (webhook := self._webhook) is not None and not self._closing:
                     changed = self._updates_changed
-                    await changed.wait()
-                    continue
-                update = batch[0]
-                headers: dict[str, str] = {}
-                if webhook.get("secret_token"):
-                    headers["X-Telegram-Bot-Api-Secret-Token"] = webhook["secret_token"]
-                try:
-                    async with session.post(
-                        webhook["url"],
-                        json=update,
-                        headers=headers,
-                        timeout=aiohttp.ClientTimeout(total=10),
-                    ) as response:
-                        body = await response.read()
-                        if not 200 <= response.status < 300:
-                            raise _WebhookFailure(
-                                f"Wrong response from the webhook: {response.status} "
-                                f"{response.reason}"
-                            )
-                except (aiohttp.ClientError, TimeoutError, _WebhookFailure) as error:
-                    message = (
-                        str(error)
-                        if isinstance(error, _WebhookFailure)
-                        else (f"Connection failed: {type(error).__name__}")
-                    )
-                    self._webhook_last_error = (int(time.time()), message)
-                    await asyncio.sleep(0.2)
-                    continue
-                self._pending = [u for u in self._pending if u is not update]
-                await self._run_webhook_reply(body)
+                    waiting = self._select_updates(len(self._pending), self._allowed_updates)
+                    for update in waiting:
+                        if len(in_flight) >= webhook["max_connections"]:
+                            break
+                        chat = _chat_of(update)
+                        if update["update_id"] in in_flight or chat in busy_chats:
+                            busy_chats.add(chat)  # nothing later of this chat overtakes it
+                            continue
+                        busy_chats.add(chat)
+                        in_flight[update["update_id"]] = asyncio.create_task(
+                            self._post_update(session, webhook, update)
+                        )
+                    busy_chats = {_chat_of(u) for u in waiting if u["update_id"] in in_flight}
+                    done = [uid for uid, task in in_flight.items() if task.done()]
+                    for uid in done:
+                        in_flight.pop(uid).result()
+                    if not done:
+                        await changed.wait()
+            finally:
+                for task in in_flight.values():
+                    task.cancel()
+                await asyncio.gather(*in_flight.values(), return_exceptions=True)
+
+    async def _post_update(
+        self, session: aiohttp.ClientSession, webhook: Json, update: Json
+    ) -> None:
+        headers: dict[str, str] = {}
+        if webhook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = webhook["secret_token"]
+        try:
+            try:
+                async with session.post(
+                    webhook["url"],
+                    json=update,
+                    headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=10),
+                ) as response:
+                    body = await response.read()
+                    if not 200 <= response.status < 300:
+                        raise _WebhookFailure(
+                            f"Wrong response from the webhook: {response.status} {response.reason}"
+                        )
+            except (aiohttp.ClientError, TimeoutError, _WebhookFailure) as error:
+                message = (
+                    str(error)
+                    if isinstance(error, _WebhookFailure)
+                    else f"Connection failed: {type(error).__name__}"
+                )
+                self._webhook_last_error = (int(time.time()), message)
+                await asyncio.sleep(0.2)  # then it is posted again
+                return
+            self._pending = [u for u in self._pending if u is not update]
+            await self._run_webhook_reply(body)
+        finally:
+            self._notify_updates()  # a connection is free, or the chat's next may go
 
     async def _run_webhook_reply(self, body: bytes) -> None:
         # A webhook may answer with a method call; Telegram executes it.
@@ -1817,6 +1844,18 @@ class FakeBotAPI:
             self._emit(chat, stored, method.name, params, edited=False)
             return {"message_id": stored.json["message_id"]}
         return True
+
+
+def _chat_of(update: Json) -> int | None:
+    """The chat an update belongs to (Telegram delivers one chat's updates in order)."""
+    for kind in ("message", "edited_message", "callback_query"):
+        body = update.get(kind)
+        if isinstance(body, dict):
+            message = body.get("message", body) if kind == "callback_query" else body
+            chat = message.get("chat") if isinstance(message, dict) else None
+            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+                return int(chat["id"])
+    return None
 
 
 class _WebhookFailure(Exception):
