@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings, SettingsError
 from forms.answers import InvalidAnswer, parse_yes_no
-from forms.definition import programme
+from forms.definition import Form, programme
 from handlers import broadcast
 from handlers.render import plain
 from handlers.stats import stats_text
@@ -75,14 +75,14 @@ async def run_stats_command(settings: Settings) -> str:
 
 async def run_broadcast_command(settings: Settings, args: argparse.Namespace) -> str:
     t = translator(settings.default_locale)
-    programme_id = programme(settings.programme).id
+    form = programme(settings.programme)
     engine, sessions = await connect(settings.database_url)
     try:
         if args.action == "send":
-            return await _send(settings, args, t, programme_id, sessions)
+            return await _send(settings, args, t, form, sessions)
         async with sessions() as session:
             if args.action == "list":
-                text, _ = await broadcast.jobs_text(session, programme_id, t)
+                text, _ = await broadcast.jobs_text(session, form, t)
                 return plain(text)
             action = "stop" if args.action == "cancel" else args.action
             status, allowed, said = broadcast.MOVES[action]
@@ -131,7 +131,7 @@ async def _send(
     settings: Settings,
     args: argparse.Namespace,
     t: Translator,
-    programme_id: str,
+    form: Form,
     sessions: async_sessionmaker[AsyncSession],
 ) -> str:
     try:
@@ -143,8 +143,8 @@ async def _send(
         raise SettingsError(plain(error)) from None
     text, kind, filename, content = _message(args, t)
     async with sessions() as session:
-        count, unreachable = await aq.count_audience(session, audience, programme_id)
-        described = await broadcast.describe(session, programme_id, t, audience)
+        count, unreachable = await aq.count_audience(session, audience, form.id)
+        described = await broadcast.describe(session, form, t, audience)
         if count == 0:
             raise SettingsError(plain(t("broadcast.preview_none")))
         preview = [
@@ -180,7 +180,7 @@ async def _send(
             media_content=content,
             locale=t.locale,
         )
-        job = await aq.create_broadcast(session, job, audience, programme_id)
+        job = await aq.create_broadcast(session, job, audience, form.id)
         await session.commit()
         assert job.id is not None
         queued = plain(

@@ -76,6 +76,7 @@ class Rule(_Strict):
     when: str
     severity: Severity
     clause: str
+    title: str  # catalog key: a short name for lists (/stats, broadcast audiences)
     message: str  # catalog key; may use {name} of any answer, derived value or param
     show: dict[str, Display] = Field(default_factory=dict)
 
@@ -125,6 +126,9 @@ class Form(_Strict):
             if q.id == question_id:
                 return q
         raise KeyError(question_id)
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
 
     def has_question(self, question_id: str) -> bool:
         return any(q.id == question_id for q in self.questions)

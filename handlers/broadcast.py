@@ -20,6 +20,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forms.answers import LOCAL_TIME
+from forms.definition import Form
 from handlers import render
 from handlers.account import LANGUAGE_NAMES
 from handlers.context import Turn
@@ -151,8 +152,12 @@ def length_error(t: Translator, shown: str, with_file: bool) -> str | None:
 # ------------------------------------------------------------------ audiences
 
 
-def flag_title(t: Translator, flag: Flag, length: int = LABEL_LENGTH) -> str:
-    """What a rule says, without one applicant's figures (a placeholder reads "…")."""
+def flag_title(t: Translator, form: Form, flag: Flag, length: int = LABEL_LENGTH) -> str:
+    """A flag's short name: its rule's title. A rule the programme no longer has: what it
+    said, without one applicant's figures (a placeholder reads "…"), cut short."""
+    rule = form.rule(flag.rule_id)
+    if rule is not None:
+        return t(rule.title)
     template = t(flag.message_key)
     names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
     text = render.plain(template.format(**dict.fromkeys(names, "…")))
@@ -160,14 +165,14 @@ def flag_title(t: Translator, flag: Flag, length: int = LABEL_LENGTH) -> str:
 
 
 async def describe(
-    session: AsyncSession, programme_id: str, t: Translator, audience: aq.Audience
+    session: AsyncSession, form: Form, t: Translator, audience: aq.Audience
 ) -> str:
     """The audience in words, as the preview and the job list say it."""
     match audience.kind:
         case "flag":
-            flags = {f.rule_id: f for f, _ in await aq.flag_counts(session, programme_id)}
+            flags = {f.rule_id: f for f, _ in await aq.flag_counts(session, form.id)}
             flag = flags.get(audience.value)
-            name = f"{flag.clause} {flag_title(t, flag)}" if flag else audience.value
+            name = f"{flag.clause} {flag_title(t, form, flag)}" if flag else audience.value
             return t("broadcast.audience.flag_value", flag=escape(name))
         case "event":
             event = await session.get(Event, int(audience.value))
@@ -211,7 +216,7 @@ async def _values_menu(turn: Turn, kind: str) -> Reply:
         case "flag":
             for flag, count in (await aq.flag_counts(turn.session, turn.form.id))[:FLAGS_SHOWN]:
                 icon = SEVERITY_ICONS.get(flag.severity, "")
-                label = f"{icon} {flag.clause} {flag_title(t, flag)}"
+                label = f"{icon} {flag.clause} {flag_title(t, turn.form, flag)}"
                 buttons.append(
                     render.button(_counted(t, label, count), f"bc:aud:flag:{flag.rule_id}")
                 )
@@ -248,7 +253,7 @@ async def _preview(turn: Turn, audience: aq.Audience) -> list[Reply]:
     t = turn.t
     pending = dict(turn.conversation.pending or {})
     count, unreachable = await aq.count_audience(turn.session, audience, turn.form.id)
-    described = await describe(turn.session, turn.form.id, t, audience)
+    described = await describe(turn.session, turn.form, t, audience)
     chosen = Reply(t("broadcast.audience_chosen", audience=described), edit=True)
     change = render.button(t("broadcast.button.change_audience"), "bc:back")
     cancel = render.button(t("broadcast.button.cancel"), "bc:drop")
@@ -412,7 +417,7 @@ def job_buttons(t: Translator, job: Broadcast, origin: str) -> Keyboard:
 
 
 async def jobs_text(
-    session: AsyncSession, programme_id: str, t: Translator
+    session: AsyncSession, form: Form, t: Translator
 ) -> tuple[str, list[Broadcast]]:
     """The latest jobs, a line each (the chat adds buttons, the terminal prints it)."""
     jobs = await aq.recent_broadcasts(session, JOBS_SHOWN)
@@ -422,7 +427,7 @@ async def jobs_text(
     lines = [t("broadcast.jobs_title", count=len(jobs))]
     for job in jobs:
         assert job.id is not None
-        audience = await describe(session, programme_id, t, aq.Audience.parse(job.audience))
+        audience = await describe(session, form, t, aq.Audience.parse(job.audience))
         lines.append(
             t(
                 "broadcast.job_line",
@@ -439,7 +444,7 @@ async def jobs_text(
 
 async def list_jobs(turn: Turn, *, edit: bool = False) -> list[Reply]:
     t = turn.t
-    text, jobs = await jobs_text(turn.session, turn.form.id, t)
+    text, jobs = await jobs_text(turn.session, turn.form, t)
     keyboard = [
         tuple(Button(f"#{job.id} {b.text}", b.data) for b in row)
         for job in jobs

@@ -73,7 +73,7 @@ async def stats_text(session: AsyncSession, form: Form, t: Translator) -> str:
             "stats.flag_line",
             icon=SEVERITY_ICONS.get(flag.severity, ""),
             clause=flag.clause,
-            title=escape(flag_title(t, flag, FLAG_TITLE_LENGTH)),
+            title=escape(flag_title(t, form, flag, FLAG_TITLE_LENGTH)),
             count=t.number(n),
         )
         for flag, n in flags

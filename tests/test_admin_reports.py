@@ -37,7 +37,9 @@ async def test_stats(router: Router, population: Population) -> None:
     started += len(population.unfinished)
     assert plain(ZH("stats.interviews", started=started, finished=6)) in text
     assert plain(ZH("stats.verdicts", eligible=2, points=2, not_eligible=2)) in text
-    assert "❌ X1 " in text and "⚠️ E2a " in text  # the flags, with their clauses
+    # The flags, each by its clause and its rule's short title.
+    assert f"❌ X1 {ZH('flag.prior_project.title')} — " in text
+    assert f"⚠️ E2a {ZH('flag.rd_ratio_low.title')} — " in text
     assert (
         plain(ZH("stats.cluster_line", cluster=ZH("cluster.robotics"), total=2, eligible=2)) in text
     )

@@ -184,6 +184,8 @@ async def test_compose_choose_preview_confirm(
     assert f"收件人数：<b>{eligible}</b> 人" in summary.text
     await admin.press(ZH("broadcast.button.change_audience"))
     await admin.press(ZH("broadcast.audience.flag") + " …")
+    flag_button = admin.find_button("bc:aud:flag:prior_project")
+    assert flag_button.text.startswith(f"❌ X1 {ZH('flag.prior_project.title')}")
     await admin.press("bc:aud:flag:prior_project")
     assert f"<b>{len(population.not_eligible)}</b>" in admin.last[-1].text
     router.context.jobs_changed.clear()
