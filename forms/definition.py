@@ -67,6 +67,7 @@ class Question(_Strict):
 
 class Derived(_Strict):
     id: str
+    label: str  # catalog key: its column heading in the export
     expr: str
     display: Display = "number"
 

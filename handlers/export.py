@@ -134,7 +134,7 @@ def _applications_sheet(
             *fixed,
             *(render.plain(render.label(t, form, q)) for q in questions),
             *(render.plain(t(heading)) for _, heading in render.SEVERITIES.values()),
-            *(d.id for d in form.derived),
+            *(t(d.label) for d in form.derived),
         ],
         wide=set(range(first_flag, first_figure)),
     )

@@ -66,13 +66,13 @@ async def test_export_is_a_workbook_of_applications_and_users(
     assert applications.title == ZH("export.sheet.applications")
     header = [c.value for c in applications[1]]
     assert header[:3] == [ZH("export.col.id"), ZH("export.col.user"), ZH("export.col.version")]
-    assert ZH("label.cluster") in header and "rd_ratio_3y" in header
+    assert ZH("label.cluster") in header and ZH("label.rd_ratio_3y") in header
     rows = list(applications.iter_rows(min_row=2, values_only=True))
     assert len(rows) == 10  # programme applications, every version; survey responses are not
     eligible = next(r for r in rows if r[1] == population.eligible[0])
     assert eligible[header.index(ZH("label.cluster"))] == ZH("cluster.robotics")
     assert eligible[header.index(ZH("export.col.verdict"))] == ZH("result.eligible")
-    assert eligible[header.index("rd_ratio_3y")] == pytest.approx(0.0513)
+    assert eligible[header.index(ZH("label.rd_ratio_3y"))] == pytest.approx(0.0513)
     # What a user typed is never a formula.
     name_column = header.index(ZH("label.enterprise_name")) + 1
     typed = next(
