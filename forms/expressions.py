@@ -66,14 +66,15 @@ def validate_expression(expr: str) -> None:
             raise ValueError(f"only {sorted(FUNCTIONS)} may be called in {expr!r}")
 
 
-def names_in(expr: str) -> set[str]:
-    return {
+@cache  # asked for every rule on every answer; walking the tree each time showed in profiles
+def names_in(expr: str) -> frozenset[str]:
+    return frozenset(
         node.id
         for node in ast.walk(_parsed(expr))
         if isinstance(node, ast.Name)
         and node.id not in FUNCTIONS
         and node.id not in ("True", "False", "None")
-    }
+    )
 
 
 CONSTANTS = {"True": True, "False": False, "None": None}
