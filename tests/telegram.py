@@ -56,10 +56,15 @@ async def running(server: FakeBotAPI, settings: Settings) -> AsyncIterator[Route
     """The bot, serving the fake server until the block ends; yields its router."""
     serve = importlib.import_module(f"bot.telegram_{settings.bot_framework}").serve
     router, engine = await build(settings)
+
+    def starts() -> int:  # a poll, or the webhook set: the bot takes updates
+        return len(server.calls_to("getUpdates")) + len(server.calls_to("setWebhook"))
+
+    before = starts()
     task = asyncio.create_task(serve(settings, router, handle_signals=False))
     try:
-        for _ in range(200):  # until it takes updates
-            if server.calls_to("getUpdates") or server.calls_to("setWebhook") or task.done():
+        for _ in range(200):
+            if starts() > before or task.done():
                 break
             await asyncio.sleep(0.05)
         if task.done():

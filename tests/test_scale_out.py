@@ -1,0 +1,100 @@
+"""Scale-out: two bot processes on one PostgreSQL database behind one webhook URL, which a
+load balancer spreads over them. A user's conversation goes on in whichever process gets
+the next update, and nothing is lost or answered twice."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.settings import Settings
+from forms.definition import Form
+from locales import translator
+from tests.conftest import eligible_answers
+from tests.fake_bot_api import FakeBotAPI
+from tests.telegram import (
+    ADMIN,
+    FRAMEWORKS,
+    TOKEN,
+    free_port,
+    next_step,
+    running,
+    telegram_interview,
+)
+from tests.test_postgres import postgres_url  # noqa: F401 (a fixture)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+@asynccontextmanager
+async def balancer(backends: list[int]) -> AsyncIterator[tuple[str, Counter[int]]]:
+    """Round-robin over the bots' ports, passing Telegram's post and the answer through;
+    yields its URL and how many updates each backend answered."""
+    answered: Counter[int] = Counter()
+    turn = itertools.cycle(backends)
+
+    async def forward(request: web.Request) -> web.Response:
+        port = next(turn)
+        headers = {SECRET_HEADER: request.headers.get(SECRET_HEADER, "")}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"http://127.0.0.1:{port}/telegram", data=await request.read(), headers=headers
+            ) as response,
+        ):
+            if response.status == 200:
+                answered[port] += 1
+            return web.Response(status=response.status, body=await response.read())
+
+    app = web.Application()
+    app.router.add_post("/telegram", forward)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        yield f"http://127.0.0.1:{port}/telegram", answered
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_two_processes_behind_one_webhook_share_every_conversation(
+    framework: str,
+    postgres_url: str,  # noqa: F811
+    form: Form,
+) -> None:
+    t = translator("zh_CN")
+    async with FakeBotAPI(token=TOKEN) as server:
+        server.user(ADMIN)
+        ports = [free_port(), free_port()]
+        async with balancer(ports) as (url, answered):
+
+            def process(port: int) -> Settings:
+                return Settings(
+                    bot_token=TOKEN,
+                    bot_api_server=server.base_url,
+                    bot_framework=framework,
+                    database_url=postgres_url,
+                    admin_ids=str(ADMIN),
+                    webhook_url=url,
+                    webhook_listen=f"127.0.0.1:{port}",
+                )  # type: ignore[call-arg]
+
+            async with running(server, process(ports[0])), running(server, process(ports[1])):
+                user = server.user(8001, language_code="zh-hans")
+                await user.send("/apply")
+                first = await next_step(user, form, "zh_CN")
+                answers = eligible_answers("zh_CN")
+                result = await telegram_interview(user, form, "zh_CN", answers, first)
+                assert t("result.eligible") in result
+                # Both processes took part, and every update got exactly one answer.
+                assert answered[ports[0]] > 5 and answered[ports[1]] > 5
+                said = [m.text for m in user.transcript if not m.edited and m.text]
+                assert len(said) == len(set(said)), "something was said twice"
