@@ -32,13 +32,22 @@ def free_port() -> int:
         return port
 
 
-def bot_settings(server: FakeBotAPI, database_url: str, transport: str) -> Settings:
+def bot_settings(
+    server: FakeBotAPI,
+    database_url: str,
+    transport: str,
+    *,
+    port: int | None = None,
+    public_url: str | None = None,
+) -> Settings:
+    """``framework+webhook`` listens on ``port`` (a free one by default); Telegram posts to
+    ``public_url`` (by default straight to that port)."""
     framework, _, mode = transport.partition("+")
     webhook: dict[str, object] = {}
     if mode == "webhook":
-        port = free_port()
+        port = port or free_port()
         webhook = {
-            "webhook_url": f"http://127.0.0.1:{port}/telegram",
+            "webhook_url": public_url or f"http://127.0.0.1:{port}/telegram",
             "webhook_listen": f"127.0.0.1:{port}",
         }
     return Settings(

@@ -22,6 +22,7 @@ from tests.telegram import (
     ADMIN,
     FRAMEWORKS,
     TOKEN,
+    bot_settings,
     free_port,
     next_step,
     running,
@@ -77,15 +78,8 @@ async def test_two_processes_behind_one_webhook_share_every_conversation(
         async with balancer(ports) as (url, answered):
 
             def process(port: int) -> Settings:
-                return Settings(
-                    bot_token=TOKEN,
-                    bot_api_server=server.base_url,
-                    bot_framework=framework,
-                    database_url=postgres_url,
-                    admin_ids=str(ADMIN),
-                    webhook_url=url,
-                    webhook_listen=f"127.0.0.1:{port}",
-                )  # type: ignore[call-arg]
+                transport = f"{framework}+webhook"
+                return bot_settings(server, postgres_url, transport, port=port, public_url=url)
 
             async with running(server, process(ports[0])), running(server, process(ports[1])):
                 user = server.user(8001, language_code="zh-hans")
