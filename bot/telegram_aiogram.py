@@ -36,6 +36,7 @@ from bot import webhook
 from bot.aiogram_responses import keep_response_models
 from bot.app import deliveries, until_stopped
 from bot.settings import Settings
+from bot.telegram_messages import unusable
 from handlers import menu
 from handlers.router import Router
 from handlers.types import (
@@ -124,6 +125,8 @@ def _attachment(message: Message) -> Attachment | None:
         return Attachment("photo", message.photo[-1].file_id)  # the largest size
     if message.document is not None:
         return Attachment("document", message.document.file_id, message.document.file_name)
+    if unusable(message):
+        return Attachment("other", "")
     return None
 
 

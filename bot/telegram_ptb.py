@@ -30,6 +30,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot import webhook
 from bot.app import deliveries, until_stopped
 from bot.settings import Settings
+from bot.telegram_messages import unusable
 from handlers import menu
 from handlers.router import Router
 from handlers.types import (
@@ -125,6 +126,8 @@ def _attachment(message: Message) -> Attachment | None:
         return Attachment("photo", message.photo[-1].file_id)  # the largest size
     if message.document is not None:
         return Attachment("document", message.document.file_id, message.document.file_name)
+    if unusable(message):
+        return Attachment("other", "")
     return None
 
 
@@ -224,8 +227,8 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
         replies = await router.handle(event)
         await deliver(context.bot, chat_id, replies, pressed=query.message.message_id)
 
-    content = filters.TEXT | filters.PHOTO | filters.Document.ALL
-    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & content, on_message))
+    # Every message: on_message answers what it can use and what it cannot (a sticker).
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, on_message))
     application.add_handler(CallbackQueryHandler(on_button))
 
 

@@ -300,6 +300,8 @@ async def on_message(turn: Turn) -> list[Reply]:
     text = event.html if event.html is not None else escape(event.text or "")
     if not text.strip() and attachment is None:
         return [Reply(t("broadcast.empty"))]
+    if attachment is not None and attachment.kind == "other":
+        return [Reply(t("broadcast.unsupported"))]
     shown = render.plain(text)
     error = length_error(t, shown, attachment is not None)
     if error:

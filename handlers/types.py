@@ -69,7 +69,7 @@ class Attachment:
     """A photo or file a user sent, by the platform's id: it can be sent on without
     downloading it."""
 
-    kind: str  # "photo" | "document"
+    kind: str  # "photo" | "document" | "other" (a sticker, voice message …: no use, no id)
     file_id: str
     filename: str | None = None
 

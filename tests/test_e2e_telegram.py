@@ -25,6 +25,7 @@ from forms.definition import Form
 from handlers.render import plain
 from handlers.types import Button, Document, RateLimited, RecipientGone, Reply, Sender
 from locales import translator
+from tests.chat import current_question
 from tests.conftest import eligible_answers
 from tests.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
 from tests.telegram import (
@@ -82,6 +83,22 @@ async def test_bad_input_then_back_and_a_disqualifier(telegram: FakeBotAPI, form
     await user.press(t("button.back"))
     text = await next_step(user, form, "zh_CN")
     assert "<b>甲</b> & 乙公司" in text  # the current answer, literally
+
+
+async def test_a_sticker_is_answered_never_ignored(telegram: FakeBotAPI, form: Form) -> None:
+    t = translator("zh_CN")
+    user = telegram.user(1010, language_code="zh-hans")
+    await user.send("/apply")
+    await next_step(user, form, "zh_CN")
+    await user.send_sticker()
+    text = await next_step(user, form, "zh_CN")
+    assert t("error.attachment") in text  # and the same question again
+    assert current_question(form, "zh_CN", text) == "enterprise_name"
+    admin = telegram.user(ADMIN)
+    await admin.send("/broadcast")
+    await admin.next_message()
+    await admin.send_sticker()
+    assert (await admin.next_message()).text == plain(t("broadcast.unsupported"))
 
 
 async def test_command_menus_are_registered_in_every_language(telegram: FakeBotAPI) -> None:

@@ -532,6 +532,24 @@ class FakeUser:
         await self._deliver({"message": copy.deepcopy(message)})
         return message
 
+    async def send_sticker(self, emoji: str = "👍") -> Json:
+        """Send a sticker (a file on Telegram's side the bot has no use for here)."""
+        message = self._new_message()
+        message["sticker"] = {
+            "file_id": f"CAACAgIAAxkBsticker{self.id}",
+            "file_unique_id": f"AgADsticker{self.id}",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+        }
+        self._store_incoming(message)
+        self._log.append(f"user: [sticker {emoji}]")
+        await self._deliver({"message": copy.deepcopy(message)})
+        return message
+
     async def press(
         self,
         label: str,
