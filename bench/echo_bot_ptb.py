@@ -58,4 +58,8 @@ if __name__ == "__main__":
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # as bot/telegram_ptb.py does
+    if os.environ.get("BENCH_VARIANTS"):  # --profile sends SIGUSR1: the profiler must be there
+        from bench.variants import VARIANTS, apply
+
+        apply(VARIANTS - {"timings"})
     asyncio.run(main())

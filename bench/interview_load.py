@@ -597,9 +597,9 @@ async def run(args: argparse.Namespace) -> int:
         "sqlalchemy": sqlalchemy.__version__,
     }
     interview = Interview()
-    available = sum(1 for _ in interview.form.questions)
+    available = len(interview.answers)  # the eligible path asks fewer than the form holds
     if args.questions > available:
-        raise SystemExit(f"--questions: the form has {available} questions")
+        raise SystemExit(f"--questions: the simulated applicant answers {available} questions")
 
     results: list[PhaseResult] = []
     server = CountingBotAPI(token=TOKEN, bot_username="patentbot_bench_bot", record_calls=False)

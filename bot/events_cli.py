@@ -38,13 +38,7 @@ async def run_event_command(settings: Settings, args: argparse.Namespace) -> str
                 return f"{plain(report_text(t, report))}\n📄 {chart}\n📄 {sheet}"
             if args.action == "list":
                 found = await queries.events_with_counts(session)
-                lines = [
-                    plain(t.plural("event.list_item", "event.list_item.plural", n, title=e.title,
-                                   date=t.date(e.event_date), code=e.code,
-                                   status=events.status_text(t, e)))
-                    for e, n in found
-                ]  # fmt: skip
-                return "\n".join(lines) or plain(t("event.none"))
+                return "\n".join(plain(line) for line in events.list_lines(t, found))
             closing = admin_form("event").question("closes_at")  # its rules, as in the chat
             try:
                 event_date = parse_date(args.date)

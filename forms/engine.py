@@ -120,8 +120,10 @@ def evaluate_rules(form: Form, answers: Answers) -> list[Flag]:
 def disqualifiers_from(form: Form, answers: Answers, question_id: str) -> list[Flag]:
     """Hard disqualifiers that the answer to ``question_id`` has just made true."""
     names = _names(form, answers)
-    derived_inputs = {d.id for d in form.derived if question_id in names_in(d.expr)}
-    triggers = {question_id} | derived_inputs
+    triggers = {question_id}
+    for d in form.derived:  # in order, so a value derived from a derived value follows too
+        if names_in(d.expr) & triggers:
+            triggers.add(d.id)
     return [
         _flag(r, names)
         for r in form.rules

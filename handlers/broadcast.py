@@ -302,7 +302,7 @@ async def on_message(turn: Turn) -> list[Reply]:
         return [Reply(t("broadcast.empty"))]
     if attachment is not None and attachment.kind == "other":
         return [Reply(t("broadcast.unsupported"))]
-    shown = render.plain(text)
+    shown, _ = check_html(text)  # Telegram's own HTML: every tag it accepts is markup
     error = length_error(t, shown, attachment is not None)
     if error:
         return [Reply(error)]

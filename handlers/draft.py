@@ -7,11 +7,11 @@ submitted application; each distinct draft is recorded with a version number.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forms.answers import Value, decode
+from forms.answers import LOCAL_TIME, Value, decode
 from forms.definition import Form, programme
 from handlers import questionnaire as qs
 from handlers import render
@@ -107,7 +107,7 @@ async def draft_input(form: Form, session: AsyncSession, application: Applicatio
         answers=values(form),
         details=values(extra),
         flags=await queries.flags_of(session, application.id),
-        today=datetime.now(UTC).date(),
+        today=datetime.now(LOCAL_TIME).date(),  # the applicant's date, not UTC's
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from collections.abc import Sequence
 from datetime import date, datetime
 from html import escape
 
@@ -121,28 +122,31 @@ def event_card(turn: Turn, event: Event, responses: int) -> Reply:
 
 def qr_reply(turn: Turn, event: Event) -> Reply:
     link = deep_link(turn.context.bot_username, event.code)
-    caption = turn.t("event.qr_caption", title=event.title, link=link)
+    caption = turn.t("event.qr_caption", title=escape(event.title), link=escape(link))
     return Reply(photo=Document(f"survey-{event.code}.png", qr_png(link), caption))
+
+
+def list_lines(t: Translator, events: Sequence[tuple[Event, int]]) -> list[str]:
+    """Each event with its number of responses (chat HTML; the terminal prints it plain)."""
+    lines = [
+        t.plural(
+            "event.list_item",
+            "event.list_item.plural",
+            count,
+            title=escape(event.title),
+            date=t.date(event.event_date),
+            code=event.code,
+            status=status_text(t, event),
+        )
+        for event, count in events
+    ]
+    return lines or [t("event.none")]
 
 
 async def list_events(turn: Turn) -> list[Reply]:
     events = await queries.events_with_counts(turn.session)
     t = turn.t
-    lines = [render.bold(t("event.list_title"))]
-    if not events:
-        lines.append(t("event.none"))
-    for event, count in events:
-        lines.append(
-            t.plural(
-                "event.list_item",
-                "event.list_item.plural",
-                count,
-                title=escape(event.title),
-                date=t.date(event.event_date),
-                code=event.code,
-                status=status_text(t, event),
-            )
-        )
+    lines = [render.bold(t("event.list_title")), *list_lines(t, events)]
     buttons = [(render.button(t("button.event_new"), "ev:new"),)]
     buttons += [
         (render.button(f"📊 {event.title[:40]}", f"ev:show:{event.id}"),)

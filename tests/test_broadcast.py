@@ -232,6 +232,10 @@ async def test_nothing_to_send_and_too_long_are_explained(
     await admin.send("/broadcast")
     await admin.send("x" * 4097)
     assert admin.text == plain(ZH("broadcast.too_long", length=4097, limit=4096))
+    # Tags are not text: a quote of exactly 4096 characters is within Telegram's limit.
+    quoted = "<blockquote expandable>" + "x" * 4096 + "</blockquote>"
+    await admin._handle(Event.message(ADMIN, ADMIN, "x" * 4096, html=quoted))
+    assert plain(ZH("broadcast.choose_audience")) in admin.text
     await admin.send("短通知")
     await admin.press("bc:aud:event")
     assert "知识产权培训" in admin.keyboard()[0].text

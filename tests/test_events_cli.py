@@ -37,7 +37,8 @@ async def test_an_event_from_the_terminal_to_its_report(
     def run(*argv: str) -> subprocess.CompletedProcess[str]:
         return patentbot(database_url, tmp_path, *argv)
 
-    new = ["event", "new", "--title", "专利布局培训", "--date", "2024-10-08", "--place", "南沙"]
+    title = "专利布局 &amp; 培训"
+    new = ["event", "new", "--title", title, "--date", "2024-10-08", "--place", "南沙"]
     refused = await asyncio.to_thread(run, *new, "--closes", "2024-10-08 17:00")
     assert refused.returncode == 2 and t("error.datetime_past") in refused.stderr
 
@@ -55,7 +56,8 @@ async def test_an_event_from_the_terminal_to_its_report(
         await answer_survey(chat, form, overall)
 
     listed = await asyncio.to_thread(run, "event", "list")
-    assert f"{code}" in listed.stdout and "2 份问卷" in listed.stdout
+    assert title in listed.stdout  # shown as typed, never read as HTML
+    assert code in listed.stdout and "2 份问卷" in listed.stdout
 
     report = await asyncio.to_thread(run, "report", code, "--out-dir", "files")
     assert report.returncode == 0, report.stderr

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from forms.definition import Form
+from forms.definition import Form, Rule
 from forms.engine import disqualifiers_from, next_question, outcome
 
 ELIGIBLE: dict[str, Any] = {
@@ -157,6 +157,20 @@ def test_a_disqualifier_is_reported_by_the_answer_that_caused_it(form: Form) -> 
     assert disqualifiers_from(form, answers, "abnormal_patents") == []
     # Soft thresholds never interrupt the interview.
     assert disqualifiers_from(form, {**ELIGIBLE, "ip_expense": D(0)}, "ip_expense") == []
+
+
+def test_a_disqualifier_on_a_value_derived_from_a_derived_value_is_said_at_once(
+    form: Form,
+) -> None:
+    """rd_ratio_3y is rd_total ÷ revenue_total, rd_total the sum of rd_y*: a call that made a
+    low ratio disqualify must say so when the last R&D figure is given."""
+    strict = Rule(
+        id="rd_ratio_strict", when="rd_ratio_3y < rd_ratio_min", severity="disqualify",
+        clause="E2a", title="flag.rd_ratio_low.title", message="flag.rd_ratio_low",
+    )  # fmt: skip
+    stricter = form.model_copy(update={"rules": (*form.rules, strict)})
+    answers = {**ELIGIBLE, "rd_y3": D(0)}
+    assert [f.rule.id for f in disqualifiers_from(stricter, answers, "rd_y3")] == [strict.id]
 
 
 def test_joint_details_are_asked_only_when_there_are_joint_applicants(form: Form) -> None:

@@ -185,6 +185,17 @@ async def test_admin_creates_an_event_and_gets_link_and_qr(router: Router, form:
     assert current_question(survey_form(form), "zh_CN", attendee.text) == "relevance"
 
 
+async def test_an_event_title_is_text_in_the_qr_caption(router: Router, form: Form) -> None:
+    router.context.bot_username = "patentbot_test"
+    event = await new_event(router, form, title="<专利> & 培训")
+    admin = Chat(router, ADMIN)
+    await admin.send("/event")
+    await admin.press(f"ev:show:{event.id}")
+    await admin.press(f"ev:qr:{event.id}")
+    photo = next(r.photo for r in admin.last if r.photo is not None)
+    assert "&lt;专利&gt; &amp; 培训" in photo.caption  # Telegram HTML: shown as typed
+
+
 async def test_event_commands_are_for_admins_only(router: Router, form: Form) -> None:
     chat = Chat(router, 700)
     await chat.send("/event")
