@@ -226,7 +226,7 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
     bot = create_bot(settings)
     dispatcher = build_dispatcher(router)
     try:
-        me = await bot.get_me()
+        me = await bot.me()  # asks Telegram once; later calls are cached
         router.context.bot_username = me.username
         router.context.sender = AiogramSender(bot)
         await menu.register_menus(router.context)

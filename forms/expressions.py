@@ -50,7 +50,6 @@ def _parsed(expr: str) -> ast.Expr:
 
 def validate_expression(expr: str) -> None:
     """Refuse at load time what the evaluator would refuse at run time."""
-    _parsed(expr)
     allowed = (
         ast.Expr, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare,
         ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is,
@@ -71,21 +70,18 @@ def names_in(expr: str) -> frozenset[str]:
     return frozenset(
         node.id
         for node in ast.walk(_parsed(expr))
-        if isinstance(node, ast.Name)
-        and node.id not in FUNCTIONS
-        and node.id not in ("True", "False", "None")
+        if isinstance(node, ast.Name) and node.id not in FUNCTIONS
     )
 
 
-CONSTANTS = {"True": True, "False": False, "None": None}
-_EVALUATOR = _ExactEval(functions=dict(FUNCTIONS), names=dict(CONSTANTS))
+_EVALUATOR = _ExactEval(functions=dict(FUNCTIONS))
 
 
 def evaluate(expr: str, names: Mapping[str, Any]) -> Any:
     """The value of ``expr``; raises Unknown when an input is missing or unusable."""
     # One evaluator for all: building one per expression was a measurable share of a
     # reply's CPU, and eval() runs synchronously, so swapping its names is safe.
-    _EVALUATOR.names = {**CONSTANTS, **names}
+    _EVALUATOR.names = names  # True, False and None are constants, not names
     try:
         return _EVALUATOR.eval(expr.strip(), previously_parsed=_parsed(expr))
     except NameNotDefined as e:

@@ -170,9 +170,13 @@ async def describe(
     """The audience in words, as the preview and the job list say it."""
     match audience.kind:
         case "flag":
-            flags = {f.rule_id: f for f, _ in await aq.flag_counts(session, form.id)}
-            flag = flags.get(audience.value)
-            name = f"{flag.clause} {flag_title(t, form, flag)}" if flag else audience.value
+            rule = form.rule(audience.value)
+            if rule is not None:  # no query: the job list describes up to ten jobs
+                name = f"{rule.clause} {t(rule.title)}"
+            else:  # a rule the programme no longer has: as its flags were stored
+                flags = {f.rule_id: f for f, _ in await aq.flag_counts(session, form.id)}
+                flag = flags.get(audience.value)
+                name = f"{flag.clause} {flag_title(t, form, flag)}" if flag else audience.value
             return t("broadcast.audience.flag_value", flag=escape(name))
         case "event":
             event = await session.get(Event, int(audience.value))

@@ -78,11 +78,17 @@ async def create_event(
     return event
 
 
-async def load_report(session: AsyncSession, programme_form: Form, event: Event) -> Report:
+async def load_report(
+    session: AsyncSession, programme_form: Form, event: Event, *, overall_only: bool = False
+) -> Report:
+    """The event's report; ``overall_only`` reads just the overall item's answers, enough
+    for its rate and whether it meets the target (/stats lists several events)."""
     assert event.id is not None
+    form = survey_form(programme_form)
     submitted = await queries.survey_responses(session, event.id)
-    rows = await queries.survey_answers(session, event.id)
-    return compute(survey_form(programme_form), event, submitted, rows)
+    only = str(form.params["overall_item"]) if overall_only else None
+    rows = await queries.survey_answers(session, event.id, only)
+    return compute(form, event, submitted, rows)
 
 
 def status_text(t: Translator, event: Event) -> str:
@@ -211,8 +217,8 @@ async def _act(turn: Turn, action: str, event: Event) -> list[Reply]:
         return [qr_reply(turn, event)]
     if action == "report":
         return report_replies(turn.t, await load_report(turn.session, turn.form, event))
-    report = await load_report(turn.session, turn.form, event)
-    return [event_card(turn, event, report.valid)]
+    responses = await queries.survey_responses(turn.session, event.id)  # the valid ones
+    return [event_card(turn, event, len(responses))]
 
 
 def report_replies(t: Translator, report: Report) -> list[Reply]:

@@ -91,9 +91,9 @@ async def stats_text(session: AsyncSession, form: Form, t: Translator) -> str:
             for value, verdicts in ranked[:TOP_CLUSTERS]
         ] or [t("stats.nothing")]
     lines += ["", render.bold(t("stats.events_title"))]
-    events = (await queries.events_with_counts(session))[:TOP_EVENTS]
+    events = await queries.events_with_counts(session, TOP_EVENTS)
     for event, _ in events:
-        report = await load_report(session, form, event)
+        report = await load_report(session, form, event, overall_only=True)
         rate = report.overall.rate
         met = "" if report.met is None else ("✅" if report.met else "❌")
         lines.append(

@@ -172,8 +172,11 @@ async def event_by_code(session: AsyncSession, code: str) -> Event | None:
     return (await session.exec(query)).first()
 
 
-async def events_with_counts(session: AsyncSession) -> list[tuple[Event, int]]:
-    """Every event, newest first, with its number of submitted survey responses."""
+async def events_with_counts(
+    session: AsyncSession, limit: int | None = None
+) -> list[tuple[Event, int]]:
+    """Every event (or the newest ``limit``), newest first, with its number of submitted
+    survey responses."""
     submitted = (
         select(Application.event_id, func.count().label("n"))
         .where(Application.status == "submitted", col(Application.event_id).is_not(None))
@@ -184,6 +187,7 @@ async def events_with_counts(session: AsyncSession) -> list[tuple[Event, int]]:
         select(Event, func.coalesce(submitted.c.n, 0))
         .outerjoin(submitted, col(Event.id) == submitted.c.event_id)
         .order_by(col(Event.event_date).desc(), col(Event.id).desc())
+        .limit(limit)
     )
     return [(event, int(count)) for event, count in (await session.exec(query)).all()]
 
@@ -207,11 +211,13 @@ async def survey_responses(
     return [(rid or 0, at, uid) for rid, at, uid in (await session.exec(query)).all()]
 
 
-async def survey_answers(session: AsyncSession, event_id: int) -> list[tuple[int, str, str]]:
-    """(response id, question id, value as JSON text) of every current answer of every
-    submitted response: one query, plain tuples, values left as JSON text for the caller
-    to decode once per distinct value (a report reads tens of thousands of answers, most
-    of them one of five)."""
+async def survey_answers(
+    session: AsyncSession, event_id: int, question_id: str | None = None
+) -> list[tuple[int, str, str]]:
+    """(response id, question id, value as JSON text) of every current answer (or of one
+    question's) of every submitted response: one query, plain tuples, values left as JSON
+    text for the caller to decode once per distinct value (a report reads tens of
+    thousands of answers, most of them one of five)."""
     query = (
         sa_select(
             col(Answer.application_id),
@@ -225,6 +231,8 @@ async def survey_answers(session: AsyncSession, event_id: int) -> list[tuple[int
             col(Answer.superseded_at).is_(None),
         )
     )
+    if question_id is not None:
+        query = query.where(col(Answer.question_id) == question_id)
     connection = await session.connection()  # a plain Core select: rows, not models
     result = await connection.execute(query)
     return [(row[0], row[1], row[2]) for row in result.all()]

@@ -149,6 +149,9 @@ async def test_the_satisfaction_rate(
     assert report.overall.rate == rate and report.met is met
     if overall:
         assert report.items[0].rate == 1 and report.items[0].mean == 5
+        admin = Chat(router, ADMIN)  # /stats reads only the overall item: the same figure
+        await admin.send("/stats")
+        assert f"满意度 {t.percent(rate, digits=1)} {'✅' if met else '❌'}" in admin.text
 
 
 async def test_admin_creates_an_event_and_gets_link_and_qr(router: Router, form: Form) -> None:
