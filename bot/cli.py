@@ -78,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="an event's satisfaction report, chart, XLSX")
     report.add_argument("code", help="the event's code")
     report.add_argument("--locale", choices=SUPPORTED, help="default: DEFAULT_LOCALE")
+    report.add_argument(
+        "--identify",
+        action="store_true",
+        help="list each response's Telegram user id in the spreadsheet (default: anonymous)",
+    )
     for sub in (new, report):
         sub.add_argument("--out-dir", type=Path, default=Path("."), help="where files go")
     from bot.broadcast_cli import add_parsers

@@ -34,7 +34,7 @@ async def run_event_command(settings: Settings, args: argparse.Namespace) -> str
                 chart = args.out_dir / f"survey-{event.code}-chart.png"
                 sheet = args.out_dir / f"survey-{event.code}.xlsx"
                 chart.write_bytes(chart_png(t, report))
-                sheet.write_bytes(report_xlsx(t, report))
+                sheet.write_bytes(report_xlsx(t, report, identify=args.identify))
                 return f"{plain(report_text(t, report))}\n📄 {chart}\n📄 {sheet}"
             if args.action == "list":
                 found = await queries.events_with_counts(session)

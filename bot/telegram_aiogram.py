@@ -168,9 +168,9 @@ class AiogramSender:
         self, chat_id: int | None, language_code: str, commands: Sequence[tuple[str, str]]
     ) -> None:
         scope = None if chat_id is None else BotCommandScopeChat(chat_id=chat_id)
-        menu = [BotCommand(command=name, description=text) for name, text in commands]
+        listed = [BotCommand(command=name, description=text) for name, text in commands]
         try:  # an empty menu removes the scope's own, as Telegram's deleteMyCommands does
-            await self.bot.set_my_commands(menu, scope=scope, language_code=language_code or None)
+            await self.bot.set_my_commands(listed, scope=scope, language_code=language_code or None)
         except (TelegramBadRequest, TelegramForbiddenError) as e:  # no chat with the bot (yet)
             raise RecipientGone(str(e)) from e
 

@@ -173,9 +173,9 @@ class PtbSender:
         self, chat_id: int | None, language_code: str, commands: Sequence[tuple[str, str]]
     ) -> None:
         scope = None if chat_id is None else BotCommandScopeChat(chat_id=chat_id)
-        menu = [BotCommand(name, text) for name, text in commands]
+        listed = [BotCommand(name, text) for name, text in commands]
         try:  # an empty menu removes the scope's own, as Telegram's deleteMyCommands does
-            await self.bot.set_my_commands(menu, scope=scope, language_code=language_code or None)
+            await self.bot.set_my_commands(listed, scope=scope, language_code=language_code or None)
         except (BadRequest, Forbidden) as e:  # no chat with the bot (yet)
             raise RecipientGone(str(e)) from e
 

@@ -8,7 +8,6 @@ import re
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 USCC_PATTERN = re.compile(f"[{USCC_ALPHABET}]{{18}}")
-NANSHA_DIVISION = "440115"
 
 
 def uscc_well_formed(code: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -24,6 +24,7 @@ QuestionType = Literal[
     "yes_no", "choice", "number", "integer", "text", "uscc", "phone", "date", "datetime"
 ]
 Severity = Literal["disqualify", "warning", "review"]
+SEVERITY_ORDER: tuple[str, ...] = get_args(Severity)  # the worst first
 Display = Literal["percent", "number", "text"]
 
 
@@ -184,3 +185,14 @@ def survey(name: str) -> Form:
 
 def admin_form(name: str) -> Form:
     return form_file("admin", name)
+
+
+# The forms a programme names: its draft details (a programme file) and its event survey.
+LINKED: dict[str, FormKind] = {"draft_details": "programmes", "survey": "surveys"}
+
+
+def linked(form: Form, field: Literal["draft_details", "survey"]) -> Form:
+    name = getattr(form, field)
+    if name is None:
+        raise LookupError(f"programme {form.id} has no {field} form")
+    return form_file(LINKED[field], name)

@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forms.answers import Value
-from forms.definition import Form, Question, Rule
+from forms.definition import SEVERITY_ORDER, Form, Question, Rule
 from forms.expressions import Unknown, evaluate, holds, names_in
 
 Answers = Mapping[str, Value]
 
-SEVERITY_ORDER = ("disqualify", "warning", "review")
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,8 @@ import json
 from handlers import render
 from handlers.context import Turn
 from handlers.types import Document, Reply
-from locales import SUPPORTED, translator
+from locales import LANGUAGE_NAMES, SUPPORTED, translator
 from models import queries
-
-LANGUAGE_NAMES = {"zh_CN": "简体中文", "zh_HK": "繁體中文", "en": "English"}
 
 
 def choose_language(turn: Turn) -> list[Reply]:

@@ -9,7 +9,6 @@ transaction that answers the button, so a double tap cannot start it twice.
 
 from __future__ import annotations
 
-import string
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -22,12 +21,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from forms.answers import LOCAL_TIME
 from forms.definition import Form
 from handlers import render
-from handlers.account import LANGUAGE_NAMES
 from handlers.context import Turn
 from handlers.types import Button, Document, Keyboard, Reply
-from locales import N_, SUPPORTED, Translator
+from locales import LANGUAGE_NAMES, N_, SUPPORTED, Translator
 from models import admin_queries as aq
-from models.tables import Broadcast, Event, Flag
+from models.tables import Broadcast, Event
 
 FLOW = "broadcast"
 TEXT_LIMIT = 4096  # Telegram's limits, in characters of the text as shown
@@ -60,7 +58,6 @@ AUDIENCE_LABELS = {
     "event": N_("broadcast.audience.event"),
     "language": N_("broadcast.audience.language"),
 }
-SEVERITY_ICONS = {severity: icon for severity, (icon, _) in render.SEVERITIES.items()}
 
 
 # ------------------------------------------------------------------ the message
@@ -152,18 +149,6 @@ def length_error(t: Translator, shown: str, with_file: bool) -> str | None:
 # ------------------------------------------------------------------ audiences
 
 
-def flag_title(t: Translator, form: Form, flag: Flag, length: int = LABEL_LENGTH) -> str:
-    """A flag's short name: its rule's title. A rule the programme no longer has: what it
-    said, without one applicant's figures (a placeholder reads "…"), cut short."""
-    rule = form.rule(flag.rule_id)
-    if rule is not None:
-        return t(rule.title)
-    template = t(flag.message_key)
-    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-    text = render.plain(template.format(**dict.fromkeys(names, "…")))
-    return text if len(text) <= length else text[: length - 1] + "…"
-
-
 async def describe(
     session: AsyncSession, form: Form, t: Translator, audience: aq.Audience
 ) -> str:
@@ -176,7 +161,9 @@ async def describe(
             else:  # a rule the programme no longer has: as its flags were stored
                 flags = {f.rule_id: f for f, _ in await aq.flag_counts(session, form.id)}
                 flag = flags.get(audience.value)
-                name = f"{flag.clause} {flag_title(t, form, flag)}" if flag else audience.value
+                name = audience.value
+                if flag is not None:
+                    name = f"{flag.clause} {render.flag_title(t, form, flag, LABEL_LENGTH)}"
             return t("broadcast.audience.flag_value", flag=escape(name))
         case "event":
             event = await session.get(Event, int(audience.value))
@@ -219,8 +206,9 @@ async def _values_menu(turn: Turn, kind: str) -> Reply:
     match kind:
         case "flag":
             for flag, count in (await aq.flag_counts(turn.session, turn.form.id))[:FLAGS_SHOWN]:
-                icon = SEVERITY_ICONS.get(flag.severity, "")
-                label = f"{icon} {flag.clause} {flag_title(t, turn.form, flag)}"
+                icon = render.SEVERITY_ICONS.get(flag.severity, "")
+                title = render.flag_title(t, turn.form, flag, LABEL_LENGTH)
+                label = f"{icon} {flag.clause} {title}"
                 buttons.append(
                     render.button(_counted(t, label, count), f"bc:aud:flag:{flag.rule_id}")
                 )

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forms.answers import LOCAL_TIME, Value, decode
-from forms.definition import Form, programme
+from forms.definition import Form, linked
 from handlers import questionnaire as qs
 from handlers import render
 from handlers.context import Turn
@@ -32,9 +32,7 @@ FLOW = "details"
 
 
 def details_form(form: Form) -> Form:
-    if form.draft_details is None:
-        raise LookupError(f"programme {form.id} has no draft_details form")
-    return programme(form.draft_details)
+    return linked(form, "draft_details")
 
 
 def questionnaire(turn: Turn) -> qs.Questionnaire:

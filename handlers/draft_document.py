@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from forms import engine
 from forms.answers import Value, encode
-from forms.definition import Form, Question
+from forms.definition import SEVERITY_ORDER, Form, Question
 from handlers.render import flag_line, question_vars, show_value
 from handlers.render import plain as _plain
 from locales import N_, Translator
@@ -267,7 +267,7 @@ class _Builder:
         if clause == "J1" and not self.data.answers.get("joint_count"):
             return self.rich(self.t("draft.verdict_na"))
         severities = {f.severity for f in flags}
-        worst = next((s for s in ("disqualify", "warning", "review") if s in severities), None)
+        worst = next((s for s in SEVERITY_ORDER if s in severities), None)
         color = {"disqualify": "C00000", "warning": "C55A11", "review": "2F5597"}.get(worst or "")
         return self.rich(self.t(VERDICTS[worst]), bold=worst is not None, color=color)
 

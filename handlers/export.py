@@ -20,10 +20,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from forms.answers import LOCAL_TIME, Value, decode
 from forms.definition import Form, Question
 from handlers import render
-from handlers.account import LANGUAGE_NAMES
 from handlers.context import Turn
 from handlers.types import Document, Reply
-from locales import N_, Translator
+from locales import LANGUAGE_NAMES, N_, Translator
 from models import admin_queries as aq
 from models.tables import Application, Flag, User, utcnow
 

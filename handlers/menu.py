@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from handlers import render
+from handlers import draft, interview, render
 from handlers.context import Context, Turn
 from handlers.types import Command, Keyboard, RecipientGone, Reply
 from locales import N_, translator
@@ -29,8 +29,6 @@ COMMANDS = (
     Command("event", N_("command.event"), admin=True),
     Command("admins", N_("command.admins"), admin=True),
 )
-# Announced in the menu but built by later work; they answer that they are coming.
-COMING_SOON: frozenset[str] = frozenset()
 
 
 # Telegram localises command menus by two-letter language only: "zh" cannot tell
@@ -123,7 +121,7 @@ def cancel(turn: Turn) -> list[Reply]:
     conversation = turn.conversation
     if conversation.flow is None:
         return [Reply(turn.t("cancel.nothing"), menu_keyboard(turn))]
-    paused = conversation.flow in ("interview", "details")
+    paused = conversation.flow in (interview.FLOW, draft.FLOW)  # /apply, /draft resume them
     key = N_("cancel.interview") if paused else N_("cancel.done")
     conversation.flow = None
     conversation.pending = None
@@ -133,6 +131,3 @@ def cancel(turn: Turn) -> list[Reply]:
 def unknown(turn: Turn) -> list[Reply]:
     return [Reply(turn.t("error.unknown_command"))]
 
-
-def coming_soon(turn: Turn) -> list[Reply]:
-    return [Reply(turn.t("coming_soon.generic"))]

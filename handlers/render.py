@@ -6,6 +6,7 @@ Text is Telegram-HTML; every value a user typed passes through ``escape``.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,6 +33,9 @@ SEVERITIES = {
     "warning": ("⚠️", N_("result.heading.warning")),
     "review": ("🔎", N_("result.heading.review")),
 }
+
+
+SEVERITY_ICONS = {severity: icon for severity, (icon, _) in SEVERITIES.items()}
 
 
 def verdict_text(t: Translator, verdict: str) -> str:
@@ -288,3 +292,15 @@ def result_reply(
         (button(t("button.restart"), "restart"),),
     )
     return Reply("\n".join(lines), keyboard)
+
+
+def flag_title(t: Translator, form: Form, flag: StoredFlag, length: int) -> str:
+    """A flag's short name: its rule's title. A rule the programme no longer has: what it
+    said, without one applicant's figures (a placeholder reads "…"), cut short."""
+    rule = form.rule(flag.rule_id)
+    if rule is not None:
+        return t(rule.title)
+    template = t(flag.message_key)
+    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    text = plain(template.format(**dict.fromkeys(names, "…")))
+    return text if len(text) <= length else text[: length - 1] + "…"

@@ -149,8 +149,6 @@ class Router:
                 return await export.command(turn)
             case "admins":
                 return await admins.command(turn, turn.event.args)
-        if command in menu.COMING_SOON:
-            return menu.coming_soon(turn)
         return menu.unknown(turn)
 
     async def _button(self, turn: Turn, data: str) -> list[Reply]:

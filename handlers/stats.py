@@ -11,12 +11,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from forms.answers import LOCAL_TIME
 from forms.definition import Form
 from handlers import render
-from handlers.account import LANGUAGE_NAMES
-from handlers.broadcast import SEVERITY_ICONS, flag_title
 from handlers.context import Turn
 from handlers.events import load_report
 from handlers.types import Reply
-from locales import Translator
+from locales import LANGUAGE_NAMES, Translator
 from models import admin_queries as aq
 from models import queries
 from models.tables import utcnow
@@ -71,9 +69,9 @@ async def stats_text(session: AsyncSession, form: Form, t: Translator) -> str:
     lines += [
         t(
             "stats.flag_line",
-            icon=SEVERITY_ICONS.get(flag.severity, ""),
+            icon=render.SEVERITY_ICONS.get(flag.severity, ""),
             clause=flag.clause,
-            title=escape(flag_title(t, form, flag, FLAG_TITLE_LENGTH)),
+            title=escape(render.flag_title(t, form, flag, FLAG_TITLE_LENGTH)),
             count=t.number(n),
         )
         for flag, n in flags

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
-from forms.definition import Form, survey
+from forms.definition import Form, linked
 from handlers import questionnaire as qs
 from handlers import render
 from handlers.context import Turn
@@ -25,9 +25,7 @@ DEEP_LINK_PREFIX = "survey-"
 
 
 def survey_form(form: Form) -> Form:
-    if form.survey is None:
-        raise LookupError(f"programme {form.id} has no survey form")
-    return survey(form.survey)
+    return linked(form, "survey")
 
 
 def questionnaire(turn: Turn) -> qs.Questionnaire:

@@ -27,7 +27,7 @@ class Event:
     # The text (or a photo's/file's caption) with its formatting, as Telegram HTML; None
     # where the transport has no formatting (the console): then ``text`` is plain.
     html: str | None = None
-    attachment: Attachment | None = None  # a photo or file the user sent
+    attachment: Attachment | None = None  # a photo, file or sticker … the user sent
 
     @classmethod
     def message(
@@ -52,15 +52,14 @@ class Event:
         return cls(
             user_id,
             chat_id,
-            text,
-            command,
-            args,
-            None,
-            language_code,
-            display_name,
-            update_id,
-            html,
-            attachment,
+            text=text,
+            command=command,
+            args=args,
+            language_code=language_code,
+            display_name=display_name,
+            update_id=update_id,
+            html=html,
+            attachment=attachment,
         )
 
 

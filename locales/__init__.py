@@ -21,6 +21,8 @@ from babel.support import NullTranslations, Translations
 LOCALES_DIR = Path(__file__).resolve().parent
 DOMAIN = "messages"
 SUPPORTED = ("zh_CN", "zh_HK", "en")
+# Each language by its own name, the same in every language (the language picker).
+LANGUAGE_NAMES = {"zh_CN": "简体中文", "zh_HK": "繁體中文", "en": "English"}
 DEFAULT = "zh_CN"
 
 

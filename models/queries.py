@@ -163,10 +163,6 @@ async def delete_user(session: AsyncSession, user_id: int) -> None:
     await session.exec(delete(User).where(col(User.id) == user_id))
 
 
-async def count_users(session: AsyncSession) -> int:
-    return (await session.exec(select(func.count()).select_from(User))).one()
-
-
 async def event_by_code(session: AsyncSession, code: str) -> Event | None:
     query = select(Event).where(Event.code == code.strip().lower())
     return (await session.exec(query)).first()

@@ -59,13 +59,16 @@ async def test_an_event_from_the_terminal_to_its_report(
     assert title in listed.stdout  # shown as typed, never read as HTML
     assert code in listed.stdout and "2 份问卷" in listed.stdout
 
-    report = await asyncio.to_thread(run, "report", code, "--out-dir", "files")
+    report = await asyncio.to_thread(run, "report", code, "--out-dir", "files", "--identify")
     assert report.returncode == 0, report.stderr
     assert plain(t("report.not_met", rate="50.0%", target="85%")) in report.stdout
     chart = tmp_path / "files" / f"survey-{code}-chart.png"
     assert chart.read_bytes().startswith(b"\x89PNG")
     summary = load_workbook(tmp_path / "files" / f"survey-{code}.xlsx").worksheets[0]
     assert 2 in [cell.value for row in summary.iter_rows() for cell in row]  # valid responses
+    responses = load_workbook(tmp_path / "files" / f"survey-{code}.xlsx").worksheets[1]
+    ids = {cell.value for row in responses.iter_rows() for cell in row}
+    assert {801, 802} <= ids  # asked for: who answered (anonymous by default)
 
     unknown = await asyncio.to_thread(run, "report", "nosuch")
     assert unknown.returncode == 2 and t("event.not_found", code="nosuch") in unknown.stderr
