@@ -32,17 +32,15 @@ from aiogram.types import (
     Update,
 )
 
+from bot import telegram_messages as tm
 from bot import webhook
 from bot.aiogram_responses import keep_response_models
 from bot.app import deliveries, until_stopped
 from bot.settings import Settings
-from bot.telegram_messages import unusable
 from handlers import menu
 from handlers.router import Router
 from handlers.types import (
-    Attachment,
     Document,
-    Event,
     Keyboard,
     RateLimited,
     RecipientGone,
@@ -112,24 +110,6 @@ async def deliver(
     return sent
 
 
-def _sent(messages: list[Message]) -> Sent:
-    last = messages[-1]
-    file_id = (
-        last.photo[-1].file_id if last.photo else last.document.file_id if last.document else None
-    )
-    return Sent(last.message_id, file_id)
-
-
-def _attachment(message: Message) -> Attachment | None:
-    if message.photo:
-        return Attachment("photo", message.photo[-1].file_id)  # the largest size
-    if message.document is not None:
-        return Attachment("document", message.document.file_id, message.document.file_name)
-    if unusable(message):
-        return Attachment("other", "")
-    return None
-
-
 class AiogramSender:
     """The neutral sender (broadcasts): platform errors become RateLimited / RecipientGone."""
 
@@ -138,7 +118,7 @@ class AiogramSender:
 
     async def send(self, chat_id: int, reply: Reply) -> Sent:
         try:
-            return _sent(await deliver(self.bot, chat_id, [reply]))
+            return tm.sent(await deliver(self.bot, chat_id, [reply]))
         except TelegramRetryAfter as e:
             raise RateLimited(e.retry_after) from e
         except (TelegramForbiddenError, TelegramNotFound) as e:
@@ -175,48 +155,22 @@ class AiogramSender:
             raise RecipientGone(str(e)) from e
 
 
-def _name(user: object) -> str | None:
-    full_name = getattr(user, "full_name", None)
-    return str(full_name) if full_name else None
-
-
 def build_dispatcher(router: Router) -> Dispatcher:
     dispatcher = Dispatcher()
 
     @dispatcher.message()
     async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
-        attachment = _attachment(message)
-        if message.from_user is None or (message.text is None and attachment is None):
-            return
-        user = message.from_user
-        event = Event.message(
-            user.id,
-            message.chat.id,
-            message.text or message.caption or "",
-            language_code=user.language_code,
-            display_name=_name(user),
-            update_id=event_update.update_id,
-            html=message.html_text,
-            attachment=attachment,
-        )
-        await deliver(bot, message.chat.id, await router.handle(event))
+        event = tm.message_event(message, event_update.update_id, message.html_text)
+        if event is not None:
+            await deliver(bot, event.chat_id, await router.handle(event))
 
     @dispatcher.callback_query()
     async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
         await query.answer()  # stop the button's spinner at once
-        if query.data is None or query.message is None:
-            return
-        user = query.from_user
-        chat_id = query.message.chat.id
-        event = Event(
-            user.id,
-            chat_id,
-            callback_data=query.data,
-            language_code=user.language_code,
-            display_name=_name(user),
-            update_id=event_update.update_id,
-        )
-        await deliver(bot, chat_id, await router.handle(event), pressed=query.message.message_id)
+        event = tm.button_event(query, event_update.update_id)
+        if event is not None and query.message is not None:
+            replies = await router.handle(event)
+            await deliver(bot, event.chat_id, replies, pressed=query.message.message_id)
 
     return dispatcher
 
@@ -243,7 +197,7 @@ async def _poll(bot: Bot, dispatcher: Dispatcher, handle_signals: bool) -> None:
     await bot.delete_webhook(drop_pending_updates=False)
     log.info("polling Telegram as @%s", (await bot.me()).username)
     await dispatcher.start_polling(
-        bot, handle_signals=handle_signals, allowed_updates=webhook.ALLOWED_UPDATES
+        bot, handle_signals=handle_signals, allowed_updates=tm.ALLOWED_UPDATES
     )
 
 
@@ -255,7 +209,7 @@ async def _webhook(
 
     async with webhook.listening(settings, handle) as secret:
         await bot.set_webhook(
-            str(settings.webhook_url), secret_token=secret, allowed_updates=webhook.ALLOWED_UPDATES
+            str(settings.webhook_url), secret_token=secret, allowed_updates=tm.ALLOWED_UPDATES
         )
         log.info("Telegram posts to %s for @%s", settings.webhook_url, (await bot.me()).username)
         await until_stopped(handle_signals)

@@ -1,7 +1,19 @@
-"""What both Telegram transports know of an incoming message (aiogram and
-python-telegram-bot name its fields as the Bot API does)."""
+"""What both Telegram transports read from an update and a sent message.
+
+aiogram and python-telegram-bot name a message's fields as the Bot API does (``photo``,
+``document.file_id``, ``from_user.full_name`` …), so the neutral Event is built here once,
+from either library's objects, without importing either.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from handlers.types import Attachment, Event, Sent
+
+# What the bot takes: the update kinds it subscribes to, polling or by webhook.
+ALLOWED_UPDATES = ["message", "callback_query"]
 
 # Content the bot cannot use. Such a message is answered (that it cannot be an answer, or
 # broadcast), never silently dropped: a user who sent a sticker must not wait for nothing.
@@ -11,5 +23,55 @@ UNUSABLE = (
 )  # fmt: skip
 
 
-def unusable(message: object) -> bool:
-    return any(getattr(message, field, None) for field in UNUSABLE)
+def attachment(message: Any) -> Attachment | None:
+    if message.photo:
+        return Attachment("photo", message.photo[-1].file_id)  # the largest size
+    if message.document is not None:
+        return Attachment("document", message.document.file_id, message.document.file_name)
+    if any(getattr(message, field, None) for field in UNUSABLE):
+        return Attachment("other", "")
+    return None
+
+
+def message_event(message: Any, update_id: int, html: str | None) -> Event | None:
+    """The Event of an incoming message; None for one there is nothing to answer (no
+    sender, no content). ``html``: its text or caption as Telegram HTML (each library
+    names that differently)."""
+    found = attachment(message)
+    user = message.from_user
+    if user is None or (message.text is None and found is None):
+        return None
+    return Event.message(
+        user.id,
+        message.chat.id,
+        message.text or message.caption or "",
+        language_code=user.language_code,
+        display_name=user.full_name or None,
+        update_id=update_id,
+        html=html,
+        attachment=found,
+    )
+
+
+def button_event(query: Any, update_id: int) -> Event | None:
+    """The Event of a pressed inline button; None for one without data or message."""
+    if query.data is None or query.message is None:
+        return None
+    user = query.from_user
+    return Event(
+        user.id,
+        query.message.chat.id,
+        callback_data=query.data,
+        language_code=user.language_code,
+        display_name=user.full_name or None,
+        update_id=update_id,
+    )
+
+
+def sent(messages: Sequence[Any]) -> Sent:
+    """What the sender reports of a sent reply: the last message, and its file's id."""
+    last = messages[-1]
+    file_id = (
+        last.photo[-1].file_id if last.photo else last.document.file_id if last.document else None
+    )
+    return Sent(last.message_id, file_id)

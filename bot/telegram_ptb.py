@@ -21,22 +21,19 @@ from telegram import (
     Message,
     Update,
 )
-from telegram import User as TelegramUser
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, Defaults, MessageHandler, filters
 from telegram.warnings import PTBDeprecationWarning
 
+from bot import telegram_messages as tm
 from bot import webhook
 from bot.app import deliveries, until_stopped
 from bot.settings import Settings
-from bot.telegram_messages import unusable
 from handlers import menu
 from handlers.router import Router
 from handlers.types import (
-    Attachment,
     Document,
-    Event,
     Keyboard,
     RateLimited,
     RecipientGone,
@@ -113,24 +110,6 @@ async def deliver(
     return sent
 
 
-def _sent(messages: list[Message]) -> Sent:
-    last = messages[-1]
-    file_id = (
-        last.photo[-1].file_id if last.photo else last.document.file_id if last.document else None
-    )
-    return Sent(last.message_id, file_id)
-
-
-def _attachment(message: Message) -> Attachment | None:
-    if message.photo:
-        return Attachment("photo", message.photo[-1].file_id)  # the largest size
-    if message.document is not None:
-        return Attachment("document", message.document.file_id, message.document.file_name)
-    if unusable(message):
-        return Attachment("other", "")
-    return None
-
-
 def _seconds(error: RetryAfter) -> float:
     with warnings.catch_warnings():  # an int until PTB_TIMEDELTA is the default
         warnings.simplefilter("ignore", PTBDeprecationWarning)
@@ -146,7 +125,7 @@ class PtbSender:
 
     async def send(self, chat_id: int, reply: Reply) -> Sent:
         try:
-            return _sent(await deliver(self.bot, chat_id, [reply]))
+            return tm.sent(await deliver(self.bot, chat_id, [reply]))
         except RetryAfter as e:
             raise RateLimited(_seconds(e)) from e
         except Forbidden as e:
@@ -180,52 +159,27 @@ class PtbSender:
             raise RecipientGone(str(e)) from e
 
 
-def _name(user: TelegramUser) -> str | None:
-    return user.full_name or None
-
-
 def add_handlers(application: PtbApplication, router: Router) -> None:
     """Every text (commands included: ``Event.message`` splits them) and every button press."""
 
     async def on_message(update: Update, context: Any) -> None:
         message = update.message
-        if message is None or message.from_user is None:
+        if message is None:
             return
-        attachment = _attachment(message)
-        if message.text is None and attachment is None:
-            return
-        user = message.from_user
-        event = Event.message(
-            user.id,
-            message.chat.id,
-            message.text or message.caption or "",
-            language_code=user.language_code,
-            display_name=_name(user),
-            update_id=update.update_id,
-            html=message.text_html if message.text is not None else message.caption_html,
-            attachment=attachment,
-        )
-        await deliver(context.bot, message.chat.id, await router.handle(event))
+        html = message.text_html if message.text is not None else message.caption_html
+        event = tm.message_event(message, update.update_id, html)
+        if event is not None:
+            await deliver(context.bot, event.chat_id, await router.handle(event))
 
     async def on_button(update: Update, context: Any) -> None:
         query = update.callback_query
         if query is None:
             return
         await query.answer()  # stop the button's spinner at once
-        if query.data is None or query.message is None:
-            return
-        user = query.from_user
-        chat_id = query.message.chat.id
-        event = Event(
-            user.id,
-            chat_id,
-            callback_data=query.data,
-            language_code=user.language_code,
-            display_name=_name(user),
-            update_id=update.update_id,
-        )
-        replies = await router.handle(event)
-        await deliver(context.bot, chat_id, replies, pressed=query.message.message_id)
+        event = tm.button_event(query, update.update_id)
+        if event is not None and query.message is not None:
+            replies = await router.handle(event)
+            await deliver(context.bot, event.chat_id, replies, pressed=query.message.message_id)
 
     # Every message: on_message answers what it can use and what it cannot (a sticker).
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, on_message))
@@ -263,7 +217,7 @@ async def _poll(application: PtbApplication, handle_signals: bool) -> None:
     assert application.updater is not None
     log.info("polling Telegram as @%s", application.bot.username)
     await application.updater.start_polling(  # deletes any webhook first
-        allowed_updates=webhook.ALLOWED_UPDATES, drop_pending_updates=False
+        allowed_updates=tm.ALLOWED_UPDATES, drop_pending_updates=False
     )
     await until_stopped(handle_signals)
 
@@ -276,7 +230,7 @@ async def _webhook(settings: Settings, application: PtbApplication, handle_signa
 
     async with webhook.listening(settings, handle) as secret:
         await application.bot.set_webhook(
-            str(settings.webhook_url), secret_token=secret, allowed_updates=webhook.ALLOWED_UPDATES
+            str(settings.webhook_url), secret_token=secret, allowed_updates=tm.ALLOWED_UPDATES
         )
         log.info("Telegram posts to %s for @%s", settings.webhook_url, application.bot.username)
         await until_stopped(handle_signals)

@@ -24,8 +24,6 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-# What the bot handles; Telegram sends nothing else.
-ALLOWED_UPDATES = ["message", "callback_query"]
 
 HandleUpdate = Callable[[dict[str, Any]], Awaitable[None]]
 Receiver = Callable[[web.Request], Awaitable[web.Response]]
