@@ -84,18 +84,15 @@ async def run_broadcast_command(settings: Settings, args: argparse.Namespace) ->
             if args.action == "list":
                 text, _ = await broadcast.jobs_text(session, form, t)
                 return plain(text)
-            action = "stop" if args.action == "cancel" else args.action
-            status, allowed, said = broadcast.MOVES[action]
             job = await aq.get_broadcast(session, args.id)
             if job is None:
                 raise SettingsError(plain(t("broadcast.not_found", id=args.id)))
-            counts = (await aq.state_counts(session, [args.id]))[args.id]
-            left = t.number(counts[aq.PENDING] + counts[aq.SENDING])
-            if await aq.set_status(session, args.id, status, allowed) is None:
-                name = t(broadcast.STATUS_NAMES[job.status])
-                raise SettingsError(plain(t("broadcast.not_changed", id=args.id, status=name)))
+            action = "stop" if args.action == "cancel" else args.action  # no "are you sure?"
+            moved, said = await broadcast.move(session, t, job, action)
+            if not moved:
+                raise SettingsError(plain(said))
             await session.commit()
-            return plain(t(said, id=args.id, count=left))
+            return plain(said)
     finally:
         await engine.dispose()
 
@@ -147,25 +144,8 @@ async def _send(
         described = await broadcast.describe(session, form, t, audience)
         if count == 0:
             raise SettingsError(plain(t("broadcast.preview_none")))
-        preview = [
-            plain(text),
-            *([f"📎 {filename}"] if filename else []),
-            "",
-            plain(
-                t(
-                    "broadcast.preview",
-                    audience=described,
-                    count=t.number(count),
-                    rate=t.number(settings.broadcast_rate),
-                    duration=broadcast.duration(t, count / settings.broadcast_rate),
-                )
-            ),
-        ]
-        if unreachable:
-            left_out = t.plural(
-                "broadcast.preview_unreachable", "broadcast.preview_unreachable.plural", unreachable
-            )
-            preview.append(plain(left_out))
+        lines = broadcast.preview_lines(t, described, count, unreachable, settings.broadcast_rate)
+        preview = [plain(text), *([f"📎 {filename}"] if filename else []), "", *map(plain, lines)]
         print("\n".join(preview))
         if not args.yes:
             prompt = plain(t.plural("broadcast.cli_confirm", "broadcast.cli_confirm.plural", count))

@@ -255,13 +255,23 @@ async def _preview(turn: Turn, audience: aq.Audience) -> list[Reply]:
         return [chosen, Reply(t("broadcast.preview_none"), ((change,), (cancel,)))]
     pending |= {"step": "confirm", "audience": str(audience)}
     turn.conversation.pending = pending
+    lines = preview_lines(t, described, count, unreachable, turn.context.broadcast_rate)
+    send = render.button(t("broadcast.button.send"), "bc:send")
+    keyboard = ((send, cancel), (change,))
+    return [chosen, _draft_reply(pending["message"]), Reply("\n".join(lines), keyboard)]
+
+
+def preview_lines(
+    t: Translator, described: str, count: int, unreachable: int, rate: float
+) -> list[str]:
+    """Who gets it, how many, how long it takes (chat and terminal)."""
     lines = [
         t(
             "broadcast.preview",
             audience=described,
             count=t.number(count),
-            rate=t.number(turn.context.broadcast_rate),
-            duration=duration(t, count / turn.context.broadcast_rate),
+            rate=t.number(rate),
+            duration=duration(t, count / rate),
         )
     ]
     if unreachable:
@@ -270,9 +280,7 @@ async def _preview(turn: Turn, audience: aq.Audience) -> list[Reply]:
                 "broadcast.preview_unreachable", "broadcast.preview_unreachable.plural", unreachable
             )
         )
-    send = render.button(t("broadcast.button.send"), "bc:send")
-    keyboard = ((send, cancel), (change,))
-    return [chosen, _draft_reply(pending["message"]), Reply("\n".join(lines), keyboard)]
+    return lines
 
 
 # ------------------------------------------------------------------ composing
@@ -459,15 +467,31 @@ MOVES = {
 }
 
 
+async def _left(session: AsyncSession, t: Translator, job_id: int) -> str:
+    counts = (await aq.state_counts(session, [job_id]))[job_id]
+    return t.number(counts[aq.PENDING] + counts[aq.SENDING])
+
+
+async def move(
+    session: AsyncSession, t: Translator, job: Broadcast, action: str
+) -> tuple[bool, str]:
+    """Pause, resume or stop a job (chat and terminal): whether it moved, what to say."""
+    assert job.id is not None
+    status, allowed, done = MOVES[action]
+    left = await _left(session, t, job.id)
+    if await aq.set_status(session, job.id, status, allowed) is None:
+        return False, t("broadcast.not_changed", id=job.id, status=t(STATUS_NAMES[job.status]))
+    return True, t(done, id=job.id, count=left)
+
+
 async def control(turn: Turn, action: str, job_id: str, origin: str) -> list[Reply]:
     """Pause, resume, cancel (asks first), stop (cancel confirmed), keep (not cancelled)."""
     t = turn.t
     job = await _job(turn, job_id)
     if job is None or job.id is None:
         return [Reply(t("broadcast.not_found", id=escape(job_id)))]
-    counts = (await aq.state_counts(turn.session, [job.id]))[job.id]
-    left = t.number(counts[aq.PENDING] + counts[aq.SENDING])
     if action == "cancel" and job.status in (aq.RUNNING, aq.PAUSED):
+        left = await _left(turn.session, t, job.id)
         keyboard = (
             (
                 render.button(t("broadcast.button.stop_confirm"), f"bc:stop:{job.id}:{origin}"),
@@ -479,13 +503,11 @@ async def control(turn: Turn, action: str, job_id: str, origin: str) -> list[Rep
         return [Reply(t("broadcast.kept", id=job.id), edit=True)]
     if action not in MOVES:
         return [Reply(t("error.stale_button"))]
-    status, allowed, done = MOVES[action]
-    moved = await aq.set_status(turn.session, job.id, status, allowed)
-    if moved is None:
-        name = t(STATUS_NAMES[job.status])
-        return [Reply(t("broadcast.not_changed", id=job.id, status=name))]
+    moved, text = await move(turn.session, t, job, action)
+    if not moved:
+        return [Reply(text)]
     turn.context.jobs_changed.set()  # the runner edits the status message
-    said = Reply(t(done, id=job.id, count=left), edit=action == "stop")
+    said = Reply(text, edit=action == "stop")
     if origin == "l":  # pressed on the list: show it again, changed
         return [said, *await list_jobs(turn)]
     return [said]
