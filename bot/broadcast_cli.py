@@ -24,7 +24,7 @@ from handlers.render import plain
 from handlers.stats import stats_text
 from locales import SUPPORTED, Translator, translator
 from models import admin_queries as aq
-from models.db import connect
+from models.db import database
 from models.tables import Broadcast
 
 WAIT_SECONDS = 2.0
@@ -65,19 +65,14 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 async def run_stats_command(settings: Settings) -> str:
     t = translator(settings.default_locale)
-    engine, sessions = await connect(settings.database_url)
-    try:
-        async with sessions() as session:
-            return plain(await stats_text(session, programme(settings.programme), t))
-    finally:
-        await engine.dispose()
+    async with database(settings.database_url) as sessions, sessions() as session:
+        return plain(await stats_text(session, programme(settings.programme), t))
 
 
 async def run_broadcast_command(settings: Settings, args: argparse.Namespace) -> str:
     t = translator(settings.default_locale)
     form = programme(settings.programme)
-    engine, sessions = await connect(settings.database_url)
-    try:
+    async with database(settings.database_url) as sessions:
         if args.action == "send":
             return await _send(settings, args, t, form, sessions)
         async with sessions() as session:
@@ -93,8 +88,6 @@ async def run_broadcast_command(settings: Settings, args: argparse.Namespace) ->
                 raise SettingsError(plain(said))
             await session.commit()
             return plain(said)
-    finally:
-        await engine.dispose()
 
 
 def _message(
@@ -142,16 +135,17 @@ async def _send(
     async with sessions() as session:
         count, unreachable = await aq.count_audience(session, audience, form.id)
         described = await broadcast.describe(session, form, t, audience)
-        if count == 0:
-            raise SettingsError(plain(t("broadcast.preview_none")))
-        lines = broadcast.preview_lines(t, described, count, unreachable, settings.broadcast_rate)
-        preview = [plain(text), *([f"📎 {filename}"] if filename else []), "", *map(plain, lines)]
-        print("\n".join(preview))
-        if not args.yes:
-            prompt = plain(t.plural("broadcast.cli_confirm", "broadcast.cli_confirm.plural", count))
-            answer = await asyncio.to_thread(input, prompt)
-            if not _yes(answer):
-                return plain(t("broadcast.dropped"))
+    if count == 0:
+        raise SettingsError(plain(t("broadcast.preview_none")))
+    lines = broadcast.preview_lines(t, described, count, unreachable, settings.broadcast_rate)
+    preview = [plain(text), *([f"📎 {filename}"] if filename else []), "", *map(plain, lines)]
+    print("\n".join(preview))
+    if not args.yes:  # no transaction stays open while a person decides
+        prompt = plain(t.plural("broadcast.cli_confirm", "broadcast.cli_confirm.plural", count))
+        answer = await asyncio.to_thread(input, prompt)
+        if not _yes(answer):
+            return plain(t("broadcast.dropped"))
+    async with sessions() as session:  # the audience is counted again as the job is made
         job = Broadcast(
             audience=str(audience),
             text=text,

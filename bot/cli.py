@@ -43,19 +43,22 @@ async def _write_draft(
     settings: Settings, application_id: int, out: Path, locale: str | None
 ) -> str:
     from handlers.draft import draft_for_application
-    from models.db import connect
+    from handlers.render import plain
+    from locales import LANGUAGE_NAMES, translator
+    from models.db import database
 
-    engine, sessions = await connect(settings.database_url)
-    try:
-        async with sessions() as session:
-            draft, content = await draft_for_application(
-                session, programme(settings.programme), application_id, locale
-            )
-            await session.commit()
-    finally:
-        await engine.dispose()
+    t = translator(locale or settings.default_locale)
+    async with database(settings.database_url) as sessions, sessions() as session:
+        made = await draft_for_application(
+            session, programme(settings.programme), application_id, locale
+        )
+        await session.commit()
+    if made is None:
+        raise SettingsError(plain(t("draft.cli_not_found", id=application_id)))
+    draft, content = made
     out.write_bytes(content)
-    return f"{out} (draft version {draft.version}, {draft.locale})"
+    language = LANGUAGE_NAMES[draft.locale]
+    return plain(t("draft.cli_written", path=out, version=draft.version, language=language))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,33 +96,34 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
         settings = load_settings()
+        telegram = args.command in (None, "run") and settings.bot_token is not None
+        # The bot on Telegram logs what it does; the terminal's commands and the console
+        # conversation print only their own words (and warnings).
+        logging.basicConfig(
+            level=logging.INFO if telegram else logging.WARNING,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
         if args.command == "draft":
-            logging.getLogger().setLevel(logging.WARNING)
             print(asyncio.run(_write_draft(settings, args.application, args.out, args.locale)))
         elif args.command in ("event", "report"):
-            logging.getLogger().setLevel(logging.WARNING)
             from bot.events_cli import run_event_command
 
             print(asyncio.run(run_event_command(settings, args)))
-        elif args.command in ("broadcast", "stats"):
-            logging.getLogger().setLevel(logging.WARNING)
-            from bot.broadcast_cli import run_broadcast_command, run_stats_command
+        elif args.command == "stats":
+            from bot.broadcast_cli import run_stats_command
 
-            if args.command == "stats":
-                print(asyncio.run(run_stats_command(settings)))
-            else:
-                print(asyncio.run(run_broadcast_command(settings, args)))
-        elif args.command == "console" or settings.bot_token is None:
-            logging.getLogger().setLevel(logging.WARNING)  # the console is for the conversation
-            asyncio.run(_run_console(settings))
-        else:
+            print(asyncio.run(run_stats_command(settings)))
+        elif args.command == "broadcast":
+            from bot.broadcast_cli import run_broadcast_command
+
+            print(asyncio.run(run_broadcast_command(settings, args)))
+        elif telegram:
             asyncio.run(_run_telegram(settings))
-    except (SettingsError, LookupError) as e:
+        else:
+            asyncio.run(_run_console(settings))
+    except (SettingsError, LookupError) as e:  # LookupError: a form the programme names is missing
         print(f"patentbot: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

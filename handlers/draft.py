@@ -111,12 +111,12 @@ async def draft_input(form: Form, session: AsyncSession, application: Applicatio
 
 async def draft_for_application(
     session: AsyncSession, form: Form, application_id: int, locale: str | None
-) -> tuple[Draft, bytes]:
+) -> tuple[Draft, bytes] | None:
     """The draft of one application, in the applicant's language unless one is given
-    (for ``patentbot draft``). Raises LookupError when there is nothing to draft."""
+    (for ``patentbot draft``); None when there is no such submitted application."""
     application = await session.get(Application, application_id)
     if application is None or application.status != "submitted":
-        raise LookupError(f"no submitted application with id {application_id}")
+        return None
     owner = await queries.get_user(session, application.user_id)
     t = translator(locale or (owner.locale if owner else DEFAULT))
     return await write_draft(session, await draft_input(form, session, application), t)

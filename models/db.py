@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -106,3 +108,13 @@ async def connect(url: str) -> tuple[AsyncEngine, async_sessionmaker[AsyncSessio
     engine = create_engine(url)
     await migrate(engine)
     return engine, session_factory(engine)
+
+
+@asynccontextmanager
+async def database(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The database for one terminal command: connected (and migrated), then closed."""
+    engine, sessions = await connect(url)
+    try:
+        yield sessions
+    finally:
+        await engine.dispose()

@@ -215,10 +215,13 @@ async def test_draft_from_the_terminal(
         tmp_path, database_url, "--application", "1", "--out", str(out), "--locale", "en"
     )
     assert result.returncode == 0, result.stderr
-    assert str(out) in result.stdout
-    assert translator("en")("draft.h_applicant") in read_docx(out.read_bytes()).headings
+    en = translator("en")
+    said = en("draft.cli_written", path=out, version=1, language="English")
+    assert said in result.stdout
+    assert en("draft.h_applicant") in read_docx(out.read_bytes()).headings
     missing = draft_cli(tmp_path, database_url, "--application", "99", "--out", str(out))
-    assert missing.returncode == 2 and "99" in missing.stderr
+    assert missing.returncode == 2
+    assert translator("zh_CN")("draft.cli_not_found", id=99) in missing.stderr  # localized
 
 
 async def test_the_draft_converts_to_pdf(router: Router, form: Form, tmp_path: Path) -> None:

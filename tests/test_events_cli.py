@@ -41,6 +41,9 @@ async def test_an_event_from_the_terminal_to_its_report(
     new = ["event", "new", "--title", title, "--date", "2024-10-08", "--place", "南沙"]
     refused = await asyncio.to_thread(run, *new, "--closes", "2024-10-08 17:00")
     assert refused.returncode == 2 and t("error.datetime_past") in refused.stderr
+    too_long = ["event", "new", "--title", "讲" * 101, "--date", "2024-10-08", "--place", "南沙"]
+    refused = await asyncio.to_thread(run, *too_long)  # the chat's rules for each field
+    assert refused.returncode == 2 and t("error.too_long", length=101, max=100) in refused.stderr
 
     closes = f"{datetime.now(LOCAL_TIME).year + 1}-10-08 17:00"
     created = await asyncio.to_thread(run, *new, "--closes", closes, "--out-dir", "files")
