@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from forms.codes import uscc_valid, uscc_well_formed
-from forms.definition import Question
+from forms.definition import Form, Question
 from locales import N_, SUPPORTED, translator
 
 Value = bool | str | int | Decimal | date | datetime | None  # None: an optional one skipped
@@ -207,6 +208,15 @@ def encode(value: Value) -> object:
     if isinstance(value, date):  # datetime too
         return value.isoformat()
     return value
+
+
+def decode_all(form: Form, stored: Mapping[str, object]) -> dict[str, Value]:
+    """The stored answers (question id → JSON value) that belong to ``form``, decoded."""
+    return {
+        qid: decode(form.question(qid), raw)
+        for qid, raw in stored.items()
+        if form.has_question(qid)
+    }
 
 
 def decode(question: Question, stored: object) -> Value:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forms.answers import LOCAL_TIME, Value, decode
+from forms.answers import LOCAL_TIME, decode_all
 from forms.definition import Form, linked
 from handlers import questionnaire as qs
 from handlers import render
@@ -47,17 +47,16 @@ async def start(turn: Turn) -> list[Reply]:
     if application is None:
         apply = ((render.button(turn.t("button.apply"), "menu:apply"),),)
         return [Reply(turn.t("draft.needs_assessment"), apply)]
-    form = questionnaire(turn).form
-    _, answers = await qs.answers_of(turn, form, application)
+    data = await draft_input(turn.form, turn.session, application)
     assert application.id is not None
-    if answers or await queries.latest_draft(turn.session, application.id):
-        return await _send_draft(turn, application)  # asked once already
+    if data.details or await queries.latest_draft(turn.session, application.id):
+        return await _send_draft(turn, data)  # asked once already
     turn.conversation.flow = None
     choices = (
         (render.button(turn.t("button.fill_details"), "draft:details"),),
         (render.button(turn.t("button.draft_now"), "draft:now"),),
     )
-    return [Reply(turn.t("draft.intro", count=len(form.questions)), choices)]
+    return [Reply(turn.t("draft.intro", count=len(data.details_form.questions)), choices)]
 
 
 async def on_menu(turn: Turn, action: str) -> list[Reply]:
@@ -66,7 +65,7 @@ async def on_menu(turn: Turn, action: str) -> list[Reply]:
     if application is None:
         return qs.stale(turn)
     if action == "now":
-        return await _send_draft(turn, application)
+        return await _send_draft(turn, await draft_input(turn.form, turn.session, application))
     turn.conversation.application_id = application.id
     qn = questionnaire(turn)
     _, answers = await qs.answers_of(turn, qn.form, application)
@@ -82,28 +81,21 @@ async def current(turn: Turn) -> Application | list[Reply]:
 
 
 async def submit(turn: Turn, application: Application, answers: qs.Answers) -> list[Reply]:
-    return await _send_draft(turn, application)
+    return await _send_draft(turn, await draft_input(turn.form, turn.session, application))
 
 
 async def draft_input(form: Form, session: AsyncSession, application: Application) -> DraftInput:
     """Everything the document is made from, read from the database."""
     assert application.id is not None
     rows = await queries.current_answers(session, application.id)
+    stored = {qid: row.value for qid, row in rows.items()}
     extra = details_form(form)
-
-    def values(of: Form) -> dict[str, Value]:
-        return {
-            qid: decode(of.question(qid), row.value)
-            for qid, row in rows.items()
-            if of.has_question(qid)
-        }
-
     return DraftInput(
         form=form,
         details_form=extra,
         application=application,
-        answers=values(form),
-        details=values(extra),
+        answers=decode_all(form, stored),
+        details=decode_all(extra, stored),
         flags=await queries.flags_of(session, application.id),
         today=datetime.now(LOCAL_TIME).date(),  # the applicant's date, not UTC's
     )
@@ -122,13 +114,12 @@ async def draft_for_application(
     return await write_draft(session, await draft_input(form, session, application), t)
 
 
-async def _send_draft(turn: Turn, application: Application) -> list[Reply]:
-    data = await draft_input(turn.form, turn.session, application)
+async def _send_draft(turn: Turn, data: DraftInput) -> list[Reply]:
     draft, content = await write_draft(turn.session, data, turn.t)
     caption = turn.t("draft.caption", version=draft.version)
     keyboard = ((render.button(turn.t("button.change_details"), "draft:details"),),)
     text = turn.t("draft.sent", version=draft.version)
-    if application.verdict == "not_eligible":
+    if data.application.verdict == "not_eligible":
         text = turn.t("draft.sent_not_eligible") + "\n\n" + text
     return [Reply(text, keyboard, document=Document(draft.filename, content, caption))]
 

@@ -23,8 +23,9 @@ from xml.sax.saxutils import escape as xml_escape
 
 from forms import engine
 from forms.answers import Value, encode
-from forms.definition import SEVERITY_ORDER, Form, Question
-from handlers.render import flag_line, question_vars, show_value
+from forms.definition import SEVERITY_ORDER, Form
+from handlers import render
+from handlers.render import flag_line, show_value
 from handlers.render import plain as _plain
 from locales import N_, Translator
 from models.tables import Application
@@ -169,7 +170,7 @@ class _Builder:
         question = form.question(qid)
         value = answers.get(qid)
         if value is None:
-            return Missing(self.label(form, question))
+            return Missing(render.label(self.t, form, question))
         return _plain(show_value(self.t, question, value))
 
     def answer(self, qid: str) -> Field:
@@ -178,16 +179,11 @@ class _Builder:
     def detail(self, qid: str) -> Field:
         return self.field(self.data.details_form, self.data.details, qid)
 
-    def label(self, form: Form, question: Question) -> str:
-        return self.t(question.label, **question_vars(form, question))
-
     def figure(self, name: str) -> Decimal | None:
-        raw = (self.data.application.figures or {}).get(name)
-        return None if raw is None else Decimal(raw)
+        return render.figure(self.data.application.figures or {}, name)
 
     def percent(self, name: str) -> str:
-        value = self.figure(name)
-        return self.t.percent(value) if value is not None else self.t("result.not_computable")
+        return render.figure_percent(self.t, self.data.application.figures or {}, name)
 
     def items(self, parts: list[str]) -> str:
         """Several items in one cell, separated as the language does ("；" or "; ")."""
@@ -239,7 +235,7 @@ class _Builder:
         parts = [
             self.t(
                 "draft.label_value",
-                label=self.label(form, q),
+                label=render.label(self.t, form, q),
                 value=_plain(show_value(self.t, q, answers[q.id])),
             )
             for q in asked
@@ -311,7 +307,7 @@ class _Builder:
             "min_patents": str(self.data.details_form.params["min_invention_patents"]),
         }
         return [
-            {"title": f"{clause}  {self.t(title)}", "body": self.sentence_for(body, fields)}
+            {"title": f"{clause}  {self.t(title)}", "body": self.sentence(body, **fields)}
             for clause, title, body in TASKS
         ]
 
@@ -322,10 +318,6 @@ class _Builder:
             return self.detail("ip_department")  # the placeholder
         yes, no = N_("draft.ip_department_yes"), N_("draft.ip_department_no")
         return self.t(yes if department else no)
-
-    def sentence_for(self, key: str, fields: Mapping[str, Field]) -> RichText:
-        wanted = {name for _, name, _, _ in string.Formatter().parse(self.t(key)) if name}
-        return self.sentence(key, **{name: fields[name] for name in wanted})
 
     def targets(self) -> list[dict[str, Any]]:
         params = self.data.details_form.params
@@ -345,7 +337,7 @@ class _Builder:
             {
                 "clause": clause,
                 "target": self.t(target, **values),
-                "plan": self.sentence_for(plan, fields),
+                "plan": self.sentence(plan, **fields),
             }
             for clause, target, plan in TARGETS
         ]

@@ -13,7 +13,7 @@ from html import escape
 from typing import Protocol
 
 from forms import engine
-from forms.answers import InvalidAnswer, Parsed, Value, decode, encode, parse
+from forms.answers import InvalidAnswer, Parsed, Value, decode, decode_all, encode, parse
 from forms.definition import Form, Question
 from handlers import render
 from handlers.context import Turn
@@ -48,12 +48,7 @@ async def answers_of(turn: Turn, form: Form, application: Application) -> Sheet:
     """The current answer rows of the application, and those of this form decoded."""
     assert application.id is not None
     rows = await queries.current_answers(turn.session, application.id)
-    values = {
-        qid: decode(form.question(qid), row.value)
-        for qid, row in rows.items()
-        if form.has_question(qid)
-    }
-    return rows, values
+    return rows, decode_all(form, {qid: row.value for qid, row in rows.items()})
 
 
 def ask(

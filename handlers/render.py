@@ -232,18 +232,23 @@ def review_reply(
     return Reply("\n".join(lines), keyboard)
 
 
-def _decimal(figures: Mapping[str, str | None], name: str) -> Decimal | None:
+def figure(figures: Mapping[str, str | None], name: str) -> Decimal | None:
+    """A derived value as the application stored it (exact, as text)."""
     raw = figures.get(name)
     return None if raw is None else Decimal(raw)
 
 
+def figure_percent(t: Translator, figures: Mapping[str, str | None], name: str) -> str:
+    value = figure(figures, name)
+    return t.percent(value) if value is not None else t("result.not_computable")
+
+
 def ratio_lines(t: Translator, form: Form, figures: Mapping[str, str | None]) -> list[str]:
     def ratio(name: str) -> str:
-        value = _decimal(figures, name)
-        return t.percent(value) if value is not None else t("result.not_computable")
+        return figure_percent(t, figures, name)
 
     lines = []
-    rd_total, revenue_total = _decimal(figures, "rd_total"), _decimal(figures, "revenue_total")
+    rd_total, revenue_total = figure(figures, "rd_total"), figure(figures, "revenue_total")
     if rd_total is not None and revenue_total is not None:
         lines.append(
             t(
