@@ -25,6 +25,7 @@ from handlers.context import Turn
 from handlers.types import Button, Document, Keyboard, Reply
 from locales import LANGUAGE_NAMES, N_, SUPPORTED, Translator
 from models import admin_queries as aq
+from models import queries
 from models.tables import Broadcast, Event
 
 FLOW = "broadcast"
@@ -214,7 +215,9 @@ async def _values_menu(turn: Turn, kind: str) -> Reply:
                 )
             title, empty = N_("broadcast.choose_flag"), N_("broadcast.no_flags")
         case "event":
-            for event, count in await aq.events_with_attendees(turn.session, EVENTS_SHOWN):
+            session = turn.session
+            found = await queries.events_with_counts(session, EVENTS_SHOWN, submitted_only=False)
+            for event, count in found:
                 label = f"{event.title} · {t.date(event.event_date)}"
                 buttons.append(render.button(_counted(t, label, count), f"bc:aud:event:{event.id}"))
             title, empty = N_("broadcast.choose_event"), N_("broadcast.no_events")

@@ -22,6 +22,7 @@ from typing import Any
 
 from forms.answers import LOCAL_TIME
 from forms.definition import Form, Question
+from handlers import render
 from locales import Translator
 from models.tables import Event
 
@@ -29,6 +30,10 @@ from models.tables import Event
 # responses, and (response id, question id, value as JSON text) of their answers.
 ResponseRow = tuple[int, datetime | None, int]
 AnswerRow = tuple[int, str, str]
+# The five levels by score, best first (the survey form gives each option its score), and
+# those that count as satisfied: 非常满意 and 满意.
+SCORES = (5, 4, 3, 2, 1)
+SATISFIED = (5, 4)
 LEVEL_COLOURS = {5: "#1a9850", 4: "#91cf60", 3: "#d9d9d9", 2: "#fc8d59", 1: "#d73027"}
 
 
@@ -46,7 +51,8 @@ class ItemFigures:
         """(非常满意 + 满意) / valid; None without responses."""
         if not self.valid:
             return None
-        return Decimal(self.counts.get(5, 0) + self.counts.get(4, 0)) / Decimal(self.valid)
+        satisfied = sum(self.counts.get(score, 0) for score in SATISFIED)
+        return Decimal(satisfied) / Decimal(self.valid)
 
     @property
     def mean(self) -> Decimal | None:
@@ -114,13 +120,13 @@ def _mean(t: Translator, value: Decimal | None) -> str:
 def report_text(t: Translator, report: Report) -> str:
     event = report.event
     lines = [
-        "<b>" + t("report.title", title=escape(event.title)) + "</b>",
+        render.bold(t("report.title", title=escape(event.title))),
         t("report.event", date=t.date(event.event_date), place=escape(event.place)),
         t("report.valid", count=report.valid),
         "",
     ]
     for item in report.items:
-        counts = " / ".join(str(item.counts.get(score, 0)) for score in (5, 4, 3, 2, 1))
+        counts = " / ".join(str(item.counts.get(score, 0)) for score in SCORES)
         lines.append(
             t(
                 "report.item",
@@ -168,7 +174,7 @@ def chart_png(t: Translator, report: Report) -> bytes:
     labels = [t(item.question.label) for item in report.items]
     left = [0.0] * len(report.items)
     level_labels = {o.score: t(o.label) for o in report.items[0].question.options if o.score}
-    for score in (5, 4, 3, 2, 1):
+    for score in SCORES:
         shares = [
             100 * item.counts.get(score, 0) / item.valid if item.valid else 0.0
             for item in report.items
@@ -217,7 +223,7 @@ def report_xlsx(t: Translator, report: Report, *, identify: bool = False) -> byt
     summary.write_row(3, 0, [*header, t("report.col_mean")], bold)
     row = 4
     for item in report.items:
-        counts = [item.counts.get(level, 0) for level in (5, 4, 3, 2, 1)]
+        counts = [item.counts.get(level, 0) for level in SCORES]
         summary.write_row(row, 0, [t(item.question.label), *counts, item.valid])
         if item.rate is not None and item.mean is not None:
             summary.write_number(row, 7, float(item.rate), percent)

@@ -20,7 +20,6 @@ from models.tables import (
     Application,
     Broadcast,
     BroadcastRecipient,
-    Event,
     Flag,
     User,
     utcnow,
@@ -205,23 +204,6 @@ async def language_counts(session: AsyncSession) -> dict[str, int]:
         .group_by(col(User.locale))
     )
     return {locale: int(n) for locale, n in (await session.exec(query)).all()}
-
-
-async def events_with_attendees(session: AsyncSession, limit: int) -> list[tuple[Event, int]]:
-    """The newest events with the number of people who opened their survey."""
-    attendees = (
-        select(col(Application.event_id).label("event_id"), func.count().label("n"))
-        .where(col(Application.event_id).is_not(None))
-        .group_by(col(Application.event_id))
-        .subquery()
-    )
-    query = (
-        select(Event, func.coalesce(attendees.c.n, 0))
-        .outerjoin(attendees, col(Event.id) == attendees.c.event_id)
-        .order_by(col(Event.event_date).desc(), col(Event.id).desc())
-        .limit(limit)
-    )
-    return [(event, int(n)) for event, n in (await session.exec(query)).all()]
 
 
 # ------------------------------------------------------------------ broadcast jobs

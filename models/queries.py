@@ -169,16 +169,17 @@ async def event_by_code(session: AsyncSession, code: str) -> Event | None:
 
 
 async def events_with_counts(
-    session: AsyncSession, limit: int | None = None
+    session: AsyncSession, limit: int | None = None, *, submitted_only: bool = True
 ) -> list[tuple[Event, int]]:
     """Every event (or the newest ``limit``), newest first, with its number of submitted
-    survey responses."""
-    submitted = (
-        select(Application.event_id, func.count().label("n"))
-        .where(Application.status == "submitted", col(Application.event_id).is_not(None))
-        .group_by(col(Application.event_id))
-        .subquery()
+    survey responses (or, not ``submitted_only``, of everyone who opened its survey: its
+    attendees, for a broadcast)."""
+    counted = select(Application.event_id, func.count().label("n")).where(
+        col(Application.event_id).is_not(None)
     )
+    if submitted_only:
+        counted = counted.where(Application.status == "submitted")
+    submitted = counted.group_by(col(Application.event_id)).subquery()
     query = (
         select(Event, func.coalesce(submitted.c.n, 0))
         .outerjoin(submitted, col(Event.id) == submitted.c.event_id)
