@@ -257,13 +257,12 @@ class Delivery:
             # Sessions are short and never span a send or a sleep: on SQLite the process
             # takes turns on the database, and the bot answers users meanwhile.
             async with self.context.sessions() as session:
-                current = await aq.get_broadcast(session, job_id)
-                if current is None or current.status != aq.RUNNING:
+                state = await aq.job_state(session, job_id)
+                if state is None or state[0] != aq.RUNNING:
                     break
-                if current.runner != self.runner:
-                    log.warning("broadcast %s: taken over by %s", job_id, current.runner)
+                if state[1] != self.runner:
+                    log.warning("broadcast %s: taken over by %s", job_id, state[1])
                     return
-                job = current
                 size = 1 if job.media_content and not job.media_file_id else self.wave
                 due = await aq.due_recipients(session, job_id, size)
                 finished = renewed = False
@@ -303,6 +302,7 @@ class Delivery:
                 await aq.record(session, outcomes)
                 if file_id and job.media_content and not job.media_file_id:
                     await aq.media_uploaded(session, job_id, file_id)
+                    job.media_file_id, job.media_content = file_id, None  # the rest go by id
                 await session.commit()
             run.sent += sum(1 for o in outcomes if o.state == aq.SENT)
             if time.monotonic() - last_progress >= self.progress_seconds and await self._show(

@@ -248,6 +248,14 @@ async def get_broadcast(session: AsyncSession, broadcast_id: int) -> Broadcast |
     return await session.get(Broadcast, broadcast_id, populate_existing=True)
 
 
+async def job_state(session: AsyncSession, broadcast_id: int) -> tuple[str, str | None] | None:
+    """(status, runner) of a job: what a runner checks before each wave, without loading
+    the job (its text, its file) again."""
+    query = select(Broadcast.status, Broadcast.runner).where(col(Broadcast.id) == broadcast_id)
+    row = (await session.exec(query)).first()
+    return None if row is None else (row[0], row[1])
+
+
 async def recent_broadcasts(session: AsyncSession, limit: int) -> list[Broadcast]:
     query = select(Broadcast).order_by(col(Broadcast.id).desc()).limit(limit)
     return list((await session.exec(query)).all())
