@@ -283,9 +283,9 @@ class Interview:
 
     def question_in(self, message: BotMessage) -> str | None:
         """Which question a message asks (the last one its text mentions)."""
-        text = message.text or ""
-        found = [(text.rfind(q), qid) for q, qid in self.texts.items() if q in text]
-        return max(found)[1] if found else None
+        from tests.chat import question_in
+
+        return question_in(self.texts, message.text or "")
 
 
 async def interview_user(

@@ -71,10 +71,15 @@ def question_texts(form: Form, locale: str) -> dict[str, str]:
     return {plain(t(q.text, **question_vars(form, q))): q.id for q in form.questions}
 
 
+def question_in(texts: Mapping[str, str], text: str) -> str | None:
+    """Which of these questions (text → id) a message asks: the last one it mentions."""
+    found = [(text.rfind(q), qid) for q, qid in texts.items() if q in text]
+    return max(found)[1] if found else None
+
+
 def current_question(form: Form, locale: str, text: str) -> str | None:
     """Which question the bot just asked (the last one mentioned in the text)."""
-    found = [(text.rfind(q), qid) for q, qid in question_texts(form, locale).items() if q in text]
-    return max(found)[1] if found else None
+    return question_in(question_texts(form, locale), text)
 
 
 async def answer(chat: Chat, form: Form, qid: str, answers: Mapping[str, str]) -> None:
