@@ -248,7 +248,7 @@ def report_xlsx(t: Translator, report: Report, *, identify: bool = False) -> byt
             raw.write_datetime(
                 number, 1, submitted.astimezone(LOCAL_TIME).replace(tzinfo=None), when
             )
-        if identify:
+        if identify and response["_user_id"] > 0:  # not an attendee who erased their data
             raw.write_number(number, 2, response["_user_id"])
         answers = [response.get(q.id) for q in questions]
         raw.write_row(
