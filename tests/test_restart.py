@@ -14,7 +14,7 @@ from forms.definition import Form
 from locales import translator
 from tests.chat import current_question
 from tests.conftest import ELIGIBLE_ZH
-from tests.fake_bot_api import FakeBotAPI
+from tests.fake_bot_api import FakeBotAPI, FakeUser
 from tests.telegram import TOKEN, TRANSPORTS, free_port, next_step
 
 
@@ -50,6 +50,16 @@ async def start_bot(
     raise AssertionError("the bot did not start taking updates")
 
 
+async def answer_up_to_contact_phone(user: FakeUser, form: Form) -> None:
+    """/apply and the first three answers: the bot asks for the phone number."""
+    await user.send("/apply")
+    await next_step(user, form, "zh_CN")
+    for qid in ("enterprise_name", "uscc", "contact_name"):
+        await user.send(ELIGIBLE_ZH[qid])
+        text = await next_step(user, form, "zh_CN")
+    assert current_question(form, "zh_CN", text) == "contact_phone"
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_sigkill_mid_interview_then_restart_continues_at_the_same_question(
     tmp_path: Path, database_url: str, form: Form, transport: str
@@ -59,12 +69,7 @@ async def test_sigkill_mid_interview_then_restart_continues_at_the_same_question
     async with FakeBotAPI(token=TOKEN) as server:
         user = server.user(4242, language_code="zh-hans")
         bot = await start_bot(server, database_url, tmp_path, transport, port)
-        await user.send("/apply")
-        await next_step(user, form, "zh_CN")
-        for qid in ("enterprise_name", "uscc", "contact_name"):
-            await user.send(ELIGIBLE_ZH[qid])
-            text = await next_step(user, form, "zh_CN")
-        assert current_question(form, "zh_CN", text) == "contact_phone"
+        await answer_up_to_contact_phone(user, form)
 
         bot.send_signal(signal.SIGKILL)
         await bot.wait()
