@@ -19,7 +19,13 @@ from tests.telegram import TOKEN, TRANSPORTS, free_port, next_step
 
 
 async def start_bot(
-    server: FakeBotAPI, database_url: str, cwd: Path, transport: str, port: int = 0
+    server: FakeBotAPI,
+    database_url: str,
+    cwd: Path,
+    transport: str,
+    port: int = 0,
+    *,
+    start_timeout: float = 15.0,
 ) -> asyncio.subprocess.Process:
     """The bot as a process; ``framework+webhook`` listens on ``port`` for the server's posts."""
     framework, _, mode = transport.partition("+")
@@ -42,11 +48,13 @@ async def start_bot(
         sys.executable, "-m", "bot.cli", env=env, cwd=cwd,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
-    for _ in range(300):  # importing aiogram takes a few seconds
+    for _ in range(int(start_timeout / 0.05)):  # importing aiogram takes a few seconds
         if starts() > before:
             return process
         assert process.returncode is None, "the bot exited at start"
         await asyncio.sleep(0.05)
+    process.kill()
+    await process.wait()
     raise AssertionError("the bot did not start taking updates")
 
 
