@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
+from bot import telegram_messages as tm
 from bot.app import until_stopped
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,22 @@ RETRY_SECONDS = (1, 2, 5, 10, 30)  # after a failed getUpdates, then the last on
 # getUpdates with this offset (None: from the oldest unconfirmed) → [(update id, update)]
 Fetch = Callable[[int | None], Coroutine[Any, Any, Sequence[tuple[int, Any]]]]
 Handle = Callable[[Any], Awaitable[None]]
+
+
+def fetcher(get_updates: Callable[..., Awaitable[Sequence[Any]]], **timeout: float) -> Fetch:
+    """getUpdates of either framework (``timeout``: its own name for the HTTP timeout,
+    longer than the poll)."""
+
+    async def fetch(offset: int | None) -> list[tuple[int, Any]]:
+        updates = await get_updates(
+            offset=offset,
+            timeout=POLL_SECONDS,
+            allowed_updates=tm.ALLOWED_UPDATES,
+            **timeout,
+        )
+        return [(update.update_id, update) for update in updates]
+
+    return fetch
 
 
 async def poll_until_stopped(fetch: Fetch, handle: Handle, handle_signals: bool) -> None:

@@ -218,14 +218,7 @@ async def _poll(application: PtbApplication, handle_signals: bool) -> None:
     await bot.delete_webhook(drop_pending_updates=False)
     log.info("polling Telegram as @%s", bot.username)
 
-    async def fetch(offset: int | None) -> list[tuple[int, Update]]:
-        updates = await bot.get_updates(
-            offset=offset,
-            timeout=polling.POLL_SECONDS,
-            allowed_updates=tm.ALLOWED_UPDATES,
-            read_timeout=polling.POLL_SECONDS + 10,
-        )
-        return [(update.update_id, update) for update in updates]
+    fetch = polling.fetcher(bot.get_updates, read_timeout=polling.POLL_SECONDS + 10)
 
     async def handle(update: Update) -> None:
         await application.process_update(update)
