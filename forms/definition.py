@@ -7,6 +7,7 @@ year's call is a new file, not new code.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -91,7 +92,11 @@ class Form(_Strict):
     # and the satisfaction survey of the programme's training events (forms/surveys).
     draft_details: str | None = None
     survey: str | None = None
+    # "近三年" read two ways: ``years`` are the complete financial years the figures cover
+    # (E2a, E2b); the record (E5a, E5b, X1) runs from ``record_since`` up to the day of
+    # application, so an event after the last of those years still counts.
     years: tuple[int, ...] = ()
+    record_since: date | None = None
     params: dict[str, Decimal | int | str] = Field(default_factory=dict)
     questions: tuple[Question, ...]
     derived: tuple[Derived, ...] = ()
