@@ -23,16 +23,24 @@ CASES = [
 ]
 
 
+Case = tuple[str, str, str, str]
+
+
+@pytest.fixture(params=CASES, ids=[c[2] for c in CASES])
+def case(request: pytest.FixtureRequest) -> Case:
+    return request.param  # type: ignore[no-any-return]
+
+
 async def _reach(chat: Chat, form: Form, qid: str) -> None:
     while (asked := current_question(form, "zh_CN", chat.text)) != qid:
         assert asked is not None, chat.text
         await answer(chat, form, asked, ELIGIBLE_ZH)
 
 
-@pytest.mark.parametrize(("qid", "no", "clause", "yes"), CASES, ids=[c[2] for c in CASES])
 async def test_a_plain_no_disqualifies_at_once_and_can_be_taken_back(
-    router: Router, form: Form, qid: str, no: str, clause: str, yes: str
+    router: Router, form: Form, case: Case
 ) -> None:
+    qid, no, clause, yes = case
     chat = Chat(router, 1)
     await chat.send("/apply")
     await _reach(chat, form, qid)
@@ -47,10 +55,10 @@ async def test_a_plain_no_disqualifies_at_once_and_can_be_taken_back(
     assert t("result.eligible") in text and clause not in text
 
 
-@pytest.mark.parametrize(("qid", "no", "clause", "yes"), CASES, ids=[c[2] for c in CASES])
 async def test_the_verdict_of_a_plain_no_is_not_eligible(
-    router: Router, form: Form, qid: str, no: str, clause: str, yes: str
+    router: Router, form: Form, case: Case
 ) -> None:
+    qid, no, clause, _ = case
     chat = Chat(router, 1)
     await chat.send("/apply")
     text = await run_interview(chat, form, {**ELIGIBLE_ZH, qid: no})
