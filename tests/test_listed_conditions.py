@@ -31,6 +31,14 @@ def case(request: pytest.FixtureRequest) -> Case:
     return request.param  # type: ignore[no-any-return]
 
 
+@pytest.fixture
+async def chat(router: Router) -> Chat:
+    """An applicant who has just started the interview."""
+    chat = Chat(router, 1)
+    await chat.send("/apply")
+    return chat
+
+
 async def _reach(chat: Chat, form: Form, qid: str) -> None:
     while (asked := current_question(form, "zh_CN", chat.text)) != qid:
         assert asked is not None, chat.text
@@ -38,11 +46,9 @@ async def _reach(chat: Chat, form: Form, qid: str) -> None:
 
 
 async def test_a_plain_no_disqualifies_at_once_and_can_be_taken_back(
-    router: Router, form: Form, case: Case
+    chat: Chat, form: Form, case: Case
 ) -> None:
     qid, no, clause, yes = case
-    chat = Chat(router, 1)
-    await chat.send("/apply")
     await _reach(chat, form, qid)
     await chat.press(no)
     notice = chat.text
@@ -56,11 +62,9 @@ async def test_a_plain_no_disqualifies_at_once_and_can_be_taken_back(
 
 
 async def test_the_verdict_of_a_plain_no_is_not_eligible(
-    router: Router, form: Form, case: Case
+    chat: Chat, form: Form, case: Case
 ) -> None:
     qid, no, clause, _ = case
-    chat = Chat(router, 1)
-    await chat.send("/apply")
     text = await run_interview(chat, form, {**ELIGIBLE_ZH, qid: no})
     assert t("result.not_eligible") in text
     reasons = text.split(t("result.heading.disqualify"))[1]
@@ -68,11 +72,9 @@ async def test_the_verdict_of_a_plain_no_is_not_eligible(
 
 
 async def test_the_evidence_of_a_leading_rd_level_is_left_to_the_reviewers(
-    router: Router, form: Form
+    chat: Chat, form: Form
 ) -> None:
     """What the applicant types as evidence is not judged by the bot: any evidence with a
     "yes" leaves E1b met, and the text goes on to the application for the reviewers."""
-    chat = Chat(router, 1)
-    await chat.send("/apply")
     text = await run_interview(chat, form, {**ELIGIBLE_ZH, "rd_evidence": "暂无书面证明"})
     assert t("result.eligible") in text and "E1b" not in text

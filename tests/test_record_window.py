@@ -1,4 +1,4 @@
-""""近三年" read the two ways the call means it (shared/domain/nansha-2024.md): the record
+""" "近三年" read the two ways the call means it (shared/domain/nansha-2024.md): the record
 clauses (E5a, E5b, X1) run from the first of January of the first year up to the day of
 application, so an event in 2024 disqualifies; the figures keep the three complete years."""
 
