@@ -84,6 +84,19 @@ class Rule(_Strict):
     show: dict[str, Display] = Field(default_factory=dict)
 
 
+class Period(_Strict):
+    """When a call takes applications: both days inclusive, in UTC+8."""
+
+    opens: date
+    closes: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.closes < self.opens:
+            raise ValueError(f"application_period closes ({self.closes}) before it opens")
+        return self
+
+
 class Form(_Strict):
     id: str
     version: int
@@ -97,6 +110,8 @@ class Form(_Strict):
     # application, so an event after the last of those years still counts.
     years: tuple[int, ...] = ()
     record_since: date | None = None
+    # Optional: after it closes, /apply says the call is closed (results and drafts stay).
+    application_period: Period | None = None
     params: dict[str, Decimal | int | str] = Field(default_factory=dict)
     questions: tuple[Question, ...]
     derived: tuple[Derived, ...] = ()

@@ -71,16 +71,12 @@ def previous_question(form: Form, answers: Answers, current: str | None) -> Ques
 
 
 def progress(form: Form, answers: Answers, current: str) -> tuple[int, int]:
-    """(number of the current question, how many there may be): questions whose ``ask_if``
-    is still undecided count, so the total only ever shrinks as answers come in."""
-    asked = applicable(form, answers)
-    ids = [q.id for q in asked]
-    relevant = {q.id: answers[q.id] for q in asked if answers.get(q.id) is not None}
-    known: dict[str, Any] = {**form.params, **relevant}
-    possible = [
-        q for q in form.questions if q.ask_if is None or holds(q.ask_if, known) is not False
-    ]
-    return (ids.index(current) + 1 if current in ids else len(ids), len(possible))
+    """(number of the current question, how many this applicant will be asked given the
+    answers so far). A question whose ``ask_if`` the answers do not yet decide is not
+    counted: the total may grow when an answer opens a branch, but never shows a question
+    the applicant will not meet."""
+    ids = [q.id for q in applicable(form, answers)]
+    return (ids.index(current) + 1 if current in ids else len(ids), len(ids))
 
 
 def _derive(form: Form, names: dict[str, Any]) -> dict[str, Any]:

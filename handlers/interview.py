@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from forms import engine
+from forms.answers import LOCAL_TIME
 from handlers import questionnaire as qs
 from handlers import render
 from handlers.context import Turn
@@ -36,8 +39,31 @@ async def _new_version(turn: Turn, previous: Application | None) -> Application:
     return application
 
 
+async def _closed(turn: Turn) -> list[Reply] | None:
+    """What to say once the call's application period is over (None while it runs): no
+    new or changed assessment, but a submitted one's result and draft stay at hand."""
+    period = turn.form.application_period
+    if period is None or datetime.now(LOCAL_TIME).date() <= period.closes:
+        return None
+    turn.conversation.flow = None
+    turn.conversation.question_id = None
+    text = turn.t(
+        "interview.closed", opens=turn.t.date(period.opens), closes=turn.t.date(period.closes)
+    )
+    if await queries.latest_submitted(turn.session, turn.user.id, turn.form.id) is None:
+        return [Reply(text)]
+    keyboard = (
+        (render.button(turn.t("button.show_result"), "result"),),
+        (render.button(turn.t("button.draft"), "menu:draft"),),
+    )
+    return [Reply(text, keyboard)]
+
+
 async def start(turn: Turn) -> list[Reply]:
     """/apply: start, resume, or offer a new version of a submitted application."""
+    closed = await _closed(turn)
+    if closed is not None:
+        return closed
     latest = await queries.latest_application(turn.session, turn.user.id, turn.form.id)
     if latest is None:
         application = await _new_version(turn, None)
@@ -50,7 +76,7 @@ async def start(turn: Turn) -> list[Reply]:
         text = turn.t(
             "interview.already_submitted",
             version=latest.version,
-            date=turn.t.date(latest.submitted_at.date()),
+            date=render.local_date(turn.t, latest.submitted_at),
             verdict=render.verdict_text(turn.t, latest.verdict or "not_eligible"),
         )
         keyboard = (
@@ -69,6 +95,9 @@ async def restart(turn: Turn) -> list[Reply]:
     latest = await queries.latest_application(turn.session, turn.user.id, turn.form.id)
     if latest is not None and latest.status != "submitted":
         return await start(turn)
+    closed = await _closed(turn)
+    if closed is not None:
+        return closed
     application = await _new_version(turn, latest)
     _, answers = await qs.answers_of(turn, turn.form, application)
     notice = Reply(turn.t("interview.new_version", version=application.version))
@@ -87,7 +116,7 @@ async def current(turn: Turn) -> Application | list[Reply]:
     application = await qs.current_application(turn)
     if application is None or application.status == "submitted":
         return [Reply(turn.t("hint.no_flow"))]
-    return application
+    return await _closed(turn) or application
 
 
 async def submit(turn: Turn, application: Application, answers: qs.Answers) -> list[Reply]:

@@ -82,6 +82,12 @@ def label(t: Translator, form: Form, question: Question) -> str:
     return t(question.label, **question_vars(t, form, question))
 
 
+def local_date(t: Translator, moment: datetime) -> str:
+    """The day of a stored (UTC) moment as Guangzhou, Hong Kong and Macao live it (UTC+8):
+    a submission at 06:18 on 2 December Beijing time is on 2 December, not on UTC's 1st."""
+    return t.date(moment.astimezone(LOCAL_TIME).date())
+
+
 def show_value(t: Translator, question: Question, value: Value) -> str:
     """An answer as the user should read it back (escaped)."""
     if value is None:
