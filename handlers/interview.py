@@ -6,6 +6,7 @@ from datetime import datetime
 
 from forms import engine
 from forms.answers import LOCAL_TIME
+from forms.definition import Form, linked
 from handlers import questionnaire as qs
 from handlers import render
 from handlers.context import Turn
@@ -21,6 +22,13 @@ def questionnaire(turn: Turn) -> qs.Questionnaire:
     return qs.Questionnaire(FLOW, turn.form, N_("review.title"), N_("button.submit"))
 
 
+def _carried_over(form: Form) -> set[str]:
+    """What a new version copies: the interview's answers and the draft details, so the
+    second draft is not back to blank placeholders. Each stays changeable."""
+    forms = [form, linked(form, "draft_details")] if form.draft_details else [form]
+    return {q.id for f in forms for q in f.questions}
+
+
 async def _new_version(turn: Turn, previous: Application | None) -> Application:
     """A new application; a re-run copies the previous answers so only changes are typed."""
     form = turn.form
@@ -30,8 +38,9 @@ async def _new_version(turn: Turn, previous: Application | None) -> Application:
     )
     if previous is not None and previous.id is not None:
         assert application.id is not None
+        carried = _carried_over(form)
         for row in (await queries.current_answers(turn.session, previous.id)).values():
-            if form.has_question(row.question_id):
+            if row.question_id in carried:
                 await queries.record_answer(
                     turn.session, application.id, row.question_id, row.value, row.raw_text, None
                 )
