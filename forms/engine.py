@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forms.answers import Value
-from forms.definition import SEVERITY_ORDER, Form, Question, Rule
+from forms.definition import SEVERITY_ORDER, Check, Form, Question, Rule
 from forms.expressions import Unknown, evaluate, holds, names_in
 
 Answers = Mapping[str, Value]
@@ -123,6 +123,27 @@ def disqualifiers_from(form: Form, answers: Answers, question_id: str) -> list[F
         _flag(r, names)
         for r in form.rules
         if r.severity == "disqualify" and names_in(r.when) & triggers and holds(r.when, names)
+    ]
+
+
+def check_names(
+    form: Form, answers: Answers, outer: Form | None = None, outer_answers: Answers | None = None
+) -> dict[str, Any]:
+    """What a check may name: the form's own names and, for a form that reads ``inputs``
+    from another (the draft details from the interview), that form's names too."""
+    names = _names(outer, outer_answers or {}) if outer is not None else {}
+    return {**names, **_names(form, answers)}
+
+
+def doubts(
+    form: Form, question_id: str, action: str, names: Mapping[str, Any]
+) -> list[tuple[Check, dict[str, Any]]]:
+    """The checks of this question and kind that the answer in ``names`` raises, each
+    with the values it saw."""
+    return [
+        (c, {k: names[k] for k in names_in(c.when) if k in names})
+        for c in form.checks
+        if c.question == question_id and c.action == action and holds(c.when, names)
     ]
 
 
