@@ -111,9 +111,7 @@ def _checked(question: Question, number: Decimal) -> Decimal | int:
         return int(number)
     if -number.as_tuple().exponent > 4:  # type: ignore[operator]
         raise InvalidAnswer("error.too_many_decimals", digits=4)
-    # Trailing zeros dropped, but never into an exponent: 800 is stored as "800", not "8E+2".
-    exact = number.normalize()
-    return exact.quantize(Decimal(1)) if exact.as_tuple().exponent > 0 else exact  # type: ignore[operator]
+    return number.normalize() if number != 0 else Decimal(0)
 
 
 def _valid(question: Question, numbers: list[Decimal]) -> list[Decimal | int]:
@@ -290,9 +288,10 @@ def parse(question: Question, text: str) -> Parsed:
 
 
 def encode(value: Value) -> object:
-    """JSON-safe form of an answer: decimals as strings to stay exact, dates as ISO."""
+    """JSON-safe form of an answer: decimals as strings to stay exact, written out as people
+    write them ("2570", never the "2.57E+3" of a normalized Decimal), dates as ISO."""
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")
     if isinstance(value, date):  # datetime too
         return value.isoformat()
     return value

@@ -205,8 +205,7 @@ async def on_text(
     try:
         parsed = parse(question, text)
     except InvalidAnswer as e:
-        values = {k: escape(str(v)) for k, v in e.values.items()}  # may echo what was typed
-        error = turn.t(e.key, **values)
+        error = render.invalid(turn.t, e)
         return [ask(turn, qn, application, question, answers, error=error)]
     if parsed.confirm:
         message = turn.t(parsed.confirm, **_confirm_values(turn, question, parsed))
