@@ -25,6 +25,8 @@ async def build(settings: Settings) -> tuple[Router, AsyncEngine]:
         form=programme(settings.programme),
         admin_ids=settings.admin_ids,
         default_locale=settings.default_locale,
+        bot_username=settings.bot_username,  # a Telegram transport asks Telegram instead
+        public_url=str(settings.public_url) if settings.public_url else None,
         broadcast_rate=settings.broadcast_rate,
     )
     return Router(context), engine

@@ -10,16 +10,29 @@ from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
 from forms.definition import programme
-from locales import SUPPORTED
+from locales import SUPPORTED, translator
 
 
 async def _run_console(settings: Settings) -> None:
     from bot.app import build
-    from bot.console import Console
+    from bot.console import CONSOLE_USER_ID, Console
 
-    router, engine = await build(settings)
+    admins = settings.admin_ids | {CONSOLE_USER_ID}
+    router, engine = await build(settings.model_copy(update={"admin_ids": admins}))
     try:
         await Console(router.handle, settings.output_dir).run()
+    finally:
+        await engine.dispose()
+
+
+async def _run_web(settings: Settings) -> None:
+    from bot import web
+    from bot.app import build
+
+    router, engine = await build(settings)
+    t = translator(settings.default_locale)
+    try:
+        await web.serve(settings, router, lambda url: print(t("web.listening", url=url)))
     finally:
         await engine.dispose()
 
@@ -44,13 +57,13 @@ async def _write_draft(
 ) -> str:
     from handlers.draft import draft_for_application
     from handlers.render import plain
-    from locales import LANGUAGE_NAMES, translator
+    from locales import LANGUAGE_NAMES
     from models.db import database
 
-    t = translator(locale or settings.default_locale)
+    t = translator(locale or settings.default_locale)  # the terminal's language
     async with database(settings.database_url) as sessions, sessions() as session:
         made = await draft_for_application(
-            session, programme(settings.programme), application_id, locale
+            session, programme(settings.programme), application_id, t.locale
         )
         await session.commit()
     if made is None:
@@ -66,27 +79,26 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="Telegram when BOT_TOKEN is set, else the console (default)")
     commands.add_parser("console", help="the conversation in this terminal, token or not")
+    commands.add_parser("web", help="the conversation in a browser, at WEB_LISTEN")
     draft = commands.add_parser("draft", help="write the draft application of an application")
     draft.add_argument("--application", type=int, required=True, help="application id")
     draft.add_argument("--out", type=Path, required=True, help="the .docx file to write")
-    draft.add_argument("--locale", choices=SUPPORTED, help="default: the applicant's language")
-    event = commands.add_parser("event", help="training events: new, list")
+    draft.add_argument("--locale", choices=SUPPORTED, help="default: DEFAULT_LOCALE")
+    event = commands.add_parser("event", help="training events: new, list, qr")
     event_commands = event.add_subparsers(dest="action", required=True, metavar="ACTION")
     new = event_commands.add_parser("new", help="create an event; prints its link, writes its QR")
     new.add_argument("--title", required=True)
     new.add_argument("--date", required=True, help="e.g. 2024-10-08")
     new.add_argument("--place", required=True)
     new.add_argument("--closes", help="when the survey closes, e.g. '2024-10-08 17:00' (UTC+8)")
-    event_commands.add_parser("list", help="every event with its number of responses")
+    listed = event_commands.add_parser("list", help="every event with its number of responses")
+    qr = event_commands.add_parser("qr", help="write an event's QR code again")
+    qr.add_argument("code", help="the event's code")
     report = commands.add_parser("report", help="an event's satisfaction report, chart, XLSX")
     report.add_argument("code", help="the event's code")
-    report.add_argument("--locale", choices=SUPPORTED, help="default: DEFAULT_LOCALE")
-    report.add_argument(
-        "--identify",
-        action="store_true",
-        help="list each response's Telegram user id in the spreadsheet (default: anonymous)",
-    )
-    for sub in (new, report):
+    for sub in (new, listed, qr, report):
+        sub.add_argument("--locale", choices=SUPPORTED, help="default: DEFAULT_LOCALE")
+    for sub in (new, qr, report):
         sub.add_argument("--out-dir", type=Path, default=Path("."), help="where files go")
     backup = commands.add_parser("backup", help="copy the SQLite database, the bot running or not")
     backup.add_argument("file", type=Path, help="the copy to write (replaced if it exists)")
@@ -107,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
             level=logging.INFO if telegram else logging.WARNING,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
-        if args.command == "draft":
+        if args.command == "web":
+            asyncio.run(_run_web(settings))
+        elif args.command == "draft":
             print(asyncio.run(_write_draft(settings, args.application, args.out, args.locale)))
         elif args.command in ("event", "report"):
             from bot.events_cli import run_event_command

@@ -97,12 +97,15 @@ def start(turn: Turn, first_contact: bool, *, with_menu: bool = True) -> list[Re
     t = turn.t
     text = t("start.welcome", programme=t(turn.form.title))
     if first_contact:
-        text += "\n\n" + t("privacy.notice")
+        text += "\n\n" + privacy(turn).text
     return [Reply(text, menu_keyboard(turn) if with_menu else ())]
 
 
 def privacy(turn: Turn) -> Reply:
-    """The privacy notice alone (first contact through an event's survey link)."""
+    """The privacy notice (alone: at first contact through an event's survey link). In a
+    browser there is no Telegram account to speak of: the visitor is a random number."""
+    if turn.event.channel == "web":
+        return Reply(turn.t("privacy.notice_web"))
     return Reply(turn.t("privacy.notice"))
 
 
@@ -121,10 +124,16 @@ def cancel(turn: Turn) -> list[Reply]:
     conversation = turn.conversation
     if conversation.flow is None:
         return [Reply(turn.t("cancel.nothing"), menu_keyboard(turn))]
-    paused = conversation.flow in (interview.FLOW, draft.FLOW)  # /apply, /draft resume them
-    key = N_("cancel.interview") if paused else N_("cancel.done")
+    flow = conversation.flow
     conversation.flow = None
     conversation.pending = None
+    if flow == draft.FLOW:  # /draft writes the draft: the way back is the details button
+        again = (
+            (render.button(turn.t("button.continue_details"), "draft:details"),),
+            (render.button(turn.t("button.draft_now"), "draft:now"),),
+        )
+        return [Reply(turn.t("cancel.draft_details"), again)]
+    key = N_("cancel.interview") if flow == interview.FLOW else N_("cancel.done")  # /apply resumes
     return [Reply(turn.t(key), menu_keyboard(turn))]
 
 

@@ -25,7 +25,7 @@ async def start_bot(
     transport: str,
     port: int = 0,
     *,
-    start_timeout: float = 15.0,
+    start_timeout: float = 90.0,
 ) -> asyncio.subprocess.Process:
     """The bot as a process; ``framework+webhook`` listens on ``port`` for the server's posts."""
     framework, _, mode = transport.partition("+")
@@ -48,7 +48,9 @@ async def start_bot(
         sys.executable, "-m", "bot.cli", env=env, cwd=cwd,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
-    for _ in range(int(start_timeout / 0.05)):  # importing aiogram takes a few seconds
+    # Importing aiogram takes a few seconds, and far longer on a machine busy with other
+    # work: this waits for the start, it does not time it.
+    for _ in range(int(start_timeout / 0.05)):
         if starts() > before:
             return process
         assert process.returncode is None, "the bot exited at start"
