@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,7 @@ FAST = settings(
 NASTY = ("\u202e\u200b👨‍👩‍👧\x00\x1b[31m<b>{0}</b>&amp;１２３\u3000" * 400)[:10_000]
 
 
+@pytest.mark.timeout(600)  # a few hundred examples; the machine may be busy
 def test_random_input_at_every_question_stores_nothing_wrong(tmp_path: Path) -> None:
     with asyncio.Runner() as runner:
         fuzzer = runner.run(Fuzzer.start(tmp_path / "fuzz.db"))
