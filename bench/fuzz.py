@@ -40,6 +40,7 @@ def _arguments() -> argparse.Namespace:
 
 def main() -> int:
     args = _arguments()
+    tree = _describe()  # the code measured is what was imported now
     started = time.monotonic()
     stop_at = started + args.minutes * 60
     ran: Counter[str] = Counter()  # examples by flow
@@ -92,7 +93,7 @@ def main() -> int:
         "users_made": users,  # one per form, and one more whenever an input took one away
         "stopped_by_time": total < args.examples and not failure,
         "python": platform.python_version(),
-        "tree": _describe(),
+        "tree": tree,
     }
     print(json.dumps(figures, ensure_ascii=False, indent=2))
     if args.json:

@@ -308,6 +308,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
         "stored_wrong": stored,
         "finished": dict(run.finished),
         "steps_checked": sum(run.steps.values()),
+        "steps": dict(run.steps),  # by what the step was: a question, <document>, …
         "seconds": round(elapsed, 1),
         "seed": args.seed,
     }
