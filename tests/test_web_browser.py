@@ -54,7 +54,9 @@ def site(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 @pytest.fixture
-def browser(site: tuple[str, dict[str, str]], tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Browser]:
+def browser(
+    site: tuple[str, dict[str, str]], tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Browser]:
     chrome = Browser(site[0], tmp_path / "downloads", ARTIFACTS / request.node.name)
     yield chrome
     outside, errors = chrome.outside_requests(), chrome.console_errors()
