@@ -1,4 +1,4 @@
-"""An event's satisfaction figures, for acceptance (clause K4: satisfaction ≥ 85%).
+"""An event's satisfaction figures, for acceptance (clause K4: the call's min_satisfaction).
 
 Satisfaction rate = (非常满意 + 满意) / valid questionnaires, per item; the target is
 judged on the survey's overall item. A valid questionnaire is a submitted response.
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from forms.answers import LOCAL_TIME
-from forms.definition import Form, Question
+from forms.definition import Form, Question, linked
 from handlers import render
 from locales import Translator
 from models.tables import Event
@@ -88,8 +88,10 @@ def scales(form: Form) -> list[Question]:
 
 
 def compute(
-    form: Form, event: Event, submitted: Sequence[ResponseRow], rows: Sequence[AnswerRow]
+    programme: Form, event: Event, submitted: Sequence[ResponseRow], rows: Sequence[AnswerRow]
 ) -> Report:
+    """The figures of one event's survey, judged against the call's K4 target."""
+    form = linked(programme, "survey")
     items = {q.id: ItemFigures(q) for q in scales(form)}
     responses: dict[int, dict[str, Any]] = {
         rid: {"_submitted_at": at, "_user_id": uid} for rid, at, uid in submitted
@@ -105,7 +107,7 @@ def compute(
         if score is not None:
             counts = items[question_id].counts
             counts[score] = counts.get(score, 0) + 1
-    target = Decimal(str(form.params["target"]))
+    target = Decimal(str(programme.params["min_satisfaction"]))
     return Report(form, event, len(responses), list(items.values()), responses, target)
 
 
