@@ -78,6 +78,9 @@ class DraftDocument(_Strict):
     formats: dict[str, ParamFormat] = Field(default_factory=dict)
     joint_applicants: tuple[JointApplicant, ...] = ()
     conditions: tuple[Condition, ...]
+    # A yes/no or choice answer as a phrase of a sentence: question id → {yes|no|option
+    # id → phrase}.
+    phrases: dict[str, dict[str, str]] = Field(default_factory=dict)
     points: dict[str, str] = Field(default_factory=dict)  # rule id → sentence
     shortfalls: tuple[Shortfall, ...] = ()
     tasks: tuple[Task, ...] = ()
@@ -95,5 +98,7 @@ class DraftDocument(_Strict):
             validate_expression(shortfall.when)
         listed = {c.clause for c in self.conditions}
         if set(self.pledges) - listed:
-            raise ValueError(f"pledges of unlisted conditions: {sorted(set(self.pledges) - listed)}")
+            raise ValueError(
+                f"pledges of unlisted conditions: {sorted(set(self.pledges) - listed)}"
+            )
         return self

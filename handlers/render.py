@@ -187,7 +187,7 @@ def flag_values(flag: Flag) -> dict[str, list[str]]:
     }
 
 
-def _shown(t: Translator, values: Mapping[str, list[str]]) -> dict[str, str]:
+def shown_values(t: Translator, values: Mapping[str, list[str]]) -> dict[str, str]:
     shown = {}
     for name, (display, raw) in values.items():
         if display == "percent":
@@ -200,7 +200,7 @@ def _shown(t: Translator, values: Mapping[str, list[str]]) -> dict[str, str]:
 
 
 def flag_line(t: Translator, record: StoredFlag) -> str:
-    message = t(record.message_key, **_shown(t, record.values or {}))
+    message = t(record.message_key, **shown_values(t, record.values or {}))
     return "• " + t("flag.line", message=message, clause=record.clause)
 
 
