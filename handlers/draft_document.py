@@ -320,7 +320,10 @@ class _Builder:
     def flag_text(self, flag: StoredFlag) -> str:
         """A flag in the applicant's voice, citing its clause."""
         key = self.doc.points.get(flag.rule_id, flag.message_key)
-        message = _plain(self.t(key, **render.shown_values(self.t, flag.values or {})))
+        shown = render.shown_values(self.t, flag.values or {})
+        # The call's thresholds read as the rest of the document writes them (3%, not 3.00%).
+        shown |= {name: _text(self.values[name]) for name in shown if name in self.doc.formats}
+        message = _plain(self.t(key, **shown))
         return self.t("flag.line", message=message, clause=flag.clause)
 
     def points(self) -> list[RichText]:
@@ -367,7 +370,10 @@ class _Builder:
         return rows
 
     def money(self, yuan: Decimal) -> str:
-        return self.t("draft.money", wan=self.t.number(yuan / 10000), yuan=self.t.number(yuan))
+        """An amount as the language's documents write it: 30万元, CNY 300,000."""
+        # TRANSLATORS: how many yuan the unit of draft.money holds: 10000 for 万元, 1 for CNY.
+        unit = Decimal(self.t("draft.money_unit"))
+        return self.t("draft.money", amount=self.t.number(yuan / unit))
 
     def payments(self) -> tuple[RichText, list[dict[str, Any]]]:
         funding = self.doc.funding

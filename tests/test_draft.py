@@ -49,12 +49,14 @@ async def assessed(router: Router, form: Form, answers: dict[str, str], user: in
     return chat
 
 
-async def fill_details(chat: Chat, details: Form, answers: dict[str, str | None]) -> None:
+async def fill_details(
+    chat: Chat, details: Form, answers: dict[str, str | None], locale: str = "zh_CN"
+) -> None:
     """Answer the details questionnaire; None presses 跳过."""
-    while (qid := current_question(details, "zh_CN", chat.text)) is not None:
+    while (qid := current_question(details, locale, chat.text)) is not None:
         answer = answers.get(qid)
         if answer is None:
-            await chat.press(t("button.skip"))
+            await chat.press(translator(locale)("button.skip"))
         elif any(b.text == answer for b in chat.keyboard()):
             await chat.press(answer)
         else:
