@@ -65,7 +65,8 @@ def rows(buttons: Iterable[Button], width: int) -> Keyboard:
 
 def question_vars(form: Form, question: Question) -> dict[str, object]:
     years = {"last_year": form.years[-1], "first_year": form.years[0]} if form.years else {}
-    return {**years, **question.vars}
+    # A question may cite the call's figures ("不少于{min_invention_patents}件") by name.
+    return {**form.params, **years, **question.vars}
 
 
 def label(t: Translator, form: Form, question: Question) -> str:
