@@ -35,8 +35,11 @@ def two_processes(postgres_url: str, tmp_path: Path) -> Iterator[list[URL]]:  # 
         subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "web"],
             env={**env, "DATABASE_URL": postgres_url, "WEB_LISTEN": f"127.0.0.1:{port}"},
-            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         for port in ports
     ]
     try:
