@@ -268,3 +268,19 @@ async def test_a_link_to_another_device_expires(
     page = await other.get(f"/c/{handoff.token}")
     assert page.status == 410 and other.cookie() != browser.cookie()
     await other.close()
+
+
+async def test_behind_a_proxy_each_visitor_address_has_its_own_limit(router: Router) -> None:
+    """nginx on this host appends the visitor's address to X-Forwarded-For: an office
+    flooding from one address does not stop a visitor from another."""
+    async with serving(router, per_visitor=Buckets(1000, 1000), per_address=Buckets(1, 5)) as site:
+        office, home = WebVisitor(site), WebVisitor(site)
+        office.http.headers["X-Forwarded-For"] = "203.0.113.7"
+        home.http.headers["X-Forwarded-For"] = "203.0.113.8"
+        await office.get("/")
+        said = [await office.post("/say", {**office.page.hidden, "text": "x"}) for _ in range(8)]
+        assert 429 in [page.status for page in said]
+        await home.get("/")
+        assert (await home.press(t("button.apply"))).status == 200
+        await office.close()
+        await home.close()
