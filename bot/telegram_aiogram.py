@@ -182,6 +182,7 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
     try:
         me = await bot.me()  # asks Telegram once; later calls are cached
         router.context.bot_username = me.username
+        router.context.bot_id = me.id
         router.context.sender = AiogramSender(bot)
         await menu.register_menus(router.context)
         async with deliveries(router.context):  # broadcasts, in the background

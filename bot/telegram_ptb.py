@@ -198,6 +198,7 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
     async with application:  # initialize() (getMe) … shutdown()
         try:
             router.context.bot_username = application.bot.username
+            router.context.bot_id = application.bot.id
             router.context.sender = PtbSender(application.bot)
             await menu.register_menus(router.context)
             await application.start()
