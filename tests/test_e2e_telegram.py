@@ -267,6 +267,47 @@ async def test_a_redelivered_update_is_answered_once(
         assert [m.text for m in user.transcript].count(user.transcript[-1].text) == 1
 
 
+# ------------------------------------------------------------------ groups
+
+
+async def test_in_a_group_the_bot_reveals_nothing_and_says_once_where_it_works(
+    telegram: FakeBotAPI,
+) -> None:
+    """An admin's /export in a group would hand every applicant's data to its members."""
+    admin, member = telegram.user(ADMIN), telegram.user(1301, language_code="en")
+    await member.send("/apply")  # someone with an interview under way
+    await member.collect()
+    group = telegram.group(-100123, "Nansha IP managers", kind="supergroup")
+    await group.send_as(member, "/start@patentbot_test")  # the first word said in the group
+    notice = await group.next_message()
+    assert notice.text == translator("en")(
+        "group.private_only", link="https://t.me/patentbot_test"
+    )
+    for command in ("/export", "/stats", "/broadcast", "/mydata", "/event", "/help"):
+        await group.send_as(admin, command)
+    await group.send_as(member, "/mydata")
+    await group.send_as(member, "Acme Ltd")  # an answer to the interview under way
+    group.bot_said("(an old message)", [[("My data", "menu:mydata"), ("Stats", "menu:stats")]])
+    pressed = await group.press_as(member, "My data")
+    await group.press_as(admin, "Stats")
+    await pressed.wait_answer()  # the press was taken, and came to nothing
+    await group.send_as(admin, "/start")  # the last update: every one before it is handled
+    await telegram.wait_updates_consumed()
+    for chat in (group, admin, member):
+        await chat.assert_no_message()
+    assert group.transcript == [notice]
+    assert not telegram.calls_to("sendDocument") and not telegram.calls_to("sendPhoto")
+
+    # Nobody was recorded from the group: the admin's first private word is a first contact.
+    await admin.send("/start")
+    assert "/delete" in ((await admin.next_message()).text or "")
+    other = telegram.group(-100456, "另一个群", kind="group")  # each group is told once
+    await other.send_as(telegram.user(1302, language_code="zh-hans"), "/export")
+    assert (await other.next_message()).text == translator("zh_CN")(
+        "group.private_only", link="https://t.me/patentbot_test"
+    )
+
+
 # ------------------------------------------------------------------ the sender (broadcasts)
 
 
