@@ -92,3 +92,21 @@ async def test_ids_are_forgotten_after_a_day(router_on: Router, form: Form) -> N
         kept = (await session.exec(select(HandledUpdate.update_id))).all()
         old = select(HandledUpdate).where(col(HandledUpdate.handled_at) < two_days_ago)
         assert sorted(kept) == [800, 801] and not (await session.exec(old)).all()
+
+
+async def test_two_processes_given_the_same_update_answer_it_once(
+    url: str, router_on: Router, form: Form
+) -> None:
+    """Behind a load balancer, Telegram's retry of a slow post may reach another process
+    while the first is still handling it: the database decides, and one answers."""
+    engine, sessions = await connect(url)
+    try:
+        other = Router(Context(sessions=sessions, form=form, bot_id=BOT))
+        await router_on.handle(typed("/apply", 700))
+        replies = await asyncio.gather(
+            *(router.handle(typed("甲公司", 701)) for router in (router_on, other) * 3)
+        )
+        assert sum(bool(r) for r in replies) == 1
+        assert await question_after(other, form, ELIGIBLE_ZH["uscc"], 702) == "contact_name"
+    finally:
+        await engine.dispose()
