@@ -303,7 +303,8 @@ async def test_mydata_sends_everything_stored(router: Router, form: Form) -> Non
     data = json.loads(document.content)
     assert data["user"]["id"] == 1
     assert data["applications"][0]["answers"][0]["value"] == "<b>{{ 7*7 }}</b>"
-    assert t.plural("mydata.summary", "mydata.summary.plural", 1) in chat.text
+    one = t.plural("mydata.kind.assessment", "mydata.kind.assessment.plural", 1)
+    assert t("mydata.summary", forms=one) in chat.text
 
 
 async def test_typed_markup_is_shown_as_text(router: Router, form: Form) -> None:
