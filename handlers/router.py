@@ -67,6 +67,8 @@ class Router:
             except Exception:
                 # Nothing of this event was committed; say so rather than go silent.
                 log.exception("failed to handle %s", event)
+                if event.chat_type != groups.PRIVATE:
+                    return []  # a group hears nothing but where the bot works
                 locale = guess_locale(event.language_code, self.context.default_locale)
                 t = translator(locale)
                 return [Reply(t("error.internal"))]
