@@ -75,19 +75,20 @@ async def started(server: FakeBotAPI, bot: Bot) -> None:
 async def conversation(server: FakeBotAPI) -> FakeUser:
     """A first contact, an interview begun, a reply Telegram refuses, /mydata, /export."""
     user, admin = server.user(1501, language_code="en"), server.user(ADMIN)
+    wait = 30  # seconds at most for each answer: another process, on a busy machine
     await user.send("/start")
-    await user.collect(count=1, timeout=30)
+    await user.collect(count=1, timeout=wait)
     await user.send("/apply")
-    await user.collect(count=1)
+    await user.collect(count=1, timeout=wait)
     server.fail_next("sendMessage", error_code=500, description="Internal Server Error")
     await user.send("Acme Ltd")  # the question after it is lost: the library raises
-    await server.wait_updates_consumed()
+    await server.wait_updates_consumed(timeout=wait)
     await user.send("/apply")  # asks again where they are
-    await user.collect(count=1)
+    await user.collect(count=1, timeout=wait)
     await user.send("/mydata")
-    await user.collect(until=lambda m: m.document is not None)
+    await user.collect(until=lambda m: m.document is not None, timeout=wait)
     await admin.send("/export")
-    await admin.collect(until=lambda m: m.document is not None, timeout=30)
+    await admin.collect(until=lambda m: m.document is not None, timeout=wait)
     return user
 
 
