@@ -75,6 +75,7 @@ async def flood_round(
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.timeout(180)  # the flood's bound in time: 10,000 posts, on a busy machine
 async def test_a_flood_of_garbage_is_refused_calmly_while_users_are_answered(
     framework: str, database_url: str, form: Form, caplog: pytest.LogCaptureFixture
 ) -> None:
