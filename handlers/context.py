@@ -29,6 +29,8 @@ class Context:
     # (broadcasts).
     bot_username: str | None = None
     bot_id: int = 0
+    # The web chat's public address (PUBLIC_URL), for the links attendees scan.
+    public_url: str | None = None
     sender: Sender | None = None
     # Broadcasts: messages per second, and a signal that a job was queued, paused, resumed
     # or cancelled, so the delivery runner looks at once instead of at its next poll.

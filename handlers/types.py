@@ -31,6 +31,8 @@ class Event:
     attachment: Attachment | None = None  # a photo, file or sticker … the user sent
     # "private", or "group" / "supergroup" / "channel": the bot answers in private chats only.
     chat_type: str = "private"
+    # Where the user is: "telegram", "web" (a browser, no Telegram account) or "console".
+    channel: str = "telegram"
 
     @classmethod
     def message(

@@ -20,6 +20,7 @@ from handlers.survey_report import chart_font_path, chart_png, compute, report_x
 from locales import translator
 from models.tables import Answer, Application, Event
 from tests.chat import Chat, current_question
+from tests.xlsx import column_width
 
 t = translator("zh_CN")
 ADMIN = 999  # an admin in the router fixture
@@ -291,17 +292,16 @@ async def test_the_report_spreadsheet_opens_ready_to_read(router: Router, form: 
     report = report_xlsx(t, await report_of(router, form, event))
     summary, raw = load_workbook(io.BytesIO(report)).worksheets
     header = [cell.value for cell in raw[1]]
-    submitted = raw.column_dimensions[chr(ord("A") + header.index(t("report.col_submitted")))]
-    assert submitted.width >= 16  # "2024-10-08 17:00", not "###"
-    comment = raw.column_dimensions[chr(ord("A") + header.index(t("label.s_comment")))]
-    assert comment.width >= 40
+    submitted = chr(ord("A") + header.index(t("report.col_submitted")))
+    assert column_width(raw, submitted) >= 16  # "2024-10-08 17:00", not "###"
+    assert column_width(raw, chr(ord("A") + header.index(t("label.s_comment")))) >= 40
     assert raw.freeze_panes == "B2" and raw.auto_filter.ref == f"A1:{chr(64 + len(header))}2"
     item_row = next(r for r in summary.iter_rows() if r[0].value == t("report.col_item"))
     assert summary.freeze_panes == f"B{item_row[0].row + 1}"
     rate = next(c for c in item_row if c.value == t("report.col_rate")).column_letter
     overall = next(r for r in summary.iter_rows() if r[0].value == t("label.s_overall"))
     assert summary[f"{rate}{overall[0].row}"].number_format == "0.0%"
-    assert summary.column_dimensions["A"].width >= 2 * len(t("label.s_overall"))
+    assert column_width(summary, "A") >= 2 * len(t("label.s_overall"))
 
 
 async def test_no_qr_code_is_offered_that_no_phone_can_open(router: Router, form: Form) -> None:
@@ -319,3 +319,19 @@ async def test_no_qr_code_is_offered_that_no_phone_can_open(router: Router, form
     assert t("event.created_qr") not in admin.text  # nobody is told to scan
     await admin.press(t("button.event_qr"))
     assert admin.last[0].photo is None and admin.text == plain(no_link)
+
+
+async def test_the_event_card_names_the_web_address_and_the_telegram_link(
+    router: Router, form: Form
+) -> None:
+    router.context.public_url = "https://bot.example.cn"
+    router.context.bot_username = "patentbot_test"
+    event = await new_event(router, form)
+    admin = Chat(router, ADMIN)
+    await admin.send(f"/event show {event.code}")
+    web = f"https://bot.example.cn/s/{event.code}"
+    assert plain(t("event.link_web", url=web)) in admin.text
+    assert f"https://t.me/patentbot_test?start=survey-{event.code}" in admin.text
+    await admin.press(t("button.event_qr"))
+    photo = admin.last[0].photo
+    assert photo is not None and photo.content == events.qr_png(web)  # what WeChat opens
