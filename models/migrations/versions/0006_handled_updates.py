@@ -1,7 +1,7 @@
 """updates remembered by id for a day (ids do not always grow), groups told once
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006_handled_updates
+Revises: 0005_web
 Create Date: 2026-12-02 01:20:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006_handled_updates"
+down_revision: str | None = "0005_web"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
