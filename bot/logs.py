@@ -49,6 +49,29 @@ class Redact(logging.Filter):
         return True
 
 
+class BrokenBodies(logging.Filter):
+    """Drops aiohttp's "Unhandled exception" for a request body that cannot be read (a
+    gzip that does not unzip): after our 400, aiohttp drains the body, meets the error
+    again and logs a traceback — one per post, a log anyone could fill."""
+
+    def __init__(self, unreadable: type[BaseException]) -> None:
+        super().__init__()
+        self.unreadable = unreadable
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, self.unreadable)
+
+
+def quiet_broken_bodies() -> None:
+    """Install BrokenBodies on aiohttp's server log (once; by each listener as it starts)."""
+    from aiohttp.web_protocol import RequestPayloadError  # not for the console's import
+
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, BrokenBodies) for f in server.filters):
+        server.addFilter(BrokenBodies(RequestPayloadError))
+
+
 def secrets_of(settings: Settings) -> list[str]:
     """What must never be logged. Of the token, the part after the colon (the bot's id
     before it is public): it is masked however a URL encodes the colon."""

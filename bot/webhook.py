@@ -19,7 +19,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
+from bot.logs import quiet_broken_bodies
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,8 @@ def _receiver(parse: Parse, handle: HandleUpdate, secret: str, refusals: Refusal
             body = await request.read()  # raises 413 beyond MAX_BODY (client_max_size)
         except web.HTTPRequestEntityTooLarge:
             return refusals.note(413, "too large")
+        except RequestPayloadError:  # a compressed body that does not decompress
+            return refusals.note(400, "unreadable")
         try:
             update = json.loads(body)
         except (ValueError, RecursionError):  # not UTF-8 or JSON; nested beyond reason
@@ -113,6 +117,7 @@ async def listening(settings: Settings, parse: Parse, handle: HandleUpdate) -> A
     """Serve WEBHOOK_LISTEN until the block ends; yields the secret Telegram must send."""
     assert settings.webhook_url is not None
     secret = secret_token(settings)
+    quiet_broken_bodies()
     app = web.Application(client_max_size=MAX_BODY)
     receiver = _receiver(parse, handle, secret, Refusals())
     app.router.add_post(settings.webhook_url.path or "/", receiver)

@@ -53,6 +53,8 @@ def garbage(settings: Settings) -> list[tuple[dict[str, str], bytes, int]]:
         (right, body({"update_id": 7, "message": {"chat": 5}}), 400),
         (right, body({"update_id": 8, "callback_query": {"id": 1}}), 400),
         (right, body({"update_id": 9, "message": {"message_id": "a", "date": []}}), 400),
+        # A gzip that does not unzip: the server closes that connection after its answer.
+        ({**right, "Content-Encoding": "gzip", "Connection": "close"}, body(update), 400),
         (right, b'{"update_id": 10, "message": "' + b"x" * MAX_BODY + b'"}', 413),
     ]
 
