@@ -79,8 +79,9 @@ def secrets_of(settings: Settings) -> list[str]:
     if settings.bot_token is not None:
         token = settings.bot_token.get_secret_value()
         found.append(token.partition(":")[2] or token)
-    if settings.webhook_secret is not None:
-        found.append(settings.webhook_secret.get_secret_value())
+    for secret in (settings.webhook_secret, settings.web_secret):
+        if secret is not None:
+            found.append(secret.get_secret_value())
     password = make_url(settings.database_url).password
     if password:
         found.append(str(password))
