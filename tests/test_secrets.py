@@ -6,6 +6,8 @@ server on 127.0.0.1; every line it writes and every reply is searched."""
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import os
 import signal
 import sys
@@ -17,7 +19,8 @@ from urllib.parse import quote
 import pytest
 from aiohttp import web
 
-from bot.logs import MASK
+from bot.logs import MASK, Redact, secrets_of
+from bot.settings import Settings
 from tests.fake_bot_api import FakeBotAPI, FakeUser
 from tests.telegram import ADMIN, FRAMEWORKS
 
@@ -147,3 +150,28 @@ async def test_the_token_never_shows(framework: str, tmp_path: Path) -> None:
         for file in (message.document, message.photo):
             assert file is None or not leaks(file.data)
     assert any(m.document and m.document.filename.startswith("patentbot-mydata") for m in replies)
+
+
+def test_every_secret_of_the_settings_is_masked_in_messages_and_tracebacks() -> None:
+    settings = Settings(
+        bot_token=TOKEN,
+        webhook_secret="hook-SECRET-42",
+        web_secret="web-SECRET-43",
+        database_url="postgresql://bot:db-SECRET-44@db/patentbot",
+    )
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(Redact(secrets_of(settings)))
+    log = logging.getLogger("tests.secrets")
+    log.addHandler(handler)
+    try:
+        log.warning("calling %s/bot%s/getMe", "http://api", quote(TOKEN, safe=""))
+        try:
+            raise RuntimeError(f"hook-SECRET-42 web-SECRET-43 db-SECRET-44 {TOKEN}")
+        except RuntimeError:
+            log.exception("failed")
+    finally:
+        log.removeHandler(handler)
+    written = out.getvalue()
+    assert "RuntimeError: " + " ".join([MASK] * 3) + f" 987654:{MASK}" in written
+    assert "SECRET" not in written and not leaks(written)
