@@ -224,3 +224,47 @@ async def test_two_browsers_are_two_visitors(site: URL) -> None:
     assert first.cookie() and second.cookie() and first.cookie() != second.cookie()
     await first.close()
     await second.close()
+
+
+async def test_a_conversation_moves_to_another_device_once(
+    router: Router, site: URL, browser: WebVisitor
+) -> None:
+    await browser.get("/")
+    await browser.press(t("button.apply"))
+    await browser.send("甲公司")  # the computer: the first answer
+    page = await browser.post("/handoff", {"csrf": browser.page.hidden["csrf"]})
+    link = next(word for word in browser.text.split() if "/c/" in word)
+    assert link.startswith(str(site).rstrip("/"))
+    qr = next(src for src in page.links if src.endswith("/qr.png"))
+    async with browser.http.get(site.join(URL(qr))) as response:
+        assert response.status == 200 and (await response.read()).startswith(b"\x89PNG")
+    phone = WebVisitor(site)
+    await phone.get(URL(link).path)
+    assert current_question(router.context.form, "zh_CN", phone.text) == "uscc"  # where it was
+    await phone.send(ELIGIBLE_ZH["uscc"])  # and it goes on there
+    assert await count(router, Answer) == 2
+    colleague = WebVisitor(site)
+    page = await colleague.get(URL(link).path)  # spent: it works once
+    assert page.status == 410 and t("web.handoff_spent") in colleague.text
+    await phone.close()
+    await colleague.close()
+
+
+async def test_a_link_to_another_device_expires(
+    router: Router, site: URL, browser: WebVisitor
+) -> None:
+    from datetime import timedelta
+
+    from models.tables import WebHandoff, utcnow
+
+    await browser.get("/")
+    await browser.post("/handoff", {"csrf": browser.page.hidden["csrf"]})
+    async with router.context.sessions() as session:
+        handoff = (await session.exec(select(WebHandoff))).one()
+        handoff.expires_at = utcnow() - timedelta(seconds=1)  # a quarter of an hour later
+        session.add(handoff)
+        await session.commit()
+    other = WebVisitor(site)
+    page = await other.get(f"/c/{handoff.token}")
+    assert page.status == 410 and other.cookie() != browser.cookie()
+    await other.close()
