@@ -13,6 +13,7 @@ update is handled.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
@@ -23,10 +24,14 @@ from bot.app import until_stopped
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 10  # how long one getUpdates waits for an update
-RETRY_SECONDS = (1, 2, 5, 10, 30)  # after a failed getUpdates, then the last one again
+RETRY_SECONDS = (1, 2, 5, 10, 30)
+# Stopping: at most this long to confirm the batch last handled (otherwise it is sent
+# again at the next start, and recognised as handled).
+CONFIRM_SECONDS = 5  # after a failed getUpdates, then the last one again
 
-# getUpdates with this offset (None: from the oldest unconfirmed) → [(update id, update)]
-Fetch = Callable[[int | None], Coroutine[Any, Any, Sequence[tuple[int, Any]]]]
+# getUpdates with this offset (None: from the oldest unconfirmed), waiting this many
+# seconds → [(update id, update)]
+Fetch = Callable[[int | None, int], Coroutine[Any, Any, Sequence[tuple[int, Any]]]]
 Handle = Callable[[Any], Awaitable[None]]
 
 
@@ -34,10 +39,10 @@ def fetcher(get_updates: Callable[..., Awaitable[Sequence[Any]]], **timeout: flo
     """getUpdates of either framework (``timeout``: its own name for the HTTP timeout,
     longer than the poll)."""
 
-    async def fetch(offset: int | None) -> list[tuple[int, Any]]:
+    async def fetch(offset: int | None, wait: int) -> list[tuple[int, Any]]:
         updates = await get_updates(
             offset=offset,
-            timeout=POLL_SECONDS,
+            timeout=wait,
             allowed_updates=tm.ALLOWED_UPDATES,
             **timeout,
         )
@@ -52,10 +57,12 @@ async def poll_until_stopped(fetch: Fetch, handle: Handle, handle_signals: bool)
     stopped = asyncio.create_task(until_stopped(handle_signals))
     fetching: asyncio.Task[Sequence[tuple[int, Any]]] | None = None
     offset: int | None = None
+    asked: int | None = None  # the offset Telegram last heard
     failures = 0
     try:
         while not stopped.done():
-            fetching = asyncio.create_task(fetch(offset))
+            fetching = asyncio.create_task(fetch(offset, POLL_SECONDS))
+            asked = offset
             await asyncio.wait({fetching, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if stopped.done():
                 fetching.cancel()
@@ -79,6 +86,9 @@ async def poll_until_stopped(fetch: Fetch, handle: Handle, handle_signals: bool)
             if task is not None:
                 task.cancel()
         await asyncio.gather(*(t for t in (stopped, fetching) if t), return_exceptions=True)
+        if offset != asked:  # the last batch is handled: say so before going
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(fetch(offset, 0), CONFIRM_SECONDS)
 
 
 async def _handle_all(handle: Handle, updates: list[Any]) -> None:

@@ -15,10 +15,12 @@ async def test_the_offset_moves_past_a_batch_only_once_it_is_handled() -> None:
     asked: list[tuple[int | None, list[str]]] = []  # each getUpdates: offset, handled by then
     third = asyncio.Event()
 
-    async def fetch(offset: int | None) -> list[tuple[int, Any]]:
+    async def fetch(offset: int | None, wait: int) -> list[tuple[int, Any]]:
         asked.append((offset, list(handled)))
         if batches:
             return batches.pop(0)
+        if wait == 0:  # stopping: the batch last handled is confirmed
+            return []
         third.set()
         await asyncio.Event().wait()  # a long poll with nothing new
         return []
