@@ -25,6 +25,7 @@ async def build(settings: Settings) -> tuple[Router, AsyncEngine]:
         form=programme(settings.programme),
         admin_ids=settings.admin_ids,
         default_locale=settings.default_locale,
+        bot_username=settings.bot_username,  # a Telegram transport asks Telegram instead
         broadcast_rate=settings.broadcast_rate,
     )
     return Router(context), engine

@@ -22,7 +22,7 @@ from forms.definition import Form, programme
 from handlers import broadcast
 from handlers.render import plain
 from handlers.stats import stats_text
-from locales import SUPPORTED, Translator, translator
+from locales import N_, SUPPORTED, Translator, translator
 from models import admin_queries as aq
 from models.db import database
 from models.tables import Broadcast
@@ -77,7 +77,7 @@ async def run_broadcast_command(settings: Settings, args: argparse.Namespace) ->
             return await _send(settings, args, t, form, sessions)
         async with sessions() as session:
             if args.action == "list":
-                text, _ = await broadcast.jobs_text(session, form, t)
+                text, _ = await broadcast.jobs_text(session, form, t, N_("cli.broadcast_none"))
                 return plain(text)
             job = await aq.get_broadcast(session, args.id)
             if job is None:
@@ -105,7 +105,7 @@ def _message(
     if error:
         raise SettingsError(plain(error))
     if not shown.strip() and path is None:
-        raise SettingsError(plain(t("broadcast.empty")))
+        raise SettingsError(plain(t("cli.broadcast_empty")))
     return text, kind, path.name if path else None, _read(path, t) if path else None
 
 

@@ -15,9 +15,10 @@ from locales import SUPPORTED
 
 async def _run_console(settings: Settings) -> None:
     from bot.app import build
-    from bot.console import Console
+    from bot.console import CONSOLE_USER_ID, Console
 
-    router, engine = await build(settings)
+    admins = settings.admin_ids | {CONSOLE_USER_ID}
+    router, engine = await build(settings.model_copy(update={"admin_ids": admins}))
     try:
         await Console(router.handle, settings.output_dir).run()
     finally:
@@ -47,10 +48,10 @@ async def _write_draft(
     from locales import LANGUAGE_NAMES, translator
     from models.db import database
 
-    t = translator(locale or settings.default_locale)
+    t = translator(locale or settings.default_locale)  # the terminal's language
     async with database(settings.database_url) as sessions, sessions() as session:
         made = await draft_for_application(
-            session, programme(settings.programme), application_id, locale
+            session, programme(settings.programme), application_id, t.locale
         )
         await session.commit()
     if made is None:
@@ -69,24 +70,22 @@ def _parser() -> argparse.ArgumentParser:
     draft = commands.add_parser("draft", help="write the draft application of an application")
     draft.add_argument("--application", type=int, required=True, help="application id")
     draft.add_argument("--out", type=Path, required=True, help="the .docx file to write")
-    draft.add_argument("--locale", choices=SUPPORTED, help="default: the applicant's language")
-    event = commands.add_parser("event", help="training events: new, list")
+    draft.add_argument("--locale", choices=SUPPORTED, help="default: DEFAULT_LOCALE")
+    event = commands.add_parser("event", help="training events: new, list, qr")
     event_commands = event.add_subparsers(dest="action", required=True, metavar="ACTION")
     new = event_commands.add_parser("new", help="create an event; prints its link, writes its QR")
     new.add_argument("--title", required=True)
     new.add_argument("--date", required=True, help="e.g. 2024-10-08")
     new.add_argument("--place", required=True)
     new.add_argument("--closes", help="when the survey closes, e.g. '2024-10-08 17:00' (UTC+8)")
-    event_commands.add_parser("list", help="every event with its number of responses")
+    listed = event_commands.add_parser("list", help="every event with its number of responses")
+    qr = event_commands.add_parser("qr", help="write an event's QR code again")
+    qr.add_argument("code", help="the event's code")
     report = commands.add_parser("report", help="an event's satisfaction report, chart, XLSX")
     report.add_argument("code", help="the event's code")
-    report.add_argument("--locale", choices=SUPPORTED, help="default: DEFAULT_LOCALE")
-    report.add_argument(
-        "--identify",
-        action="store_true",
-        help="list each response's Telegram user id in the spreadsheet (default: anonymous)",
-    )
-    for sub in (new, report):
+    for sub in (new, listed, qr, report):
+        sub.add_argument("--locale", choices=SUPPORTED, help="default: DEFAULT_LOCALE")
+    for sub in (new, qr, report):
         sub.add_argument("--out-dir", type=Path, default=Path("."), help="where files go")
     from bot.broadcast_cli import add_parsers
 

@@ -16,7 +16,10 @@ from typing import TextIO
 from handlers.render import plain
 from handlers.types import Button, Event, Reply
 
+# The person at the terminal: no Telegram user has id 0. They run the bot on their own
+# database, so they are its admin (bot/cli.py adds them to the admin ids).
 CONSOLE_USER_ID = 0
+PROMPT = "> "
 
 Handle = Callable[[Event], Awaitable[list[Reply]]]
 
@@ -71,15 +74,17 @@ class Console:
             self._show(reply)
 
     async def run(self, stdin: TextIO = sys.stdin) -> None:
-        echo = not stdin.isatty()  # piped input: show what was "typed"
+        echo = not stdin.isatty()  # piped input: show what was "typed" after the prompt
         await self.send(Event.message(CONSOLE_USER_ID, CONSOLE_USER_ID, "/start"))
         while True:
+            self.out.write(PROMPT)  # the bot waits for input
+            self.out.flush()
             line = await asyncio.to_thread(stdin.readline)
             if not line:
+                self._print()  # end the prompt's line
                 return
             line = line.rstrip("\n")
-            if not line.strip():
-                continue
             if echo:
-                self._print(f"> {line}")
-            await self.send(self._event(line))
+                self._print(line)
+            if line.strip():
+                await self.send(self._event(line))

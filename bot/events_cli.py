@@ -1,9 +1,13 @@
-"""``patentbot event new|list`` and ``patentbot report CODE``: the admin's event commands
-from the terminal, writing the QR code, chart and spreadsheet as files."""
+"""``patentbot event new|list|qr`` and ``patentbot report CODE``: the admin's event
+commands from the terminal, writing the QR code, chart and spreadsheet as files.
+
+They speak the terminal's language (``DEFAULT_LOCALE`` or ``--locale``) and give terminal
+advice (``patentbot event list``), never the chat's (``/event``)."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,12 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.settings import Settings, SettingsError
 from forms.answers import InvalidAnswer, parse
 from forms.definition import Form, admin_form, programme
-from handlers import events
+from handlers import events, render
 from handlers.render import plain
 from handlers.survey_report import chart_png, report_text, report_xlsx
-from locales import Translator, translator
+from locales import N_, Translator, translator
 from models import queries
 from models.db import database
+from models.tables import Event
 
 TERMINAL_ADMIN = 0  # created_by of events made from the terminal
 
@@ -26,19 +31,38 @@ async def run_event_command(settings: Settings, args: argparse.Namespace) -> str
     form = programme(settings.programme)
     async with database(settings.database_url) as sessions, sessions() as session:
         if args.command == "report":
-            return await _report(session, form, t, args)
+            return await _report(session, form, t, await _by_code(session, args.code, t), args)
         if args.action == "list":
             found = await queries.events_with_counts(session)
-            return "\n".join(plain(line) for line in events.list_lines(t, found))
-        event = await events.create_event(
-            session, form, **_event_fields(args, t), created_by=TERMINAL_ADMIN
-        )
-        await session.commit()
-    link = events.deep_link(settings.bot_username, event.code)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    qr = args.out_dir / f"survey-{event.code}.png"
+            lines = events.list_lines(t, found, N_("cli.event_none"))
+            return "\n".join(plain(line) for line in lines)
+        if args.action == "qr":
+            event = await _by_code(session, args.code, t)
+        else:
+            event = await events.create_event(
+                session, form, **_event_fields(args, t), created_by=TERMINAL_ADMIN
+            )
+            await session.commit()
+    return "\n".join([event.code, *_link_and_qr(settings, t, event.code, args.out_dir)])
+
+
+def _link_and_qr(settings: Settings, t: Translator, code: str, out_dir: Path) -> list[str]:
+    """The survey link and the QR file written for it; without the bot's @username no
+    phone could open the link, so no code is written and the reason is said instead."""
+    link = events.deep_link(settings.bot_username, code)
+    if link is None:
+        return [plain(t("cli.event_no_link", code=code))]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    qr = out_dir / f"survey-{code}.png"
     qr.write_bytes(events.qr_png(link))
-    return f"{event.code}\n{link}\n📄 {qr}"
+    return [link, f"📄 {qr}"]
+
+
+async def _by_code(session: AsyncSession, code: str, t: Translator) -> Event:
+    event = await queries.event_by_code(session, code)
+    if event is None:
+        raise SettingsError(plain(t("cli.event_not_found", code=code)))
+    return event
 
 
 def _event_fields(args: argparse.Namespace, t: Translator) -> dict[str, Any]:
@@ -50,20 +74,17 @@ def _event_fields(args: argparse.Namespace, t: Translator) -> dict[str, Any]:
     try:
         fields = {qid: parse(asked.question(qid), raw).value for qid, raw in given.items()}
     except InvalidAnswer as e:
-        raise SettingsError(plain(t(e.key, **e.values))) from None
+        raise SettingsError(plain(render.invalid(t, e))) from None
     return {"closes_at": None, **fields}
 
 
 async def _report(
-    session: AsyncSession, form: Form, t: Translator, args: argparse.Namespace
+    session: AsyncSession, form: Form, t: Translator, event: Event, args: argparse.Namespace
 ) -> str:
-    event = await queries.event_by_code(session, args.code)
-    if event is None:
-        raise SettingsError(plain(t("event.not_found", code=args.code)))
     report = await events.load_report(session, form, event)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     chart = args.out_dir / f"survey-{event.code}-chart.png"
     sheet = args.out_dir / f"survey-{event.code}.xlsx"
     chart.write_bytes(chart_png(t, report))
-    sheet.write_bytes(report_xlsx(t, report, identify=args.identify))
+    sheet.write_bytes(report_xlsx(t, report))
     return f"{plain(report_text(t, report))}\n📄 {chart}\n📄 {sheet}"

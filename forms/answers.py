@@ -202,9 +202,10 @@ def parse(question: Question, text: str) -> Parsed:
 
 
 def encode(value: Value) -> object:
-    """JSON-safe form of an answer: decimals as strings to stay exact, dates as ISO."""
+    """JSON-safe form of an answer: decimals as strings to stay exact, written out as people
+    write them ("2570", never the "2.57E+3" of a normalized Decimal), dates as ISO."""
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")
     if isinstance(value, date):  # datetime too
         return value.isoformat()
     return value

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
+from forms.definition import Form, admin_form, linked
 from handlers import render
 from handlers.context import Turn
 from handlers.types import Document, Reply
-from locales import LANGUAGE_NAMES, SUPPORTED, translator
+from locales import LANGUAGE_NAMES, SUPPORTED, Translator, translator
 from models import queries
 
 
@@ -47,8 +49,36 @@ async def my_data(turn: Turn) -> list[Reply]:
     data = {"user": user.model_dump(mode="json"), "applications": applications}
     content = json.dumps(data, ensure_ascii=False, indent=2).encode()
     document = Document(f"patentbot-mydata-{user.id}.json", content, turn.t("mydata.caption"))
-    summary = turn.t.plural("mydata.summary", "mydata.summary.plural", len(applications))
+    kinds = Counter(_form_kind(turn.form, a["programme_id"]) for a in applications)
+    forms = [_forms_text(turn.t, kind, count) for kind, count in kinds.items()]
+    if forms:
+        summary = turn.t("mydata.summary", forms=turn.t.list(forms))
+    else:
+        summary = turn.t("mydata.summary_account_only")
     return [Reply(summary, document=document)]
+
+
+def _form_kind(programme: Form, form_id: str) -> str:
+    """What a filled-in form is for: the call's assessment unless it is one of the others."""
+    kinds = {
+        linked(programme, "draft_details").id: "details",
+        linked(programme, "survey").id: "survey",
+        admin_form("event").id: "event",
+    }
+    return kinds.get(form_id, "assessment")
+
+
+def _forms_text(t: Translator, kind: str, count: int) -> str:
+    """"2 份活动满意度问卷": a count of one kind of form, in words (the keys spelt out for
+    extraction)."""
+    match kind:
+        case "details":
+            return t.plural("mydata.kind.details", "mydata.kind.details.plural", count)
+        case "survey":
+            return t.plural("mydata.kind.survey", "mydata.kind.survey.plural", count)
+        case "event":
+            return t.plural("mydata.kind.event", "mydata.kind.event.plural", count)
+    return t.plural("mydata.kind.assessment", "mydata.kind.assessment.plural", count)
 
 
 def ask_delete(turn: Turn) -> list[Reply]:

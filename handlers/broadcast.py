@@ -422,12 +422,13 @@ def job_buttons(t: Translator, job: Broadcast, origin: str) -> Keyboard:
 
 
 async def jobs_text(
-    session: AsyncSession, form: Form, t: Translator
+    session: AsyncSession, form: Form, t: Translator, none: str = N_("broadcast.no_jobs")
 ) -> tuple[str, list[Broadcast]]:
-    """The latest jobs, a line each (the chat adds buttons, the terminal prints it)."""
+    """The latest jobs, a line each (the chat adds buttons, the terminal prints it);
+    ``none`` says how to make one where there is none (a chat or a terminal command)."""
     jobs = await aq.recent_broadcasts(session, JOBS_SHOWN)
     if not jobs:
-        return t("broadcast.no_jobs"), []
+        return t(none), []
     counts = await aq.state_counts(session, [j.id for j in jobs if j.id is not None])
     lines = [t("broadcast.jobs_title", count=len(jobs))]
     for job in jobs:

@@ -134,13 +134,14 @@ async def write_draft(
     latest = await queries.latest_draft(session, data.application.id)
     if latest is not None and latest.fingerprint == mark:
         return latest, content
+    version = latest.version + 1 if latest else 1
     draft = Draft(
         application_id=data.application.id,
-        version=latest.version + 1 if latest else 1,
+        version=version,
         locale=t.locale,
         template_version=template_version(),
         fingerprint=mark,
-        filename=filename(t, data),
+        filename=filename(t, data, version),
     )
     session.add(draft)
     await session.flush()

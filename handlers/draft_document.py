@@ -125,10 +125,13 @@ def fingerprint(data: DraftInput, locale: str) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def filename(t: Translator, data: DraftInput) -> str:
+def filename(t: Translator, data: DraftInput, version: int) -> str:
+    """Named after the enterprise, the date and the version: version 2 of the same day
+    never overwrites version 1 in the downloads folder."""
     name = str(data.answers.get("enterprise_name") or t("draft.unnamed"))
     safe = re.sub(r'[\\/:*?"<>|\s]+', "_", name).strip("_")[:60]
-    return t("draft.filename", name=safe, date=data.today.strftime("%Y%m%d")) + ".docx"
+    date = data.today.strftime("%Y%m%d")
+    return t("draft.filename", name=safe, date=date, version=version) + ".docx"
 
 
 class _Builder:

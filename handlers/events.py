@@ -35,11 +35,17 @@ def questionnaire(turn: Turn) -> qs.Questionnaire:
     )
 
 
-def deep_link(bot_username: str | None, code: str) -> str:
-    """The link attendees open; without a known @username, the command they can type."""
+def deep_link(bot_username: str | None, code: str) -> str | None:
+    """The link attendees open; None while the bot's @username is unknown (a terminal
+    without BOT_USERNAME), since no phone can open a link without it."""
     if bot_username:
         return f"https://t.me/{bot_username}?start={DEEP_LINK_PREFIX}{code}"
-    return f"/survey {code}"
+    return None
+
+
+def no_link_text(t: Translator, code: str) -> str:
+    """What to do instead of scanning, and what to set for a code that works."""
+    return t("event.no_link", code=code, survey_command=f"/survey {code}")
 
 
 def qr_png(link: str) -> bytes:
@@ -109,7 +115,7 @@ def event_card(turn: Turn, event: Event, responses: int) -> Reply:
         date=t.date(event.event_date),
         place=escape(event.place),
         code=event.code,
-        link=escape(link),
+        link=escape(link) if link else no_link_text(t, event.code),
         closes=closes,
         status=status_text(t, event),
         responses=responses,
@@ -127,13 +133,19 @@ def event_card(turn: Turn, event: Event, responses: int) -> Reply:
 
 
 def qr_reply(turn: Turn, event: Event) -> Reply:
+    """The code to project, or, where no link can be made, why not and what to do."""
     link = deep_link(turn.context.bot_username, event.code)
+    if link is None:
+        return Reply(no_link_text(turn.t, event.code))
     caption = turn.t("event.qr_caption", title=escape(event.title), link=escape(link))
     return Reply(photo=Document(f"survey-{event.code}.png", qr_png(link), caption))
 
 
-def list_lines(t: Translator, events: Sequence[tuple[Event, int]]) -> list[str]:
-    """Each event with its number of responses (chat HTML; the terminal prints it plain)."""
+def list_lines(
+    t: Translator, events: Sequence[tuple[Event, int]], none: str = N_("event.none")
+) -> list[str]:
+    """Each event with its number of responses (chat HTML; the terminal prints it plain);
+    ``none`` says how to make one where there is none (a chat or a terminal command)."""
     lines = [
         t.plural(
             "event.list_item",
@@ -146,7 +158,7 @@ def list_lines(t: Translator, events: Sequence[tuple[Event, int]]) -> list[str]:
         )
         for event, count in events
     ]
-    return lines or [t("event.none")]
+    return lines or [t(none)]
 
 
 async def list_events(turn: Turn) -> list[Reply]:
@@ -252,5 +264,7 @@ async def submit(turn: Turn, setup: Application, answers: qs.Answers) -> list[Re
     setup.status = "submitted"
     setup.submitted_at = utcnow()
     turn.session.add(setup)
-    created = Reply(turn.t("event.created"))
+    if deep_link(turn.context.bot_username, event.code) is None:  # the card says why not
+        return [Reply(turn.t("event.created")), event_card(turn, event, 0)]
+    created = Reply(turn.t("event.created_qr"))
     return [created, event_card(turn, event, 0), qr_reply(turn, event)]

@@ -2,8 +2,8 @@
 columns, the flags, the computed ratios) and the users — sent as a document.
 
 What users typed stays data: every text is written as a string cell (never a formula, a
-link or a number); times are UTC+8 (Excel has no time zones). Written with xlsxwriter,
-row by row (constant memory), like the survey report.
+link or a number); times are UTC+8 (Excel has no time zones). Written row by row with
+handlers/spreadsheet.py, like the survey report.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from forms.answers import LOCAL_TIME, Value, decode
 from forms.definition import Form, Question
 from handlers import render
 from handlers.context import Turn
+from handlers.spreadsheet import BOOK_OPTIONS, Sheet, add_formats
 from handlers.types import Document, Reply
 from locales import LANGUAGE_NAMES, N_, Translator
 from models import admin_queries as aq
@@ -30,59 +31,7 @@ STATUS_NAMES = {
     "in_progress": N_("export.status.in_progress"),
     "submitted": N_("export.status.submitted"),
 }
-COLUMN_WIDTH = 16
-WIDE_COLUMN = 48  # the flags
 SHEET_NAME_LIMIT = 31
-# Typed text is text: not a formula ("=…"), a link or a number.
-BOOK_OPTIONS = {
-    "in_memory": True,
-    "constant_memory": True,
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-    "strings_to_numbers": False,
-}
-
-
-class _Sheet:
-    """A worksheet written row by row, each value as its type."""
-
-    def __init__(self, book: Any, name: str, formats: dict[str, Any]) -> None:
-        self.sheet = book.add_worksheet(name)
-        self.formats = formats
-        self.row = 0
-
-    def header(self, titles: list[str], wide: set[int]) -> None:
-        for column in range(len(titles)):
-            width = WIDE_COLUMN if column in wide else COLUMN_WIDTH
-            self.sheet.set_column(
-                column, column, width, self.formats["wrap"] if column in wide else None
-            )
-        self.sheet.freeze_panes(1, 1)
-        self.write(titles, bold=True)
-
-    def write(
-        self, values: list[Any], *, bold: bool = False, numbers: dict[int, str] | None = None
-    ) -> None:
-        for column, value in enumerate(values):
-            style = self.formats["bold"] if bold else None
-            if numbers and column in numbers:
-                style = self.formats[numbers[column]]
-            if value is None or value == "":
-                continue
-            if isinstance(value, datetime):
-                self.sheet.write_datetime(self.row, column, value, self.formats["time"])
-            elif isinstance(value, date):
-                self.sheet.write_datetime(
-                    self.row,
-                    column,
-                    datetime(value.year, value.month, value.day),
-                    self.formats["date"],
-                )
-            elif isinstance(value, Decimal | int | float) and not isinstance(value, bool):
-                self.sheet.write_number(self.row, column, float(value), style)
-            else:
-                self.sheet.write_string(self.row, column, str(value), style)
-        self.row += 1
 
 
 def _local(moment: datetime | None) -> datetime | None:
@@ -108,7 +57,7 @@ def _flags(t: Translator, flags: list[Flag], severity: str) -> str:
 
 
 def _applications_sheet(
-    sheet: _Sheet,
+    sheet: Sheet,
     t: Translator,
     form: Form,
     applications: list[Application],
@@ -135,7 +84,7 @@ def _applications_sheet(
             *(render.plain(t(heading)) for _, heading in render.SEVERITIES.values()),
             *(t(d.label) for d in form.derived),
         ],
-        wide=set(range(first_flag, first_figure)),
+        wrapped=set(range(first_flag, first_figure)),
     )
     styles = {
         first_figure + i: "percent" if d.display == "percent" else "number"
@@ -163,12 +112,12 @@ def _applications_sheet(
                     for d in form.derived
                 ),
             ],
-            numbers=styles,
+            styles=styles,
         )
 
 
 def _users_sheet(
-    sheet: _Sheet,
+    sheet: Sheet,
     t: Translator,
     users: list[User],
     applications: list[Application],
@@ -184,8 +133,7 @@ def _users_sheet(
             t("export.col.admin"),
             t("export.col.applications"),
             t("export.col.latest_verdict"),
-        ],
-        wide=set(),
+        ]
     )
     count: Counter[int] = Counter(a.user_id for a in applications)
     latest: dict[int, Application] = {}
@@ -224,18 +172,13 @@ async def workbook(
     admins = set(admin_ids) | {a.user_id for a, _ in await aq.stored_admins(session)}
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, BOOK_OPTIONS)
-    formats = {
-        "bold": book.add_format({"bold": True}),
-        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
-        "time": book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
-        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
-        "percent": book.add_format({"num_format": "0.00%"}),
-        "number": book.add_format({"num_format": "#,##0.##"}),
-    }
-    first = _Sheet(book, _sheet_name(t("export.sheet.applications")), formats)
+    formats = add_formats(book)
+    first = Sheet(book, _sheet_name(t("export.sheet.applications")), formats)
     _applications_sheet(first, t, form, applications, answers, flags)
-    second = _Sheet(book, _sheet_name(t("export.sheet.users")), formats)
+    second = Sheet(book, _sheet_name(t("export.sheet.users")), formats)
     _users_sheet(second, t, users, applications, admins)
+    for sheet in (first, second):
+        sheet.finish()
     book.close()
     return out.getvalue(), len(applications), len(users)
 

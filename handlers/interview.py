@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from forms import engine
+from forms.answers import encode
 from handlers import questionnaire as qs
 from handlers import render
 from handlers.context import Turn
@@ -101,6 +102,7 @@ async def submit(turn: Turn, application: Application, answers: qs.Answers) -> l
     application.verdict = outcome.verdict
     application.submitted_at = utcnow()
     application.programme_version = form.version
-    application.figures = {k: None if v is None else str(v) for k, v in outcome.derived.items()}
+    figures = outcome.derived.items()
+    application.figures = {k: None if v is None else str(encode(v)) for k, v in figures}
     turn.session.add(application)
     return [render.result_reply(turn.t, form, application, records)]

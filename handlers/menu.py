@@ -121,10 +121,16 @@ def cancel(turn: Turn) -> list[Reply]:
     conversation = turn.conversation
     if conversation.flow is None:
         return [Reply(turn.t("cancel.nothing"), menu_keyboard(turn))]
-    paused = conversation.flow in (interview.FLOW, draft.FLOW)  # /apply, /draft resume them
-    key = N_("cancel.interview") if paused else N_("cancel.done")
+    flow = conversation.flow
     conversation.flow = None
     conversation.pending = None
+    if flow == draft.FLOW:  # /draft writes the draft: the way back is the details button
+        again = (
+            (render.button(turn.t("button.continue_details"), "draft:details"),),
+            (render.button(turn.t("button.draft_now"), "draft:now"),),
+        )
+        return [Reply(turn.t("cancel.draft_details"), again)]
+    key = N_("cancel.interview") if flow == interview.FLOW else N_("cancel.done")  # /apply resumes
     return [Reply(turn.t(key), menu_keyboard(turn))]
 
 

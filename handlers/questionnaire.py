@@ -9,7 +9,6 @@ confirmation) and the answers table, written in the transaction that decides the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from typing import Protocol
 
 from forms import engine
@@ -161,8 +160,7 @@ async def on_text(
     try:
         parsed = parse(question, text)
     except InvalidAnswer as e:
-        values = {k: escape(str(v)) for k, v in e.values.items()}  # may echo what was typed
-        error = turn.t(e.key, **values)
+        error = render.invalid(turn.t, e)
         return [ask(turn, qn, application, question, answers, error=error)]
     if parsed.confirm:
         return [_ask_to_confirm(turn, question, parsed, text)]

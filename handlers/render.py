@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from html import escape, unescape
 
-from forms.answers import LOCAL_TIME, Value
+from forms.answers import LOCAL_TIME, InvalidAnswer, Value
 from forms.definition import Form, Question
 from forms.engine import Flag, progress
 from handlers.types import Button, Keyboard, Reply
@@ -309,3 +309,14 @@ def flag_title(t: Translator, form: Form, flag: StoredFlag, length: int) -> str:
     names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
     text = plain(template.format(**dict.fromkeys(names, "…")))
     return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def invalid(t: Translator, error: InvalidAnswer) -> str:
+    """Why an answer was refused: limits as the language writes numbers (100,000,000),
+    anything else — it may echo what was typed — as text."""
+    values = {
+        k: t.number(v) if isinstance(v, int | Decimal) and not isinstance(v, bool)
+        else escape(str(v))
+        for k, v in error.values.items()
+    }  # fmt: skip
+    return t(error.key, **values)

@@ -156,8 +156,9 @@ class Router:
         match kind:
             case "menu":
                 return await self._command(turn, value, first_contact=False)
-            case "lang":
-                return [*account.set_language(turn, value), *await self._resume(turn)]
+            case "lang":  # then where they were, or the menu, in the new language
+                changed = account.set_language(turn, value)
+                return [*changed, *(await self._resume(turn) or menu.start(turn, False))]
             case "delete":
                 return await account.delete(turn, value == "yes")
             case "result":

@@ -3,8 +3,7 @@
 Satisfaction rate = (非常满意 + 满意) / valid questionnaires, per item; the target is
 judged on the survey's overall item. A valid questionnaire is a submitted response.
 The report is text for the chat, a bar chart (PNG) whose Chinese labels render with a
-bundled Noto Sans CJK font, and a spreadsheet (summary + raw responses, anonymous
-unless asked otherwise).
+bundled Noto Sans CJK font, and a spreadsheet (summary + raw responses, anonymous).
 """
 
 from __future__ import annotations
@@ -18,13 +17,17 @@ from decimal import Decimal
 from functools import cache
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forms.answers import LOCAL_TIME
 from forms.definition import Form, Question
 from handlers import render
+from handlers.spreadsheet import BOOK_OPTIONS, Sheet, add_formats, text_width
 from locales import Translator
 from models.tables import Event
+
+if TYPE_CHECKING:  # matplotlib is imported only to draw a chart
+    from matplotlib.figure import Figure
 
 # As models.queries reads them: (response id, submitted at, user id) of the submitted
 # responses, and (response id, question id, value as JSON text) of their answers.
@@ -92,7 +95,7 @@ def compute(
 ) -> Report:
     items = {q.id: ItemFigures(q) for q in scales(form)}
     responses: dict[int, dict[str, Any]] = {
-        rid: {"_submitted_at": at, "_user_id": uid} for rid, at, uid in submitted
+        rid: {"_submitted_at": at} for rid, at, _ in submitted
     }
     scores = {(qid, o.id): o.score for qid, item in items.items() for o in item.question.options}
     decoded: dict[str, Any] = {}  # JSON text → value, parsed once per distinct answer
@@ -160,101 +163,122 @@ def chart_font_path() -> Path:
     return path
 
 
-def chart_png(t: Translator, report: Report) -> bytes:
-    """Stacked horizontal bars: for each item, the share of responses at each level."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display; also keeps pyplot's GUI backends unloaded
+def chart_figure(t: Translator, report: Report) -> Figure:
+    """Stacked horizontal bars, one per item: the share of responses at each level, the
+    satisfied levels first, so the green part of a bar is its satisfaction rate, written
+    beside it and measured against the target's dashed line. Sized for an A4 page."""
     from matplotlib import font_manager
     from matplotlib.figure import Figure
 
     font = font_manager.FontProperties(fname=str(chart_font_path()))
-    figure = Figure(figsize=(8, 0.6 * len(report.items) + 2), dpi=120)
+    figure = Figure(figsize=(6.3, 0.45 * len(report.items) + 1.9), layout="constrained")
     axes = figure.subplots()
+    title = t.plural(
+        "report.chart_title", "report.chart_title.plural", report.valid, title=report.event.title
+    )
+    # Room above the bars for the legend's one or two rows (see the end).
+    rows = 1 if not report.valid or _one_row(t, report) else 2
+    axes.set_title(title, fontproperties=font, pad=10 + 15 * rows)
     labels = [t(item.question.label) for item in report.items]
-    left = [0.0] * len(report.items)
+    axes.set_yticks(range(len(labels)), labels, fontproperties=font)
+    axes.set_ylim(len(labels) - 0.5, -0.5)  # the first item on top
+    axes.set_xlim(0, 100)
+    axes.set_xlabel(t("report.chart_axis"), fontproperties=font)
+    if not report.valid:  # no bars to draw: say so where they would be
+        axes.text(50, (len(labels) - 1) / 2, t("report.chart_empty"), fontproperties=font,
+                  ha="center", va="center", fontsize=12)  # fmt: skip
+        return figure
+    small = font.copy()
+    small.set_size(8)
+    _bars(t, axes, report, small)
+    target = t("report.chart_target", target=t.percent(report.target, digits=0))
+    axes.axvline(100 * float(report.target), color="#333333", linestyle="--", linewidth=1,
+                 zorder=3, label=target)  # fmt: skip
+    # Under the title, above the bars (no band of white below the axis); in two rows where
+    # one would run off the page (English).
+    axes.legend(prop=small, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False,
+                ncols=6 if rows == 1 else 3, handlelength=1.5, columnspacing=1)  # fmt: skip
+    return figure
+
+
+def _one_row(t: Translator, report: Report) -> bool:
+    """Whether the legend (the target and the five levels) fits in one row."""
+    names = [t("report.chart_target", target=t.percent(report.target, digits=0))]
+    names += [t(o.label) for o in report.items[0].question.options]
+    return sum(text_width(name) + 6 for name in names) <= 90
+
+
+def _bars(t: Translator, axes: Any, report: Report, small: Any) -> None:
+    """The stacked shares of each item, and its satisfaction rate beside it."""
     level_labels = {o.score: t(o.label) for o in report.items[0].question.options if o.score}
+    left = [0.0] * len(report.items)
     for score in SCORES:
         shares = [
             100 * item.counts.get(score, 0) / item.valid if item.valid else 0.0
             for item in report.items
         ]
-        axes.barh(labels, shares, left=left, color=LEVEL_COLOURS[score], label=level_labels[score])
+        axes.barh(range(len(shares)), shares, left=left, color=LEVEL_COLOURS[score],
+                  label=level_labels[score], height=0.6)  # fmt: skip
         left = [a + b for a, b in zip(left, shares, strict=True)]
-    axes.invert_yaxis()
-    axes.set_xlim(0, 100)
-    axes.set_xlabel(t("report.chart_axis"), fontproperties=font)
-    title = t.plural(
-        "report.chart_title", "report.chart_title.plural", report.valid, title=report.event.title
-    )
-    axes.set_title(title, fontproperties=font)
-    for tick in axes.get_yticklabels():
-        tick.set_fontproperties(font)
-    axes.legend(prop=font, loc="lower center", bbox_to_anchor=(0.5, -0.45), ncol=5, frameon=False)
-    figure.tight_layout()
+    axes.text(101, -0.5, t("report.col_rate"), fontproperties=small, va="bottom")
+    for row, item in enumerate(report.items):
+        axes.text(101, row, _rate(t, item.rate), va="center", fontsize=9)
+
+
+def chart_png(t: Translator, report: Report) -> bytes:
+    """The chart at 300 dpi: sharp when pasted into an A4 acceptance report."""
     out = io.BytesIO()
-    figure.savefig(out, format="png", bbox_inches="tight")
+    chart_figure(t, report).savefig(out, format="png", dpi=300)
     return out.getvalue()
 
 
-def report_xlsx(t: Translator, report: Report, *, identify: bool = False) -> bytes:
-    """A summary sheet with the report's numbers and a sheet of raw responses; attendees
-    are numbered, not identified, unless ``identify`` (then their Telegram user id).
+def report_xlsx(t: Translator, report: Report) -> bytes:
+    """A summary sheet with the report's numbers and a sheet of raw responses. Attendees
+    are numbered, never identified: the survey tells them their answers are anonymous.
 
     xlsxwriter streams rows (constant_memory) about twice as fast as openpyxl writes
     them, which keeps a 10,000-response report within its second."""
     import xlsxwriter
 
     out = io.BytesIO()
-    # What attendees typed is text: "=1+1" or a URL must not become a formula or a link.
-    options = {"strings_to_formulas": False, "strings_to_urls": False}
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "constant_memory": True, **options})
-    bold = book.add_format({"bold": True})
-    percent = book.add_format({"num_format": "0.0%"})
-    score = book.add_format({"num_format": "0.00"})
-    when = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-
-    summary = book.add_worksheet(t("report.sheet_summary"))
-    summary.set_column(0, 0, 24)
-    summary.write(0, 0, t("report.title", title=report.event.title), bold)
-    summary.write_row(1, 0, [t("report.col_valid"), report.valid])
-    levels = [t(o.label) for o in report.items[0].question.options] if report.items else []
-    header = [t("report.col_item"), *levels, t("report.col_valid"), t("report.col_rate")]
-    summary.write_row(3, 0, [*header, t("report.col_mean")], bold)
-    row = 4
-    for item in report.items:
-        counts = [item.counts.get(level, 0) for level in SCORES]
-        summary.write_row(row, 0, [t(item.question.label), *counts, item.valid])
-        if item.rate is not None and item.mean is not None:
-            summary.write_number(row, 7, float(item.rate), percent)
-            summary.write_number(row, 8, float(item.mean), score)
-        row += 1
-    met = {True: t("report.xlsx_met"), False: t("report.xlsx_not_met"), None: "—"}[report.met]
-    summary.write(row + 1, 0, t("report.col_target"), bold)
-    summary.write_number(row + 1, 1, float(report.target), percent)
-    summary.write(row + 1, 2, met)
-
-    raw = book.add_worksheet(t("report.sheet_responses"))
-    questions = list(report.form.questions)
-    header = [t("report.col_number"), t("report.col_submitted")]
-    header += [t("report.col_user")] if identify else []
-    raw.write_row(0, 0, header + [t(q.label) for q in questions], bold)
-    first_answer = len(header)
-    labels = {(q.id, o.id): t(o.label) for q in questions for o in q.options}
-    for number, response in enumerate(report.responses.values(), start=1):
-        raw.write_number(number, 0, number)
-        submitted = response["_submitted_at"]
-        if submitted is not None:
-            raw.write_datetime(
-                number, 1, submitted.astimezone(LOCAL_TIME).replace(tzinfo=None), when
-            )
-        if identify:
-            raw.write_number(number, 2, response["_user_id"])
-        answers = [response.get(q.id) for q in questions]
-        raw.write_row(
-            number,
-            first_answer,
-            [labels.get((q.id, str(a)), a) for q, a in zip(questions, answers, strict=True)],
-        )
+    book = xlsxwriter.Workbook(out, BOOK_OPTIONS)
+    formats = add_formats(book)
+    summary = Sheet(book, t("report.sheet_summary"), formats)
+    _summary(summary, t, report)
+    raw = Sheet(book, t("report.sheet_responses"), formats)
+    _responses(raw, t, report)
+    for sheet in (summary, raw):
+        sheet.finish()
     book.close()
     return out.getvalue()
+
+
+def _summary(sheet: Sheet, t: Translator, report: Report) -> None:
+    sheet.title(t("report.title", title=report.event.title))
+    sheet.write([t("report.col_valid"), report.valid])
+    met = {True: t("report.xlsx_met"), False: t("report.xlsx_not_met"), None: "—"}[report.met]
+    sheet.write([t("report.col_target"), report.target, met], styles={1: "rate"})
+    sheet.write([])
+    levels = [t(o.label) for o in report.items[0].question.options] if report.items else []
+    rate, mean = len(levels) + 2, len(levels) + 3
+    sheet.header([t("report.col_item"), *levels, t("report.col_valid"), t("report.col_rate"),
+                  t("report.col_mean")])  # fmt: skip
+    for item in report.items:
+        counts = [item.counts.get(level, 0) for level in SCORES]
+        sheet.write(
+            [t(item.question.label), *counts, item.valid, item.rate, item.mean],
+            styles={rate: "rate", mean: "score"},
+        )
+
+
+def _responses(sheet: Sheet, t: Translator, report: Report) -> None:
+    questions = list(report.form.questions)
+    fixed = [t("report.col_number"), t("report.col_submitted")]
+    sheet.header([*fixed, *(t(q.label) for q in questions)])
+    labels = {(q.id, o.id): t(o.label) for q in questions for o in q.options}
+    for number, response in enumerate(report.responses.values(), start=1):
+        submitted = response["_submitted_at"]
+        when = submitted.astimezone(LOCAL_TIME).replace(tzinfo=None) if submitted else None
+        answers = [response.get(q.id) for q in questions]
+        shown = [labels.get((q.id, str(a)), a) for q, a in zip(questions, answers, strict=True)]
+        sheet.write([number, when, *shown])

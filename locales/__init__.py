@@ -15,6 +15,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
+from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
@@ -55,6 +56,10 @@ class Translator:
     def plural(self, key: str, key_plural: str, count: int, **values: object) -> str:
         text = self.translations.ngettext(key, key_plural, count)
         return text.format(count=self.number(count), **values)
+
+    def list(self, items: list[str]) -> str:
+        """Items joined as the language joins them: 甲、乙和丙; a, b, and c."""
+        return format_list(items, locale=self.babel)
 
     def number(self, value: Decimal | int | float, digits: int | None = None) -> str:
         if digits is None:

@@ -17,6 +17,7 @@ from locales import translator
 from models import admin_queries as aq
 from tests.broadcast_helpers import Population, populate
 from tests.chat import Chat
+from tests.xlsx import column_width
 
 ZH = translator("zh_CN")
 ADMIN = 999
@@ -140,3 +141,28 @@ async def test_broadcast_from_the_terminal(
             await run_broadcast_command(
                 settings, args(action="send", yes=True, wait=False, **wrong)
             )
+
+
+async def test_export_opens_ready_to_read(router: Router, population: Population) -> None:
+    admin = Chat(router, ADMIN)
+    await admin.send("/export")
+    document = admin.last[0].document
+    assert document is not None
+    applications, users = load_workbook(io.BytesIO(document.content)).worksheets
+    for sheet in (applications, users):
+        assert sheet.freeze_panes == "B2"  # the header row and the first column stay
+        assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}" \
+            f"{sheet.max_row}"  # fmt: skip
+    header = [c.value for c in applications[1]]
+
+    def column(title: str) -> str:
+        return applications.cell(1, header.index(title) + 1).column_letter
+
+    assert column_width(applications, column(ZH("export.col.submitted"))) >= 16
+    name = column(ZH("label.enterprise_name"))
+    # As wide as the longest name, each Chinese character taking two columns.
+    names = [str(c.value or "") for c in applications[name]]
+    longest = max(sum(1 + (ord(ch) > 0x2E80) for ch in text) for text in names)
+    assert column_width(applications, name) >= longest
+    ratio = applications[f"{column(ZH('label.rd_ratio_3y'))}2"]
+    assert ratio.number_format == "0.00%" and isinstance(ratio.value, float)

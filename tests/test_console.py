@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from handlers.render import plain
 from locales import translator
 from tests.conftest import ELIGIBLE_ZH
 
@@ -81,3 +82,41 @@ def test_mydata_is_written_to_a_file(tmp_path: Path) -> None:
     files = list((tmp_path / "patentbot-files").glob("patentbot-mydata-*.json"))
     assert len(files) == 1 and str(files[0]) in out
     assert "甲公司" in files[0].read_text(encoding="utf-8")
+
+
+def test_the_terminal_shows_a_prompt_while_it_waits(tmp_path: Path) -> None:
+    """At a real terminal (a pseudo-tty): the prompt is on screen before anything is typed."""
+    import pty
+    import select
+    import time
+
+    from bot.console import PROMPT
+
+    env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
+    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "DEFAULT_LOCALE": "zh_CN"}
+    main, secondary = pty.openpty()
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli"], stdin=secondary, stdout=secondary, stderr=secondary,
+        env=env, cwd=tmp_path,
+    )  # fmt: skip
+    os.close(secondary)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 30
+        while not seen.endswith(PROMPT.encode()):
+            assert time.monotonic() < deadline, seen.decode(errors="replace")
+            if select.select([main], [], [], 1)[0]:
+                seen += os.read(main, 4096)
+        welcome = t("start.welcome", programme=t("programme.nansha-2024.title"))
+        assert plain(welcome).split("\n")[0] in seen.decode()
+        os.write(main, b"\x04")  # Ctrl-D: the end of input
+        assert bot.wait(timeout=30) == 0
+    finally:
+        bot.kill()
+        os.close(main)
+
+
+def test_the_person_at_the_terminal_is_its_admin(tmp_path: Path) -> None:
+    out = console(["/event", "/help"], tmp_path)
+    assert plain(t("event.list_title")) in out  # not "unknown command"
+    assert "/broadcast" in out.split(plain(t("help.title")))[-1]

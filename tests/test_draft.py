@@ -241,3 +241,33 @@ async def test_the_draft_converts_to_pdf(router: Router, form: Form, tmp_path: P
     pdf = (tmp_path / "draft.pdf").read_bytes()
     pages = re.findall(rb"/Type\s*/Page\b", pdf)
     assert pdf.startswith(b"%PDF") and len(pages) >= 4
+
+
+async def test_each_version_has_its_own_file_name(
+    router: Router, form: Form, details: Form
+) -> None:
+    chat = await assessed(router, form, ELIGIBLE_ZH)
+    await chat.send("/draft")
+    await chat.press(t("button.draft_now"))
+    first = document_of(chat).filename
+    await chat.press(t("button.change_details"))
+    await fill_details(chat, details, {"legal_representative": "王强"})
+    await chat.press(t("button.generate_draft"))
+    second = document_of(chat).filename
+    assert first != second  # version 2 never overwrites version 1 of the same day
+    assert first.endswith("第1版.docx") and second.endswith("第2版.docx")
+
+
+async def test_cancel_in_the_draft_details_leads_back_to_them(
+    router: Router, form: Form, details: Form
+) -> None:
+    chat = await assessed(router, form, ELIGIBLE_ZH)
+    await chat.send("/draft")
+    await chat.press(t("button.fill_details"))
+    await chat.send(DETAILS_ZH["address"])
+    asked = current_question(details, "zh_CN", chat.text)
+    await chat.send("/cancel")
+    assert chat.text == t("cancel.draft_details")
+    assert "/apply" not in chat.text
+    await chat.press(t("button.continue_details"))
+    assert current_question(details, "zh_CN", chat.text) == asked  # where they stopped

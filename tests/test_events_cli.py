@@ -22,9 +22,12 @@ from tests.test_survey import answer_survey
 t = translator("zh_CN")
 
 
-def patentbot(database_url: str, cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+def patentbot(
+    database_url: str, cwd: Path, *argv: str, username: str | None = "patentbot_test"
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-    env = {**clean, "DATABASE_URL": database_url, "BOT_USERNAME": "patentbot_test"}
+    env = {**clean, "DATABASE_URL": database_url, "DEFAULT_LOCALE": "zh_CN"}
+    env |= {"BOT_USERNAME": username} if username else {}
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *argv],
         env=env, cwd=cwd, capture_output=True, text=True, timeout=60,
@@ -62,7 +65,7 @@ async def test_an_event_from_the_terminal_to_its_report(
     assert title in listed.stdout  # shown as typed, never read as HTML
     assert code in listed.stdout and "2 份问卷" in listed.stdout
 
-    report = await asyncio.to_thread(run, "report", code, "--out-dir", "files", "--identify")
+    report = await asyncio.to_thread(run, "report", code, "--out-dir", "files")
     assert report.returncode == 0, report.stderr
     assert plain(t("report.not_met", rate="50.0%", target="85%")) in report.stdout
     chart = tmp_path / "files" / f"survey-{code}-chart.png"
@@ -71,7 +74,35 @@ async def test_an_event_from_the_terminal_to_its_report(
     assert 2 in [cell.value for row in summary.iter_rows() for cell in row]  # valid responses
     responses = load_workbook(tmp_path / "files" / f"survey-{code}.xlsx").worksheets[1]
     ids = {cell.value for row in responses.iter_rows() for cell in row}
-    assert {801, 802} <= ids  # asked for: who answered (anonymous by default)
+    assert not {801, 802, "801", "802"} & ids  # numbered, never identified
 
     unknown = await asyncio.to_thread(run, "report", "nosuch")
-    assert unknown.returncode == 2 and t("event.not_found", code="nosuch") in unknown.stderr
+    assert unknown.returncode == 2 and t("cli.event_not_found", code="nosuch") in unknown.stderr
+    assert "/event" not in unknown.stderr  # a shell's advice, not the chat's
+    english = await asyncio.to_thread(run, "report", "nosuch", "--locale", "en")
+    assert translator("en")("cli.event_not_found", code="nosuch") in english.stderr
+
+
+def test_no_qr_code_is_written_that_no_phone_can_open(database_url: str, tmp_path: Path) -> None:
+    new = ["event", "new", "--title", "培训会", "--date", "2024-10-08", "--place", "南沙"]
+    without = patentbot(database_url, tmp_path, *new, "--out-dir", "files", username=None)
+    assert without.returncode == 0, without.stderr
+    code = without.stdout.split("\n")[0]
+    assert without.stdout.split("\n")[1] == plain(t("cli.event_no_link", code=code))
+    assert not (tmp_path / "files").exists()  # no unscannable code
+    again = patentbot(database_url, tmp_path, "event", "qr", code, "--out-dir", "files")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.split("\n")[1] == f"https://t.me/patentbot_test?start=survey-{code}"
+    assert (tmp_path / "files" / f"survey-{code}.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_terminal_commands_say_how_to_go_on_in_the_terminal(
+    database_url: str, tmp_path: Path
+) -> None:
+    events = patentbot(database_url, tmp_path, "event", "list")
+    assert events.stdout.strip() == plain(t("cli.event_none"))
+    jobs = patentbot(database_url, tmp_path, "broadcast", "list")
+    assert jobs.stdout.strip() == plain(t("cli.broadcast_none"))
+    empty = patentbot(database_url, tmp_path, "broadcast", "send", "--audience", "all",
+                      "--text", "", "--yes")  # fmt: skip
+    assert empty.returncode == 2 and plain(t("cli.broadcast_empty")) in empty.stderr

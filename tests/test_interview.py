@@ -303,7 +303,8 @@ async def test_mydata_sends_everything_stored(router: Router, form: Form) -> Non
     data = json.loads(document.content)
     assert data["user"]["id"] == 1
     assert data["applications"][0]["answers"][0]["value"] == "<b>{{ 7*7 }}</b>"
-    assert t.plural("mydata.summary", "mydata.summary.plural", 1) in chat.text
+    one = t.plural("mydata.kind.assessment", "mydata.kind.assessment.plural", 1)
+    assert t("mydata.summary", forms=one) in chat.text
 
 
 async def test_typed_markup_is_shown_as_text(router: Router, form: Form) -> None:
@@ -401,3 +402,52 @@ async def test_bad_input_at_every_question_type(router: Router, form: Form) -> N
     async with router.context.sessions() as session:
         values = [a.value for a in (await session.exec(select(Answer))).all()]
     assert not any(bad in values for bad, _ in BAD_INPUT.values())  # nothing wrong stored
+
+
+async def test_mydata_names_each_kind_of_form_and_writes_amounts_plainly(
+    router: Router, form: Form
+) -> None:
+    import json
+
+    from handlers.survey import survey_form
+    from tests.test_survey import answer_survey, new_event
+
+    chat = Chat(router, 1)
+    await chat.send("/apply")
+    await run_interview(chat, form, ELIGIBLE_ZH)  # revenue "10,000" (万元) among them
+    event = await new_event(router, form)
+    await chat.send(f"/survey {event.code}")
+    await answer_survey(chat, form, "满意")
+    await chat.send("/mydata")
+    forms = t.list([
+        t.plural("mydata.kind.assessment", "mydata.kind.assessment.plural", 1),
+        t.plural("mydata.kind.survey", "mydata.kind.survey.plural", 1),
+    ])  # fmt: skip
+    assert chat.text == t("mydata.summary", forms=forms)
+    data = json.loads(next(r.document for r in chat.last if r.document).content)
+    assessment = next(a for a in data["applications"] if a["programme_id"] == form.id)
+    revenue = next(a for a in assessment["answers"] if a["question_id"] == "revenue_y1")
+    assert revenue["value"] == "10000"  # not "1E+4"
+    assert assessment["figures"]["revenue_total"] == "37000"
+    assert any(a["programme_id"] == survey_form(form).id for a in data["applications"])
+
+
+async def test_after_a_language_change_the_menu_is_shown(router: Router) -> None:
+    chat = Chat(router, 1)
+    await chat.send("/start")
+    await chat.send("/language")
+    await chat.press("English")
+    en = translator("en")
+    assert en("language.set", language="English") in chat.text
+    assert [b.text for b in chat.last[-1].buttons[0]] == [en("button.apply")]
+
+
+async def test_limits_in_error_messages_read_as_numbers(router: Router, form: Form) -> None:
+    chat = Chat(router, 1)
+    await chat.send("/apply")
+    for qid in ("enterprise_name", "uscc", "contact_name", "contact_phone", "in_nansha"):
+        await answer(chat, form, qid, ELIGIBLE_ZH)
+    while current_question(form, "zh_CN", chat.text) != "revenue_y1":
+        await answer(chat, form, current_question(form, "zh_CN", chat.text) or "", ELIGIBLE_ZH)
+    await chat.send("999999999999")
+    assert "100,000,000" in chat.text

@@ -13,12 +13,14 @@ from sqlmodel import select
 from forms.answers import LOCAL_TIME
 from forms.definition import Form
 from handlers import events
+from handlers.render import plain
 from handlers.router import Router
 from handlers.survey import survey_form
-from handlers.survey_report import chart_font_path, chart_png, compute
+from handlers.survey_report import chart_font_path, chart_png, compute, report_xlsx
 from locales import translator
 from models.tables import Answer, Application, Event
 from tests.chat import Chat, current_question
+from tests.xlsx import column_width
 
 t = translator("zh_CN")
 ADMIN = 999  # an admin in the router fixture
@@ -225,7 +227,8 @@ async def test_report_text_chart_and_spreadsheet(router: Router, form: Form) -> 
     rows = {row[0]: row for row in summary.iter_rows(values_only=True) if row and row[0]}
     overall = rows["总体满意度"]
     assert list(overall[1:6]) == [1, 1, 1, 0, 0] and overall[6] == 3
-    assert overall[7] == pytest.approx(2 / 3) and overall[8] == pytest.approx(4.0)
+    # The cell holds what it shows, as the chat: 66.6%, never a 66.7% rounded up.
+    assert overall[7] == pytest.approx(0.666) and overall[8] == pytest.approx(4.0)
     assert rows["绩效要求（总体满意度）"][2] == "未达到"
     responses = list(raw.iter_rows(values_only=True))
     assert len(responses) == 4 and responses[0][0] == "序号"
@@ -246,3 +249,73 @@ def test_chart_font_has_chinese_glyphs(form: Form) -> None:
     empty = compute(survey_form(form), Event(code="x", title="标题", event_date=date(2024, 1, 1),
                     place="南沙", survey_id="s", created_by=1), [], [])  # fmt: skip
     assert chart_png(t, empty).startswith(b"\x89PNG")
+
+
+async def test_the_chart_marks_each_rate_and_the_target(router: Router, form: Form) -> None:
+    from handlers.survey_report import chart_figure
+
+    event = await new_event(router, form)
+    for n, level in enumerate(["非常满意", "满意", "一般"]):
+        chat = Chat(router, 820 + n)
+        await chat.send(f"/survey {event.code}")
+        await answer_survey(chat, form, level)
+    figure = chart_figure(t, await report_of(router, form, event))
+    (axes,) = figure.axes
+    texts = [text.get_text() for text in axes.texts]
+    # Every item's rate beside its bar: the others all 满意, overall 2 of 3 satisfied.
+    assert texts.count("100.0%") == 4 and texts.count("66.6%") == 1
+    assert t("report.col_rate") in texts
+    target = [line for line in axes.get_lines() if list(line.get_xdata()) == [85.0, 85.0]]
+    assert len(target) == 1 and target[0].get_linestyle() == "--"
+    legend = [text.get_text() for text in axes.get_legend().get_texts()]
+    assert t("report.chart_target", target="85%") in legend and "非常满意" in legend
+    assert axes.get_legend().get_bbox_to_anchor().y0 >= axes.bbox.y1 - 1  # above the bars
+    png = chart_png(t, await report_of(router, form, event))
+    width = int.from_bytes(png[16:20], "big")  # the PNG header's width, in pixels
+    assert width >= 1800  # 6.3 in at 300 dpi: sharp across an A4 page
+
+
+async def test_a_chart_without_responses_says_so(router: Router, form: Form) -> None:
+    from handlers.survey_report import chart_figure
+
+    event = await new_event(router, form)
+    (axes,) = chart_figure(t, await report_of(router, form, event)).axes
+    assert [text.get_text() for text in axes.texts] == [t("report.chart_empty")]
+    assert not axes.patches  # no empty bars
+
+
+async def test_the_report_spreadsheet_opens_ready_to_read(router: Router, form: Form) -> None:
+    event = await new_event(router, form)
+    chat = Chat(router, 830)
+    await chat.send(f"/survey {event.code}")
+    await answer_survey(chat, form, "满意", comment="讲得很好，希望多举案例" * 3)
+    report = report_xlsx(t, await report_of(router, form, event))
+    summary, raw = load_workbook(io.BytesIO(report)).worksheets
+    header = [cell.value for cell in raw[1]]
+    submitted = chr(ord("A") + header.index(t("report.col_submitted")))
+    assert column_width(raw, submitted) >= 16  # "2024-10-08 17:00", not "###"
+    assert column_width(raw, chr(ord("A") + header.index(t("label.s_comment")))) >= 40
+    assert raw.freeze_panes == "B2" and raw.auto_filter.ref == f"A1:{chr(64 + len(header))}2"
+    item_row = next(r for r in summary.iter_rows() if r[0].value == t("report.col_item"))
+    assert summary.freeze_panes == f"B{item_row[0].row + 1}"
+    rate = next(c for c in item_row if c.value == t("report.col_rate")).column_letter
+    overall = next(r for r in summary.iter_rows() if r[0].value == t("label.s_overall"))
+    assert summary[f"{rate}{overall[0].row}"].number_format == "0.0%"
+    assert column_width(summary, "A") >= 2 * len(t("label.s_overall"))
+
+
+async def test_no_qr_code_is_offered_that_no_phone_can_open(router: Router, form: Form) -> None:
+    assert router.context.bot_username is None  # a terminal without BOT_USERNAME
+    admin = Chat(router, ADMIN)
+    await admin.send("/event new")
+    for typed in ("专利培训会", "2024-10-08", "南沙", "2099-10-08 17:00"):
+        await admin.send(typed)
+    await admin.press(t("button.event_create"))
+    assert all(r.photo is None for r in admin.last)
+    async with router.context.sessions() as session:
+        event = (await session.exec(select(Event))).one()
+    no_link = events.no_link_text(t, event.code)
+    assert plain(no_link) in admin.text and "BOT_USERNAME" in admin.text
+    assert t("event.created_qr") not in admin.text  # nobody is told to scan
+    await admin.press(t("button.event_qr"))
+    assert admin.last[0].photo is None and admin.text == plain(no_link)

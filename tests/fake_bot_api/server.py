@@ -63,10 +63,11 @@ __all__ = [
 Json = dict[str, Any]
 _Handler = Callable[[Json], Awaitable[Any]]
 
-MAX_MESSAGE_LENGTH = 4096
-MAX_CAPTION_LENGTH = 1024
-MAX_CALLBACK_DATA_BYTES = 64
-MAX_CALLBACK_ANSWER_LENGTH = 200
+_SPEC = BotApiSpec.load()
+MAX_MESSAGE_LENGTH = _SPEC.limit("sendMessage", "text").high
+MAX_CAPTION_LENGTH = _SPEC.limit("sendPhoto", "caption").high
+MAX_CALLBACK_DATA_BYTES = _SPEC.limit("InlineKeyboardButton", "callback_data").high
+MAX_CALLBACK_ANSWER_LENGTH = _SPEC.limit("answerCallbackQuery", "text").high
 MAX_DOWNLOAD_SIZE = 20 * 1024 * 1024
 MAX_UPLOAD_SIZE = 50 * 1024 * 1024
 
