@@ -26,6 +26,7 @@ async def build(settings: Settings) -> tuple[Router, AsyncEngine]:
         admin_ids=settings.admin_ids,
         default_locale=settings.default_locale,
         bot_username=settings.bot_username,  # a Telegram transport asks Telegram instead
+        public_url=str(settings.public_url) if settings.public_url else None,
         broadcast_rate=settings.broadcast_rate,
     )
     return Router(context), engine

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
 from forms.definition import programme
-from locales import SUPPORTED
+from locales import SUPPORTED, translator
 
 
 async def _run_console(settings: Settings) -> None:
@@ -21,6 +21,18 @@ async def _run_console(settings: Settings) -> None:
     router, engine = await build(settings.model_copy(update={"admin_ids": admins}))
     try:
         await Console(router.handle, settings.output_dir).run()
+    finally:
+        await engine.dispose()
+
+
+async def _run_web(settings: Settings) -> None:
+    from bot import web
+    from bot.app import build
+
+    router, engine = await build(settings)
+    t = translator(settings.default_locale)
+    try:
+        await web.serve(settings, router, lambda url: print(t("web.listening", url=url)))
     finally:
         await engine.dispose()
 
@@ -45,7 +57,7 @@ async def _write_draft(
 ) -> str:
     from handlers.draft import draft_for_application
     from handlers.render import plain
-    from locales import LANGUAGE_NAMES, translator
+    from locales import LANGUAGE_NAMES
     from models.db import database
 
     t = translator(locale or settings.default_locale)  # the terminal's language
@@ -67,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="Telegram when BOT_TOKEN is set, else the console (default)")
     commands.add_parser("console", help="the conversation in this terminal, token or not")
+    commands.add_parser("web", help="the conversation in a browser, at WEB_LISTEN")
     draft = commands.add_parser("draft", help="write the draft application of an application")
     draft.add_argument("--application", type=int, required=True, help="application id")
     draft.add_argument("--out", type=Path, required=True, help="the .docx file to write")
@@ -104,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
             level=logging.INFO if telegram else logging.WARNING,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
-        if args.command == "draft":
+        if args.command == "web":
+            asyncio.run(_run_web(settings))
+        elif args.command == "draft":
             print(asyncio.run(_write_draft(settings, args.application, args.out, args.locale)))
         elif args.command in ("event", "report"):
             from bot.events_cli import run_event_command

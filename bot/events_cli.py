@@ -49,13 +49,14 @@ async def run_event_command(settings: Settings, args: argparse.Namespace) -> str
 def _link_and_qr(settings: Settings, t: Translator, code: str, out_dir: Path) -> list[str]:
     """The survey link and the QR file written for it; without the bot's @username no
     phone could open the link, so no code is written and the reason is said instead."""
-    link = events.deep_link(settings.bot_username, code)
-    if link is None:
+    public = str(settings.public_url) if settings.public_url else None
+    links = events.survey_links(public, settings.bot_username, code)
+    if links.scannable is None:
         return [plain(t("cli.event_no_link", code=code))]
     out_dir.mkdir(parents=True, exist_ok=True)
     qr = out_dir / f"survey-{code}.png"
-    qr.write_bytes(events.qr_png(link))
-    return [link, f"📄 {qr}"]
+    qr.write_bytes(events.qr_png(links.scannable))
+    return [link for link in (links.web, links.telegram) if link] + [f"📄 {qr}"]
 
 
 async def _by_code(session: AsyncSession, code: str, t: Translator) -> Event:

@@ -13,7 +13,7 @@ from forms.definition import programme
 from models.db import to_async_url
 
 # Variables whose values an error message must not repeat.
-SECRETS = frozenset({"BOT_TOKEN", "WEBHOOK_SECRET"})
+SECRETS = frozenset({"BOT_TOKEN", "WEBHOOK_SECRET", "WEB_SECRET"})
 # Telegram's rule for a webhook's secret_token.
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -39,8 +39,14 @@ class Settings(BaseSettings):
     webhook_url: AnyHttpUrl | None = None
     webhook_listen: Annotated[tuple[str, int], NoDecode] = ("0.0.0.0", 8080)
     webhook_secret: SecretStr | None = None
+    # The web chat: where it listens (behind an HTTPS proxy in production), the address
+    # people reach it by, and the key that signs its cookies (made and stored in the
+    # database on first start when unset, so that every process agrees).
+    web_listen: Annotated[tuple[str, int], NoDecode] = ("127.0.0.1", 8080)
+    public_url: AnyHttpUrl | None = None
+    web_secret: SecretStr | None = None
 
-    @field_validator("webhook_listen", mode="before")
+    @field_validator("webhook_listen", "web_listen", mode="before")
     @classmethod
     def _host_and_port(cls, value: object) -> object:
         if not isinstance(value, str):
@@ -57,7 +63,15 @@ class Settings(BaseSettings):
             raise ValueError("expected 1-256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
 
-    @field_validator("bot_token", "bot_api_server", "webhook_url", "webhook_secret", mode="before")
+    @field_validator(
+        "bot_token",
+        "bot_api_server",
+        "webhook_url",
+        "webhook_secret",
+        "public_url",
+        "web_secret",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         # `BOT_TOKEN=` in a .env file means "not set", not an empty token.

@@ -27,6 +27,8 @@ class Context:
     # that need neither): the bot's @username for deep links, and the sender for
     # traffic that is not a reply (broadcasts).
     bot_username: str | None = None
+    # The web chat's public address (PUBLIC_URL), for the links attendees scan.
+    public_url: str | None = None
     sender: Sender | None = None
     # Broadcasts: messages per second, and a signal that a job was queued, paused, resumed
     # or cancelled, so the delivery runner looks at once instead of at its next poll.

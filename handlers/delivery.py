@@ -34,7 +34,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -66,9 +66,15 @@ def wave_size(rate: float) -> int:
 class RateLimiter:
     """At most ``rate`` sends a second, evenly spaced (no bursts); a 429 pauses all sends."""
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.interval = 1.0 / rate
         self.clock = clock
+        self.sleep = sleep  # with ``clock``, a test's own time: no timing in tests
         self._next = 0.0
         self._paused_until = 0.0
         self.pauses = 0  # how many 429s so far: a send reserved before one must not go
@@ -82,7 +88,7 @@ class RateLimiter:
         """Until the next slot is free (without taking it)."""
         delay = max(self._next, self._paused_until) - self.clock()
         if delay > 0:
-            await asyncio.sleep(delay)
+            await self.sleep(delay)
 
     async def acquire(self, pauses_seen: int) -> bool:
         """Wait for a slot; False when a 429 came after ``pauses_seen`` (then do not send).
@@ -96,7 +102,7 @@ class RateLimiter:
             slot = now
         self._next = slot + self.interval
         if slot > now:
-            await asyncio.sleep(slot - now)
+            await self.sleep(slot - now)
         return self.pauses == pauses_seen
 
 

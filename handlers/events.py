@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
 
@@ -16,7 +17,7 @@ from forms.answers import LOCAL_TIME
 from forms.definition import Form, admin_form
 from handlers import questionnaire as qs
 from handlers import render
-from handlers.context import Turn
+from handlers.context import Context, Turn
 from handlers.survey import DEEP_LINK_PREFIX, is_open, survey_form
 from handlers.survey_report import Report, chart_png, compute, report_text, report_xlsx
 from handlers.types import Document, Reply
@@ -35,12 +36,38 @@ def questionnaire(turn: Turn) -> qs.Questionnaire:
     )
 
 
-def deep_link(bot_username: str | None, code: str) -> str | None:
-    """The link attendees open; None while the bot's @username is unknown (a terminal
-    without BOT_USERNAME), since no phone can open a link without it."""
-    if bot_username:
-        return f"https://t.me/{bot_username}?start={DEEP_LINK_PREFIX}{code}"
-    return None
+@dataclass(frozen=True)
+class SurveyLinks:
+    """Where attendees answer an event's survey: its web address (PUBLIC_URL/s/<code>),
+    which WeChat opens, and the Telegram link; either is None while unknown."""
+
+    web: str | None
+    telegram: str | None
+
+    @property
+    def scannable(self) -> str | None:
+        """What the QR code holds: the web address where there is one (mainland phones
+        reach it; Telegram they may not), else the Telegram link."""
+        return self.web or self.telegram
+
+
+def survey_links(public_url: str | None, bot_username: str | None, code: str) -> SurveyLinks:
+    web = f"{public_url.rstrip('/')}/s/{code}" if public_url else None
+    telegram = (
+        f"https://t.me/{bot_username}?start={DEEP_LINK_PREFIX}{code}" if bot_username else None
+    )
+    return SurveyLinks(web, telegram)
+
+
+def links_of(context: Context, code: str) -> SurveyLinks:
+    return survey_links(context.public_url, context.bot_username, code)
+
+
+def links_text(t: Translator, links: SurveyLinks) -> str:
+    """Each address on its own line, named."""
+    lines = [t("event.link_web", url=escape(links.web))] if links.web else []
+    lines += [t("event.link_telegram", url=escape(links.telegram))] if links.telegram else []
+    return "\n".join(lines)
 
 
 def no_link_text(t: Translator, code: str) -> str:
@@ -103,7 +130,7 @@ def status_text(t: Translator, event: Event) -> str:
 
 def event_card(turn: Turn, event: Event, responses: int) -> Reply:
     t = turn.t
-    link = deep_link(turn.context.bot_username, event.code)
+    links = links_of(turn.context, event.code)
     closes = (
         t.datetime(event.closes_at.astimezone(LOCAL_TIME))
         if event.closes_at
@@ -115,7 +142,7 @@ def event_card(turn: Turn, event: Event, responses: int) -> Reply:
         date=t.date(event.event_date),
         place=escape(event.place),
         code=event.code,
-        link=escape(link) if link else no_link_text(t, event.code),
+        link=links_text(t, links) if links.scannable else no_link_text(t, event.code),
         closes=closes,
         status=status_text(t, event),
         responses=responses,
@@ -134,7 +161,7 @@ def event_card(turn: Turn, event: Event, responses: int) -> Reply:
 
 def qr_reply(turn: Turn, event: Event) -> Reply:
     """The code to project, or, where no link can be made, why not and what to do."""
-    link = deep_link(turn.context.bot_username, event.code)
+    link = links_of(turn.context, event.code).scannable
     if link is None:
         return Reply(no_link_text(turn.t, event.code))
     caption = turn.t("event.qr_caption", title=escape(event.title), link=escape(link))
@@ -264,7 +291,7 @@ async def submit(turn: Turn, setup: Application, answers: qs.Answers) -> list[Re
     setup.status = "submitted"
     setup.submitted_at = utcnow()
     turn.session.add(setup)
-    if deep_link(turn.context.bot_username, event.code) is None:  # the card says why not
+    if links_of(turn.context, event.code).scannable is None:  # the card says why not
         return [Reply(turn.t("event.created")), event_card(turn, event, 0)]
     created = Reply(turn.t("event.created_qr"))
     return [created, event_card(turn, event, 0), qr_reply(turn, event)]

@@ -97,12 +97,15 @@ def start(turn: Turn, first_contact: bool, *, with_menu: bool = True) -> list[Re
     t = turn.t
     text = t("start.welcome", programme=t(turn.form.title))
     if first_contact:
-        text += "\n\n" + t("privacy.notice")
+        text += "\n\n" + privacy(turn).text
     return [Reply(text, menu_keyboard(turn) if with_menu else ())]
 
 
 def privacy(turn: Turn) -> Reply:
-    """The privacy notice alone (first contact through an event's survey link)."""
+    """The privacy notice (alone: at first contact through an event's survey link). In a
+    browser there is no Telegram account to speak of: the visitor is a random number."""
+    if turn.event.channel == "web":
+        return Reply(turn.t("privacy.notice_web"))
     return Reply(turn.t("privacy.notice"))
 
 

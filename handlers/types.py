@@ -28,6 +28,8 @@ class Event:
     # where the transport has no formatting (the console): then ``text`` is plain.
     html: str | None = None
     attachment: Attachment | None = None  # a photo, file or sticker … the user sent
+    # Where the user is: "telegram", "web" (a browser, no Telegram account) or "console".
+    channel: str = "telegram"
 
     @classmethod
     def message(

@@ -184,3 +184,32 @@ class BroadcastRecipient(SQLModel, table=True):
     next_attempt_at: datetime | None = None  # backoff after a failure
     error: str | None = None
     sent_at: datetime | None = None
+
+
+class WebScreen(SQLModel, table=True):
+    """What a web visitor sees: the bot's replies to their last action (a page shows one
+    step, not a chat history), and the step its forms answer, so a reload, the back
+    button or a double tap never answers twice."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    step: int = 0
+    replies: Any = Field(default=None, sa_column=Column(JSON))  # see bot/web_screen.py
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class WebFile(SQLModel, table=True):
+    """A document or picture on a visitor's screen, downloadable by its random token
+    until the screen changes."""
+
+    token: str = Field(primary_key=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    filename: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AppSecret(SQLModel, table=True):
+    """Secrets the app makes itself on first start (the web cookie key), shared by every
+    process on the database."""
+
+    name: str = Field(primary_key=True)
+    value: str

@@ -399,28 +399,50 @@ async def test_progress_edits_one_status_message_and_spaces_each_chat(
         assert all(b - a >= 0.99 for a, b in itertools.pairwise(times)), chat
 
 
+class FakeTime:
+    """A clock that moves only when the code under test sleeps (or the test says so)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
 async def test_the_rate_limiter_spaces_sends_evenly() -> None:
-    limiter = RateLimiter(50.0)
+    time_ = FakeTime()
+    limiter = RateLimiter(50.0, time_.clock, time_.sleep)
+    started = time_.now
     stamps = []
-    started = time.monotonic()
     for _ in range(50):
         assert await limiter.acquire(limiter.pauses)
-        stamps.append(time.monotonic())
-    elapsed = stamps[-1] - started
-    assert 0.95 <= elapsed <= 1.1
-    assert all(b - a >= 0.015 for a, b in itertools.pairwise(stamps))
-    limiter.pause(0.3)
-    assert not await asyncio.wait_for(limiter.acquire(limiter.pauses - 1), 1)
-    # Work between sends (a wave's database writes) does not slow the rate down.
-    limiter = RateLimiter(25.0)
-    started = time.monotonic()
+        stamps.append(time_.now)
+    assert stamps[-1] - started == pytest.approx(0.98)  # 50 sends, 20 ms apart: no burst
+    assert all(b - a == pytest.approx(0.02) for a, b in itertools.pairwise(stamps))
+    limiter.pause(0.3)  # a 429: every send waits, and one reserved before it must not go
+    assert not await limiter.acquire(limiter.pauses - 1)
+    assert time_.now - stamps[-1] == pytest.approx(0.3)
+    # Work between sends (a wave's database writes, under half an interval) does not slow
+    # the rate down; an idle limiter does not make up for lost time with a burst.
+    time_ = FakeTime()
+    limiter = RateLimiter(25.0, time_.clock, time_.sleep)
+    started = time_.now
     for _ in range(26):
         await limiter.acquire(limiter.pauses)
-        await asyncio.sleep(0.008)
-    assert time.monotonic() - started < 1.0 + 0.008 + 0.05
-    spacing = ChatSpacing(1.0)
+        time_.now += 0.008
+    assert time_.now - started == pytest.approx(1.0 + 0.008)
+    time_.now += 5  # idle
+    before = time_.now
+    await limiter.acquire(limiter.pauses)
+    await limiter.acquire(limiter.pauses)
+    assert time_.now - before == pytest.approx(0.04)
+    spacing = ChatSpacing(1.0, time_.clock)
     spacing.mark(7)
-    assert 0.9 < spacing.wait_needed(7) <= 1.0 and spacing.wait_needed(8) == 0.0
+    time_.now += 0.05
+    assert spacing.wait_needed(7) == pytest.approx(0.95) and spacing.wait_needed(8) == 0.0
 
 
 def test_terminal_html_is_checked() -> None:

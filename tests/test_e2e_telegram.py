@@ -188,6 +188,8 @@ async def test_pressing_a_button_edits_its_message(telegram: FakeBotAPI) -> None
     assert edited.text == translator("en")("language.set", language="English")
     assert not edited.buttons
     assert (await pressed.wait_answer()) is not None  # the spinner was stopped
+    menu = await user.next_message()  # then, in English, the menu: what to do next
+    assert menu.buttons[0] == [translator("en")("button.apply")] and not menu.edited
     await user.assert_no_message()
 
 

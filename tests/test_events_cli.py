@@ -23,11 +23,16 @@ t = translator("zh_CN")
 
 
 def patentbot(
-    database_url: str, cwd: Path, *argv: str, username: str | None = "patentbot_test"
+    database_url: str,
+    cwd: Path,
+    *argv: str,
+    username: str | None = "patentbot_test",
+    public_url: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
     env = {**clean, "DATABASE_URL": database_url, "DEFAULT_LOCALE": "zh_CN"}
     env |= {"BOT_USERNAME": username} if username else {}
+    env |= {"PUBLIC_URL": public_url} if public_url else {}
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *argv],
         env=env, cwd=cwd, capture_output=True, text=True, timeout=60,
@@ -106,3 +111,16 @@ def test_terminal_commands_say_how_to_go_on_in_the_terminal(
     empty = patentbot(database_url, tmp_path, "broadcast", "send", "--audience", "all",
                       "--text", "", "--yes")  # fmt: skip
     assert empty.returncode == 2 and plain(t("cli.broadcast_empty")) in empty.stderr
+
+
+def test_with_a_public_url_the_code_opens_the_web_survey(database_url: str, tmp_path: Path) -> None:
+    """Mainland phones reach the web chat, not Telegram: the QR code holds its address."""
+    from handlers.events import qr_png
+
+    new = ["event", "new", "--title", "培训会", "--date", "2024-10-08", "--place", "南沙"]
+    made = patentbot(database_url, tmp_path, *new, public_url="https://bot.example.cn/")
+    assert made.returncode == 0, made.stderr
+    code, web, telegram = made.stdout.split("\n")[:3]
+    assert web == f"https://bot.example.cn/s/{code}"
+    assert telegram == f"https://t.me/patentbot_test?start=survey-{code}"
+    assert (tmp_path / f"survey-{code}.png").read_bytes() == qr_png(web)

@@ -42,7 +42,9 @@ async def start_bot(
         sys.executable, "-m", "bot.cli", env=env, cwd=cwd,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
-    for _ in range(300):  # importing aiogram takes a few seconds
+    # Importing aiogram takes a few seconds, and far longer on a machine busy with other
+    # work: this waits for the start, it does not time it.
+    for _ in range(1800):
         if starts() > before:
             return process
         assert process.returncode is None, "the bot exited at start"

@@ -319,3 +319,19 @@ async def test_no_qr_code_is_offered_that_no_phone_can_open(router: Router, form
     assert t("event.created_qr") not in admin.text  # nobody is told to scan
     await admin.press(t("button.event_qr"))
     assert admin.last[0].photo is None and admin.text == plain(no_link)
+
+
+async def test_the_event_card_names_the_web_address_and_the_telegram_link(
+    router: Router, form: Form
+) -> None:
+    router.context.public_url = "https://bot.example.cn"
+    router.context.bot_username = "patentbot_test"
+    event = await new_event(router, form)
+    admin = Chat(router, ADMIN)
+    await admin.send(f"/event show {event.code}")
+    web = f"https://bot.example.cn/s/{event.code}"
+    assert plain(t("event.link_web", url=web)) in admin.text
+    assert f"https://t.me/patentbot_test?start=survey-{event.code}" in admin.text
+    await admin.press(t("button.event_qr"))
+    photo = admin.last[0].photo
+    assert photo is not None and photo.content == events.qr_png(web)  # what WeChat opens

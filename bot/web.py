@@ -1,0 +1,305 @@
+"""The web transport: the same conversation in a browser, for people who cannot reach
+Telegram (mainland China) or who scan an event's code with WeChat.
+
+Every answer is a plain HTML form posted and answered by a redirect (post/redirect/get):
+no JavaScript needed, the oldest in-app browser works, and a reload never answers twice
+(bot/web_screen.py). Nothing is loaded from another host. Like the other transports it
+only turns requests into ``Event``s and ``Reply``s into pages; the handlers decide.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+import templates
+from bot import web_screen
+from bot.settings import Settings
+from bot.web_identity import COOKIE, COOKIE_MAX_AGE, Buckets, Signer, new_visitor_id
+from handlers.router import Router
+from handlers.types import Event
+from locales import N_, guess_locale, translator
+from models import queries
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 10_000  # characters in one answer
+MAX_BODY = 64 * 1024
+WEB_FILES = Path(templates.__file__).resolve().parent / "web"
+HTML_LANG = {"zh_CN": "zh-CN", "zh_HK": "zh-HK", "en": "en"}
+SECURITY_HEADERS = {
+    # No inline script, nothing from another host, no framing.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self'; style-src 'self'; "
+    "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+_pages = Environment(
+    loader=FileSystemLoader(WEB_FILES), autoescape=select_autoescape(default=True)
+)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class WebChat:
+    """The routes, holding what they share: the router, the signer, the rate limits."""
+
+    def __init__(
+        self,
+        router: Router,
+        signer: Signer,
+        *,
+        secure_cookie: bool,
+        per_visitor: Buckets | None = None,
+        per_address: Buckets | None = None,
+    ) -> None:
+        self.router = router
+        self.sessions = router.context.sessions
+        self.signer = signer
+        self.secure_cookie = secure_cookie
+        # A person answers a question every few seconds at most; an office's visitors
+        # may share one address behind its NAT.
+        self.per_visitor = per_visitor or Buckets(rate=2.0, burst=20)
+        self.per_address = per_address or Buckets(rate=50.0, burst=200)
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[self._guard])
+        app.add_routes(
+            [
+                web.get("/", self.page),
+                web.post("/say", self.say),
+                web.post("/press", self.press),
+                web.get("/s/{code}", self.survey),
+                web.get("/f/{token}", self.file),
+                web.get("/static/style.css", self.style),
+            ]
+        )
+        return app
+
+    # --- who is asking -------------------------------------------------------------
+
+    def _visitor(self, request: web.Request) -> int | None:
+        return self.signer.visitor(request.cookies.get(COOKIE))
+
+    async def _locale(self, request: web.Request, user_id: int | None) -> str:
+        if user_id is not None:
+            async with self.sessions() as session:
+                user = await queries.get_user(session, user_id)
+            if user is not None:
+                return user.locale
+        return guess_locale(_language(request), self.router.context.default_locale)
+
+    # --- pages ---------------------------------------------------------------------
+
+    async def page(self, request: web.Request) -> web.StreamResponse:
+        user_id = self._visitor(request)
+        screen = None if user_id is None else await web_screen.load(self.sessions, user_id)
+        first = user_id is None or screen is None
+        if user_id is None or screen is None:  # a first visit: greet, remember them
+            user_id = user_id or new_visitor_id()
+            await self._handle(request, user_id, 0, Event.message(user_id, user_id, "/start"))
+            screen = await web_screen.load(self.sessions, user_id)
+            assert screen is not None
+        locale = await self._locale(request, user_id)
+        response = self._render(request, locale, screen, user_id)
+        if first:  # shown at once, not redirected: a browser without cookies gets no loop
+            self._set_cookie(response, user_id)
+        return response
+
+    async def say(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        text = str(form.get("text", ""))[:MAX_TEXT]
+        return await self._answer(request, form, lambda uid: Event.message(uid, uid, text))
+
+    async def press(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        data = str(form.get("data", ""))[:64]
+        return await self._answer(request, form, lambda uid: Event(uid, uid, callback_data=data))
+
+    async def survey(self, request: web.Request) -> web.StreamResponse:
+        """An event's code, scanned: the survey, for a visitor old or new."""
+        code = request.match_info["code"][:32]
+        user_id = self._visitor(request) or new_visitor_id()
+        screen = await web_screen.load(self.sessions, user_id)
+        start = Event.message(user_id, user_id, f"/start survey-{code}")
+        await self._handle(request, user_id, screen.step if screen else 0, start)
+        response = _see_chat()
+        self._set_cookie(response, user_id)
+        return response
+
+    async def file(self, request: web.Request) -> web.StreamResponse:
+        user_id = self._visitor(request)
+        found = None
+        if user_id is not None:
+            found = await web_screen.file_of(self.sessions, user_id, request.match_info["token"])
+        if found is None:
+            return await self._error(request, 404, N_("web.file_gone"))
+        disposition = f"attachment; filename*=UTF-8''{quote(found.filename)}"
+        if found.filename.endswith(".png"):
+            disposition = "inline"
+        return web.Response(
+            body=found.content,
+            content_type=_content_type(found.filename),
+            headers={"Content-Disposition": disposition, "Cache-Control": "private"},
+        )
+
+    async def style(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(WEB_FILES / "style.css")
+
+    # --- answering -----------------------------------------------------------------
+
+    async def _answer(
+        self, request: web.Request, form: Any, event_for: Callable[[int], Event]
+    ) -> web.StreamResponse:
+        user_id = self._visitor(request)
+        if user_id is None:
+            return await self._error(request, 403, N_("web.expired"))
+        if not self.signer.csrf_ok(user_id, str(form.get("csrf", ""))):
+            return await self._error(request, 403, N_("web.forged"))
+        if not self.per_visitor.allow(str(user_id)):
+            return await self._error(request, 429, N_("web.too_fast"))
+        step = str(form.get("step", ""))
+        if not step.isdigit():
+            return await self._error(request, 400, N_("web.bad_request"))
+        deleted = await self._handle(request, user_id, int(step), event_for(user_id))
+        if deleted is not None:  # /delete: nothing of them stays, the cookie neither
+            return deleted
+        return _see_chat()
+
+    async def _handle(
+        self, request: web.Request, user_id: int, step: int, event: Event
+    ) -> web.StreamResponse | None:
+        """Handle the event once for this step (a reload finds it taken) and show the
+        replies; a page of its own when the visitor deleted their data."""
+        if not await web_screen.claim(self.sessions, user_id, step):
+            return None  # answered already: the redirect shows what it said
+        event = dataclasses.replace(event, language_code=_language(request), channel="web")
+        replies = await self.router.handle(event)
+        async with self.sessions() as session:
+            still_here = await queries.get_user(session, user_id) is not None
+        if still_here:
+            await web_screen.save(self.sessions, user_id, replies)
+            return None
+        await web_screen.forget(self.sessions, user_id)
+        locale = guess_locale(_language(request), self.router.context.default_locale)
+        shown = [web_screen.ShownReply(r.text, [], None) for r in replies]
+        response = self._render(request, locale, web_screen.Screen(0, shown), None)
+        response.del_cookie(COOKIE, path="/")
+        return response
+
+    # --- rendering -----------------------------------------------------------------
+
+    def _render(
+        self, request: web.Request, locale: str, screen: web_screen.Screen, user_id: int | None
+    ) -> web.Response:
+        t = translator(locale)
+        html = _pages.get_template("page.html").render(
+            lang=HTML_LANG[locale],
+            title=t("web.title"),
+            replies=screen.replies,
+            step=screen.step,
+            csrf=self.signer.csrf(user_id) if user_id is not None else "",
+            max_text=MAX_TEXT,
+            input_label=t("web.input_label"),
+            send=t("web.send"),
+            wechat="MicroMessenger" in request.headers.get("User-Agent", ""),
+            files=any(r.file and not r.file.photo for r in screen.replies),
+            wechat_hint=t("web.wechat_download"),
+            link="/" if user_id is None else "",
+            link_text=t("web.start_again"),
+        )
+        return web.Response(text=html, content_type="text/html", charset="utf-8")
+
+    async def _error(self, request: web.Request, status: int, key: str) -> web.Response:
+        locale = await self._locale(request, self._visitor(request))
+        t = translator(locale)
+        message = web_screen.ShownReply(t(key), [], None)
+        response = self._render(request, locale, web_screen.Screen(0, [message]), None)
+        response.set_status(status)
+        return response
+
+    def _set_cookie(self, response: web.StreamResponse, user_id: int) -> None:
+        response.set_cookie(
+            COOKIE,
+            self.signer.cookie(user_id),
+            max_age=COOKIE_MAX_AGE,
+            path="/",
+            httponly=True,
+            secure=self.secure_cookie,
+            samesite="Lax",
+        )
+
+    # --- every request -------------------------------------------------------------
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Rate limit per address, security headers, and a page in the visitor's language
+        instead of a traceback."""
+        try:
+            if request.method == "POST" and not self.per_address.allow(request.remote or ""):
+                response: web.StreamResponse = await self._error(request, 429, N_("web.too_fast"))
+            else:
+                response = await handler(request)
+        except web.HTTPRequestEntityTooLarge:
+            response = await self._error(request, 413, N_("web.too_large"))
+        except web.HTTPException as e:
+            response = await self._error(request, e.status, N_("web.not_found"))
+        except Exception:
+            log.exception("web request %s %s failed", request.method, request.path)
+            response = await self._error(request, 500, N_("error.internal"))
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+
+def _see_chat() -> web.Response:
+    """The answer to every post: see the chat page (a reload then only reloads it)."""
+    return web.Response(status=303, headers={"Location": "/"})
+
+
+def _language(request: web.Request) -> str | None:
+    """The browser's first language ("zh-CN,zh;q=0.9" → "zh-CN")."""
+    header = request.headers.get("Accept-Language", "")
+    first = header.split(",")[0].split(";")[0].strip()
+    return first or None
+
+
+def _content_type(filename: str) -> str:
+    suffix = filename.rsplit(".", 1)[-1].lower()
+    return {
+        "png": "image/png",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "json": "application/json",
+    }.get(suffix, "application/octet-stream")
+
+
+async def web_app(settings: Settings, router: Router) -> web.Application:
+    from bot.web_identity import cookie_key
+
+    secret = settings.web_secret.get_secret_value() if settings.web_secret else None
+    signer = Signer(await cookie_key(router.context.sessions, secret))
+    secure = settings.public_url is not None and settings.public_url.scheme == "https"
+    return WebChat(router, signer, secure_cookie=secure).app()
+
+
+async def serve(settings: Settings, router: Router, ready: Callable[[str], None]) -> None:
+    """Serve the web chat until cancelled; ``ready`` is told the address to open."""
+    from bot.app import until_stopped
+
+    runner = web.AppRunner(await web_app(settings, router), access_log=None)
+    await runner.setup()
+    host, port = settings.web_listen
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    ready(str(settings.public_url or f"http://{host}:{port}/"))
+    try:
+        await until_stopped(handle_signals=True)
+    finally:
+        await runner.cleanup()

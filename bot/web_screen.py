@@ -1,0 +1,123 @@
+"""A web visitor's screen, stored: the replies to their last action, and the step its
+forms answer.
+
+A form carries the step it was shown at; the step is claimed (compare-and-set) before the
+answer is handled, so a reload, a back button or a double tap, here or on another
+process, never answers twice.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.types import Document, Reply
+from models.tables import WebFile, WebScreen, utcnow
+
+
+@dataclass(frozen=True)
+class ShownFile:
+    token: str
+    filename: str
+    caption: str
+    photo: bool
+
+
+@dataclass(frozen=True)
+class ShownReply:
+    text: str
+    buttons: list[list[tuple[str, str]]]  # rows of (label, data)
+    file: ShownFile | None
+
+
+@dataclass(frozen=True)
+class Screen:
+    step: int
+    replies: list[ShownReply]
+
+
+async def load(sessions: async_sessionmaker[AsyncSession], user_id: int) -> Screen | None:
+    async with sessions() as session:
+        row = await session.get(WebScreen, user_id)
+        if row is None:
+            return None
+        return Screen(row.step, [_shown(r) for r in row.replies or []])
+
+
+async def claim(sessions: async_sessionmaker[AsyncSession], user_id: int, step: int) -> bool:
+    """Take the step a form was shown at; False when it was taken already (a reload)."""
+    async with sessions() as session:
+        if step == 0 and await session.get(WebScreen, user_id) is None:
+            session.add(WebScreen(user_id=user_id, step=1, replies=[]))
+            await session.commit()
+            return True
+        result = await session.exec(
+            update(WebScreen)
+            .where(WebScreen.user_id == user_id, WebScreen.step == step)  # type: ignore[arg-type]
+            .values(step=step + 1)
+        )
+        await session.commit()
+        return bool(result.rowcount)
+
+
+async def save(
+    sessions: async_sessionmaker[AsyncSession], user_id: int, replies: list[Reply]
+) -> None:
+    """Show these replies; the files of the screen before are gone with it."""
+    async with sessions() as session:
+        await session.exec(delete(WebFile).where(WebFile.user_id == user_id))  # type: ignore[arg-type]
+        shown = []
+        for reply in replies:
+            file = reply.photo or reply.document
+            stored = None if file is None else _store(session, user_id, file, reply.photo is file)
+            shown.append(_record(reply, stored))
+        row = await session.get(WebScreen, user_id)
+        if row is None:
+            row = WebScreen(user_id=user_id, step=1)
+        row.replies, row.updated_at = shown, utcnow()
+        session.add(row)
+        await session.commit()
+
+
+async def forget(sessions: async_sessionmaker[AsyncSession], user_id: int) -> None:
+    """A visitor who deleted their data: their screen and files go too."""
+    async with sessions() as session:
+        await session.exec(delete(WebFile).where(WebFile.user_id == user_id))  # type: ignore[arg-type]
+        await session.exec(delete(WebScreen).where(WebScreen.user_id == user_id))  # type: ignore[arg-type]
+        await session.commit()
+
+
+async def file_of(
+    sessions: async_sessionmaker[AsyncSession], user_id: int, token: str
+) -> WebFile | None:
+    async with sessions() as session:
+        found = await session.get(WebFile, token)
+        return found if found is not None and found.user_id == user_id else None
+
+
+def _store(session: AsyncSession, user_id: int, file: Document, photo: bool) -> ShownFile:
+    token = secrets.token_urlsafe(16)
+    session.add(WebFile(token=token, user_id=user_id, filename=file.filename, content=file.content))
+    return ShownFile(token, file.filename, file.caption, photo)
+
+
+def _record(reply: Reply, file: ShownFile | None) -> dict[str, Any]:
+    return {
+        "text": reply.text,
+        "buttons": [[[b.text, b.data] for b in row] for row in reply.buttons],
+        "file": None if file is None else file.__dict__,
+    }
+
+
+def _shown(record: dict[str, Any]) -> ShownReply:
+    file = record.get("file")
+    return ShownReply(
+        text=str(record.get("text") or ""),
+        buttons=[[(str(label), str(data)) for label, data in row] for row in record["buttons"]],
+        file=None if file is None else ShownFile(**file),
+    )
