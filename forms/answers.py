@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from forms.codes import uscc_valid, uscc_well_formed
 from forms.definition import Form, Question
@@ -31,9 +31,16 @@ YES_WORDS = frozenset(
     {"是", "是的", "对", "對", "有", "确认", "確認", "y", "yes", "true", "1", "✓"}
 )
 NO_WORDS = frozenset({"否", "不是", "不", "无", "没有", "沒有", "n", "no", "false", "0", "✗"})
-# Thousands separators people type: comma, full-width comma, spaces, apostrophe, underscore.
-_GROUPING = re.compile(r"[,，\s'’_\u00a0\u2009\u202f]")
-_WAN_SUFFIX = re.compile(r"(万元|萬元|万|萬)$")
+# Numbers as people type them (after NFKC: full-width digits, commas and spaces are ASCII).
+_PLAIN = re.compile(r"\d+(\.\d*)?|\.\d+")
+# Thousands grouped the usual way, one separator throughout: 1,234.5  1 234  1'234
+_GROUPED = re.compile(r"(\d{1,3}(?P<sep>[,\s'’_])\d{3}(?:(?P=sep)\d{3})*)(\.\d+)?")
+# Digits with separators in any other arrangement: 1,23  1.234,5  1 8 2 0 0
+_LOOSE = re.compile(r"[\d.,\s'’_]*\d[\d.,\s'’_]*")
+_NOT_DIGIT = re.compile(r"\D")
+_WAN_SUFFIX = re.compile(r"\s*(万元|萬元|万|萬)$")
+_YUAN_SUFFIX = re.compile(r"\s*(元|圆|圓)$")
+WAN = Decimal(10000)
 _PHONE_CHARS = re.compile(r"[\s\-()（）]")
 
 
@@ -51,6 +58,8 @@ class Parsed:
     # check character does not verify: real codes like that exist).
     confirm: str | None = None
     confirm_values: dict[str, object] = field(default_factory=dict)
+    # When the answer may mean several values (1,23: 1.23 or 123?): the user picks one.
+    choices: tuple[Value, ...] = ()
 
 
 def normalize(text: str) -> str:
@@ -67,38 +76,117 @@ def parse_yes_no(text: str) -> bool:
     raise InvalidAnswer("error.yes_no")
 
 
-def _decimal(question: Question, text: str) -> Decimal:
-    cleaned = _GROUPING.sub("", normalize(text))
-    if question.unit == "unit.wan_yuan":
-        cleaned = _WAN_SUFFIX.sub("", cleaned)
-    if not cleaned:
-        raise InvalidAnswer("error.empty")
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", cleaned):
-        raise InvalidAnswer("error.not_a_number", text=text.strip())
-    try:
-        number = Decimal(cleaned)
-    except InvalidOperation as e:  # pragma: no cover - the pattern above admits only numbers
-        raise InvalidAnswer("error.not_a_number", text=text.strip()) from e
+def _readings(body: str) -> tuple[list[str], bool]:
+    """The numbers a typed figure may mean, and whether there is no doubt. One when its
+    separators are the usual ones (1234.5, 1,234.5, 1 234); else what its last comma or
+    point may be (1,23: 1.23; 1.234,5: 1234.5) and, with no point in it, its digits run
+    together (1,23: 123; 1 8 2 0 0: 18200). None when it is not a number at all."""
+    if _PLAIN.fullmatch(body):
+        return [body], True
+    grouped = _GROUPED.fullmatch(body)
+    if grouped:
+        return [_NOT_DIGIT.sub("", grouped.group(1)) + (grouped.group(3) or "")], True
+    if not _LOOSE.fullmatch(body):
+        return [], False
+    last = next(c for c in reversed(body) if not c.isdigit())
+    readings = []
+    if last in ".," and body.count(last) == 1:
+        head, _, tail = body.rpartition(last)
+        readings.append(_NOT_DIGIT.sub("", head) + "." + tail)
+    if "." not in body:
+        readings.append(_NOT_DIGIT.sub("", body))
+    return readings, False
+
+
+def _checked(question: Question, number: Decimal) -> Decimal | int:
+    """The number as stored, or why it cannot be an answer to ``question``."""
     if question.min is not None and number < question.min:
         key = N_("error.negative") if question.min == 0 else N_("error.too_small")
         raise InvalidAnswer(key, min=question.min)
     if question.max is not None and number > question.max:
         raise InvalidAnswer("error.too_large", max=question.max)
-    return number
-
-
-def parse_number(question: Question, text: str) -> Decimal:
-    number = _decimal(question, text)
+    if question.type == "integer":
+        if number != number.to_integral_value():
+            raise InvalidAnswer("error.not_whole")
+        return int(number)
     if -number.as_tuple().exponent > 4:  # type: ignore[operator]
         raise InvalidAnswer("error.too_many_decimals", digits=4)
     return number.normalize() if number != 0 else Decimal(0)
 
 
-def parse_integer(question: Question, text: str) -> int:
-    number = _decimal(question, text)
-    if number != number.to_integral_value():
-        raise InvalidAnswer("error.not_whole")
-    return int(number)
+def _valid(question: Question, numbers: list[Decimal]) -> list[Decimal | int]:
+    """The numbers that can answer ``question``, once each; the first one's reason for
+    being refused when none can."""
+    values: list[Decimal | int] = []
+    refusal: InvalidAnswer | None = None
+    for number in numbers:
+        try:
+            value = _checked(question, number)
+        except InvalidAnswer as e:
+            refusal = refusal or e
+            continue
+        if value not in values:
+            values.append(value)
+    if not values:
+        assert refusal is not None
+        raise refusal
+    return values
+
+
+def _in_wan(yuan: Decimal) -> Decimal:
+    return (yuan / WAN).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def _asked_back(keys: tuple[str, str], values: list[Decimal | int], typed: str) -> Parsed:
+    """One reading to confirm (the first key), or several to choose from (the second)."""
+    one, several = keys
+    if len(values) == 1:
+        return Parsed(values[0], confirm=one, confirm_values={"typed": typed, "value": values[0]})
+    return Parsed(values[0], confirm=several, confirm_values={"typed": typed}, choices=(*values,))
+
+
+IN_YUAN = (N_("confirm.amount_yuan"), N_("confirm.amount_yuan_choose"))
+ODD_SEPARATORS = (N_("confirm.amount_reading"), N_("confirm.amount_reading_choose"))
+
+
+def parse_amount(question: Question, text: str) -> Parsed:
+    """A number or count. What could be misread is asked back, never guessed: separators
+    that leave a doubt, and in a 万元 field a figure typed in yuan (a trailing 元, or one
+    too large to be 万元)."""
+    typed, in_yuan = normalize(text), False
+    if question.unit == "unit.wan_yuan":
+        typed = _WAN_SUFFIX.sub("", typed)
+        in_yuan = bool(_YUAN_SUFFIX.search(typed))
+        typed = _YUAN_SUFFIX.sub("", typed)
+    if not typed:
+        raise InvalidAnswer("error.empty")
+    sign, body = (typed[0], typed[1:]) if typed[0] in "+-" else ("", typed)
+    readings, certain = _readings(body)
+    if not readings:
+        raise InvalidAnswer("error.not_a_number", text=text.strip())
+    numbers = [Decimal(sign + r) for r in readings]
+    if in_yuan:
+        return _asked_back(IN_YUAN, _valid(question, [_in_wan(n) for n in numbers]), text.strip())
+    if not certain:
+        return _asked_back(ODD_SEPARATORS, _valid(question, numbers), text.strip())
+    return _plausible(question, numbers[0], text.strip())
+
+
+def _plausible(question: Question, number: Decimal, typed: str) -> Parsed:
+    """A certain number; one too large for 万元 but plausible in yuan is offered converted."""
+    limit = question.plausible_max
+    if limit is None or number <= limit or _in_wan(number) > limit:
+        return Parsed(_checked(question, number))
+    converted = _checked(question, _in_wan(number))
+    if question.max is not None and number > question.max:
+        return _asked_back(IN_YUAN, [converted], typed)
+    as_typed = _checked(question, number)
+    return Parsed(
+        converted,
+        confirm=N_("confirm.amount_large"),
+        confirm_values={"value": as_typed, "converted": converted},
+        choices=(converted, as_typed),
+    )
 
 
 def parse_text(question: Question, text: str) -> str:
@@ -181,10 +269,8 @@ def parse(question: Question, text: str) -> Parsed:
             return Parsed(parse_yes_no(text))
         case "choice":
             return Parsed(parse_choice(question, text))
-        case "number":
-            return Parsed(parse_number(question, text))
-        case "integer":
-            return Parsed(parse_integer(question, text))
+        case "number" | "integer":
+            return parse_amount(question, text)
         case "text":
             return Parsed(parse_text(question, text))
         case "uscc":

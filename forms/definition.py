@@ -7,6 +7,7 @@ year's call is a new file, not new code.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -57,6 +58,9 @@ class Question(_Strict):
     unit: str | None = None  # catalog key, shown in the question and the review
     min: Decimal | None = None
     max: Decimal | None = None
+    # An amount in 万元 above this is implausible for an applicant: it is asked back as
+    # possibly typed in yuan (50000000 → "5,000 万元?"), never taken silently.
+    plausible_max: Decimal | None = None
     max_length: int = 200
     optional: bool = False  # offers a "skip" button; a skipped answer is stored as None
     future: bool = False  # a datetime that must not have passed (a closing time)
@@ -83,6 +87,32 @@ class Rule(_Strict):
     show: dict[str, Display] = Field(default_factory=dict)
 
 
+class Check(_Strict):
+    """A doubt about one answer, raised when it is typed: ``confirm`` asks before the
+    answer is stored (a product revenue above the year's total revenue), ``notice``
+    stores it and says what it falls short of (fewer patents planned than K3 asks)."""
+
+    id: str
+    question: str
+    when: str  # over answers, derived values and params (``inputs`` too)
+    action: Literal["confirm", "notice"]
+    clause: str | None = None
+    message: str  # catalog key; may use {name} of any name in ``when``
+
+
+class Period(_Strict):
+    """When a call takes applications: both days inclusive, in UTC+8."""
+
+    opens: date
+    closes: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.closes < self.opens:
+            raise ValueError(f"application_period closes ({self.closes}) before it opens")
+        return self
+
+
 class Form(_Strict):
     id: str
     version: int
@@ -91,11 +121,21 @@ class Form(_Strict):
     # and the satisfaction survey of the programme's training events (forms/surveys).
     draft_details: str | None = None
     survey: str | None = None
+    # "近三年" read two ways: ``years`` are the complete financial years the figures cover
+    # (E2a, E2b); the record (E5a, E5b, X1) runs from ``record_since`` up to the day of
+    # application, so an event after the last of those years still counts.
     years: tuple[int, ...] = ()
+    record_since: date | None = None
+    # Optional: after it closes, /apply says the call is closed (results and drafts stay).
+    application_period: Period | None = None
     params: dict[str, Decimal | int | str] = Field(default_factory=dict)
     questions: tuple[Question, ...]
     derived: tuple[Derived, ...] = ()
     rules: tuple[Rule, ...] = ()
+    checks: tuple[Check, ...] = ()
+    # Names this form's checks read from the application's other answers: a draft-details
+    # form comparing a product's revenue with the interview's revenue of that year.
+    inputs: tuple[str, ...] = ()
 
     @field_validator("params", mode="before")
     @classmethod
@@ -110,14 +150,18 @@ class Form(_Strict):
         if duplicates:
             raise ValueError(f"duplicate ids: {sorted(duplicates)}")
         known = set(ids) | set(self.params)
-        expressions = [(q.id, q.ask_if) for q in self.questions if q.ask_if]
-        expressions += [(d.id, d.expr) for d in self.derived]
-        expressions += [(r.id, r.when) for r in self.rules]
-        for owner, expr in expressions:
+        expressions = [(q.id, q.ask_if, known) for q in self.questions if q.ask_if]
+        expressions += [(d.id, d.expr, known) for d in self.derived]
+        expressions += [(r.id, r.when, known) for r in self.rules]
+        expressions += [(c.id, c.when, known | set(self.inputs)) for c in self.checks]
+        for owner, expr, names in expressions:
             validate_expression(expr)
-            unknown = names_in(expr) - known
+            unknown = names_in(expr) - names
             if unknown:
                 raise ValueError(f"{owner}: unknown names {sorted(unknown)} in {expr!r}")
+        for c in self.checks:
+            if c.question not in ids:
+                raise ValueError(f"{c.id}: no question {c.question!r} to check")
         for q in self.questions:
             if q.type == "choice" and not q.options:
                 raise ValueError(f"{q.id}: a choice question needs options")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forms.answers import Value
-from forms.definition import SEVERITY_ORDER, Form, Question, Rule
+from forms.definition import SEVERITY_ORDER, Check, Form, Question, Rule
 from forms.expressions import Unknown, evaluate, holds, names_in
 
 Answers = Mapping[str, Value]
@@ -71,16 +71,12 @@ def previous_question(form: Form, answers: Answers, current: str | None) -> Ques
 
 
 def progress(form: Form, answers: Answers, current: str) -> tuple[int, int]:
-    """(number of the current question, how many there may be): questions whose ``ask_if``
-    is still undecided count, so the total only ever shrinks as answers come in."""
-    asked = applicable(form, answers)
-    ids = [q.id for q in asked]
-    relevant = {q.id: answers[q.id] for q in asked if answers.get(q.id) is not None}
-    known: dict[str, Any] = {**form.params, **relevant}
-    possible = [
-        q for q in form.questions if q.ask_if is None or holds(q.ask_if, known) is not False
-    ]
-    return (ids.index(current) + 1 if current in ids else len(ids), len(possible))
+    """(number of the current question, how many this applicant will be asked given the
+    answers so far). A question whose ``ask_if`` the answers do not yet decide is not
+    counted: the total may grow when an answer opens a branch, but never shows a question
+    the applicant will not meet."""
+    ids = [q.id for q in applicable(form, answers)]
+    return (ids.index(current) + 1 if current in ids else len(ids), len(ids))
 
 
 def _derive(form: Form, names: dict[str, Any]) -> dict[str, Any]:
@@ -127,6 +123,27 @@ def disqualifiers_from(form: Form, answers: Answers, question_id: str) -> list[F
         _flag(r, names)
         for r in form.rules
         if r.severity == "disqualify" and names_in(r.when) & triggers and holds(r.when, names)
+    ]
+
+
+def check_names(
+    form: Form, answers: Answers, outer: Form | None = None, outer_answers: Answers | None = None
+) -> dict[str, Any]:
+    """What a check may name: the form's own names and, for a form that reads ``inputs``
+    from another (the draft details from the interview), that form's names too."""
+    names = _names(outer, outer_answers or {}) if outer is not None else {}
+    return {**names, **_names(form, answers)}
+
+
+def doubts(
+    form: Form, question_id: str, action: str, names: Mapping[str, Any]
+) -> list[tuple[Check, dict[str, Any]]]:
+    """The checks of this question and kind that the answer in ``names`` raises, each
+    with the values it saw."""
+    return [
+        (c, {k: names[k] for k in names_in(c.when) if k in names})
+        for c in form.checks
+        if c.question == question_id and c.action == action and holds(c.when, names)
     ]
 
 

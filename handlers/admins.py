@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from forms.answers import LOCAL_TIME
+from handlers import render
 from handlers.context import Turn
 from handlers.menu import admin_menu
 from handlers.types import Reply
@@ -32,7 +32,7 @@ async def _list(turn: Turn) -> list[Reply]:
                 "admins.stored",
                 name=_name(user.display_name if user else None),
                 id=admin.user_id,
-                date=t.date(admin.added_at.astimezone(LOCAL_TIME).date()),
+                date=render.local_date(t, admin.added_at),
                 by=admin.added_by,
             )
         )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from forms import engine
-from forms.answers import encode
+from forms.answers import LOCAL_TIME, encode
+from forms.definition import Form, linked
 from handlers import questionnaire as qs
 from handlers import render
 from handlers.context import Turn
@@ -19,6 +22,13 @@ def questionnaire(turn: Turn) -> qs.Questionnaire:
     return qs.Questionnaire(FLOW, turn.form, N_("review.title"), N_("button.submit"))
 
 
+def _carried_over(form: Form) -> set[str]:
+    """What a new version copies: the interview's answers and the draft details, so the
+    second draft is not back to blank placeholders. Each stays changeable."""
+    forms = [form, linked(form, "draft_details")] if form.draft_details else [form]
+    return {q.id for f in forms for q in f.questions}
+
+
 async def _new_version(turn: Turn, previous: Application | None) -> Application:
     """A new application; a re-run copies the previous answers so only changes are typed."""
     form = turn.form
@@ -28,8 +38,9 @@ async def _new_version(turn: Turn, previous: Application | None) -> Application:
     )
     if previous is not None and previous.id is not None:
         assert application.id is not None
+        carried = _carried_over(form)
         for row in (await queries.current_answers(turn.session, previous.id)).values():
-            if form.has_question(row.question_id):
+            if row.question_id in carried:
                 await queries.record_answer(
                     turn.session, application.id, row.question_id, row.value, row.raw_text, None
                 )
@@ -37,8 +48,31 @@ async def _new_version(turn: Turn, previous: Application | None) -> Application:
     return application
 
 
+async def _closed(turn: Turn) -> list[Reply] | None:
+    """What to say once the call's application period is over (None while it runs): no
+    new or changed assessment, but a submitted one's result and draft stay at hand."""
+    period = turn.form.application_period
+    if period is None or datetime.now(LOCAL_TIME).date() <= period.closes:
+        return None
+    turn.conversation.flow = None
+    turn.conversation.question_id = None
+    text = turn.t(
+        "interview.closed", opens=turn.t.date(period.opens), closes=turn.t.date(period.closes)
+    )
+    if await queries.latest_submitted(turn.session, turn.user.id, turn.form.id) is None:
+        return [Reply(text)]
+    keyboard = (
+        (render.button(turn.t("button.show_result"), "result"),),
+        (render.button(turn.t("button.draft"), "menu:draft"),),
+    )
+    return [Reply(text, keyboard)]
+
+
 async def start(turn: Turn) -> list[Reply]:
     """/apply: start, resume, or offer a new version of a submitted application."""
+    closed = await _closed(turn)
+    if closed is not None:
+        return closed
     latest = await queries.latest_application(turn.session, turn.user.id, turn.form.id)
     if latest is None:
         application = await _new_version(turn, None)
@@ -51,7 +85,7 @@ async def start(turn: Turn) -> list[Reply]:
         text = turn.t(
             "interview.already_submitted",
             version=latest.version,
-            date=turn.t.date(latest.submitted_at.date()),
+            date=render.local_date(turn.t, latest.submitted_at),
             verdict=render.verdict_text(turn.t, latest.verdict or "not_eligible"),
         )
         keyboard = (
@@ -70,6 +104,9 @@ async def restart(turn: Turn) -> list[Reply]:
     latest = await queries.latest_application(turn.session, turn.user.id, turn.form.id)
     if latest is not None and latest.status != "submitted":
         return await start(turn)
+    closed = await _closed(turn)
+    if closed is not None:
+        return closed
     application = await _new_version(turn, latest)
     _, answers = await qs.answers_of(turn, turn.form, application)
     notice = Reply(turn.t("interview.new_version", version=application.version))
@@ -88,7 +125,7 @@ async def current(turn: Turn) -> Application | list[Reply]:
     application = await qs.current_application(turn)
     if application is None or application.status == "submitted":
         return [Reply(turn.t("hint.no_flow"))]
-    return application
+    return await _closed(turn) or application
 
 
 async def submit(turn: Turn, application: Application, answers: qs.Answers) -> list[Reply]:

@@ -9,11 +9,13 @@ confirmation) and the answers table, written in the transaction that decides the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from decimal import Decimal
+from html import escape
+from typing import Any, Protocol
 
 from forms import engine
 from forms.answers import InvalidAnswer, Parsed, Value, decode, decode_all, encode, parse
-from forms.definition import Form, Question
+from forms.definition import Check, Form, Question
 from handlers import render
 from handlers.context import Turn
 from handlers.types import Reply
@@ -138,8 +140,51 @@ async def _accept(
     if disqualifiers:
         records = [flag_record(application.id, f) for f in disqualifiers]
         replies.append(render.disqualified_notice(turn.t, records))
+    for check, seen in _doubts(turn, qn, sheet, question, "notice"):
+        replies.append(Reply("⚠️ " + _doubt_text(turn, qn, question, check, seen)))
     replies.append(proceed(turn, qn, application, answers))
     return replies
+
+
+def _doubts(
+    turn: Turn, qn: Questionnaire, sheet: Sheet, question: Question, action: str
+) -> list[tuple[Check, dict[str, Any]]]:
+    """The checks the answer just given raises (``sheet`` holds it among the answers).
+    A form that reads inputs from the interview (the draft details) sees its answers too."""
+    if not any(c.question == question.id for c in qn.form.checks):
+        return []
+    rows, answers = sheet
+    outer = turn.form if qn.form.inputs else None
+    stored = {qid: row.value for qid, row in rows.items()}
+    outer_answers = decode_all(outer, stored) if outer is not None else None
+    names = engine.check_names(qn.form, answers, outer, outer_answers)
+    return engine.doubts(qn.form, question.id, action, names)
+
+
+def _doubt_text(
+    turn: Turn, qn: Questionnaire, question: Question, check: Check, seen: dict[str, Any]
+) -> str:
+    shown = {
+        name: turn.t.number(v) if isinstance(v, Decimal | int) else escape(str(v))
+        for name, v in seen.items()
+    }
+    context = {**render.question_vars(turn.t, qn.form, question), "clause": check.clause or ""}
+    return turn.t(check.message, **context, **shown)
+
+
+async def _settle(
+    turn: Turn, qn: Questionnaire, application: Application, sheet: Sheet,
+    question: Question, value: Value, raw: str,
+) -> list[Reply]:  # fmt: skip
+    """A typed answer whose reading is settled: stored, unless a check asks to confirm
+    it first (a product revenue above the year's revenue)."""
+    trial: Sheet = (sheet[0], {**sheet[1], question.id: value})
+    doubts = _doubts(turn, qn, trial, question, "confirm")
+    if not doubts:
+        return await _accept(turn, qn, application, sheet, question, value, raw, pressed=False)
+    check, seen = doubts[0]
+    message = _doubt_text(turn, qn, question, check, seen)
+    return [_ask_to_confirm(turn, question, Parsed(value), raw, message=message, checked=True)]
 
 
 async def on_text(
@@ -163,20 +208,41 @@ async def on_text(
         error = render.invalid(turn.t, e)
         return [ask(turn, qn, application, question, answers, error=error)]
     if parsed.confirm:
-        return [_ask_to_confirm(turn, question, parsed, text)]
-    return await _accept(turn, qn, application, sheet, question, parsed.value, text, pressed=False)
+        message = turn.t(parsed.confirm, **_confirm_values(turn, question, parsed))
+        return [_ask_to_confirm(turn, question, parsed, text, message=message)]
+    return await _settle(turn, qn, application, sheet, question, parsed.value, text)
 
 
-def _ask_to_confirm(turn: Turn, question: Question, parsed: Parsed, raw: str) -> Reply:
-    turn.conversation.pending = {"question": question.id, "value": encode(parsed.value), "raw": raw}
-    assert parsed.confirm is not None
-    keyboard = (
-        (
-            render.button(turn.t("button.confirm"), "confirm:yes"),
-            render.button(turn.t("button.retype"), "confirm:no"),
-        ),
-    )
-    return Reply(turn.t(parsed.confirm, **parsed.confirm_values), keyboard)
+def _confirm_values(turn: Turn, question: Question, parsed: Parsed) -> dict[str, str]:
+    """What a confirmation shows: numbers as the question shows them (5,000 万元), and
+    what the user typed as text."""
+    return {
+        name: render.show_value(turn.t, question, v)
+        if isinstance(v, Decimal | int)
+        else escape(str(v))
+        for name, v in parsed.confirm_values.items()
+    }
+
+
+def _ask_to_confirm(
+    turn: Turn, question: Question, parsed: Parsed, raw: str, *, message: str, checked: bool = False
+) -> Reply:
+    """Ask before storing: confirm the one reading, or pick one of several, or retype.
+    ``checked``: the form's checks have been passed already."""
+    pending: dict[str, Any] = {"question": question.id, "value": encode(parsed.value), "raw": raw}
+    if parsed.choices:
+        pending["choices"] = [encode(c) for c in parsed.choices]
+    if checked:
+        pending["checked"] = True
+    turn.conversation.pending = pending
+    retype = render.button(turn.t("button.retype"), "confirm:no")
+    if not parsed.choices:
+        return Reply(message, ((render.button(turn.t("button.confirm"), "confirm:yes"), retype),))
+    picks = [
+        render.button(render.show_value(turn.t, question, c), f"confirm:{n}")
+        for n, c in enumerate(parsed.choices)
+    ]
+    return Reply(message, (*render.rows(picks, 1), (retype,)))
 
 
 def _review_choice(
@@ -201,7 +267,7 @@ async def on_button(
     sheet = await answers_of(turn, qn.form, application)
     answers = sheet[1]
     if kind == "confirm":
-        return await _confirmed(turn, qn, application, sheet, rest == "yes")
+        return await _confirmed(turn, qn, application, sheet, rest)
     qid, _, value = rest.partition(":")
     if not qn.form.has_question(qid):
         return stale(turn)
@@ -250,17 +316,26 @@ async def _confirmed(
     qn: Questionnaire,
     application: Application,
     sheet: Sheet,
-    yes: bool,
+    choice: str,
 ) -> list[Reply]:
+    """confirm:yes (the one reading), confirm:<n> (one of several), confirm:no (retype)."""
     pending = turn.conversation.pending
     if not pending or not qn.form.has_question(pending.get("question", "")):
         return stale(turn)
     question = qn.form.question(pending["question"])
-    if not yes:
+    choices = pending.get("choices", [])
+    if choice == "no":
         return [ask(turn, qn, application, question, sheet[1])]
-    value = decode(question, pending["value"])
-    raw = pending["raw"]
-    return await _accept(turn, qn, application, sheet, question, value, raw, pressed=False)
+    if choice == "yes" and not choices:
+        stored = pending["value"]
+    elif choice.isdigit() and int(choice) < len(choices):
+        stored = choices[int(choice)]
+    else:
+        return stale(turn)
+    value, raw = decode(question, stored), pending["raw"]
+    if pending.get("checked"):
+        return await _accept(turn, qn, application, sheet, question, value, raw, pressed=False)
+    return await _settle(turn, qn, application, sheet, question, value, raw)
 
 
 class Flow(Protocol):

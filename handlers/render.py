@@ -63,13 +63,29 @@ def rows(buttons: Iterable[Button], width: int) -> Keyboard:
     return tuple(tuple(items[i : i + width]) for i in range(0, len(items), width))
 
 
-def question_vars(form: Form, question: Question) -> dict[str, object]:
-    years = {"last_year": form.years[-1], "first_year": form.years[0]} if form.years else {}
-    return {**years, **question.vars}
+def question_vars(t: Translator, form: Form, question: Question) -> dict[str, object]:
+    """The placeholders a question's text and label may use: the years of the figures,
+    the start of the record window (a date the locale writes), the question's own vars."""
+    shown: dict[str, object] = {}
+    if form.years:
+        shown |= {"last_year": form.years[-1], "first_year": form.years[0]}
+    if form.record_since is not None:
+        shown["since"] = t.date(form.record_since)
+    return {**shown, **question.vars}
+
+
+def question_text(t: Translator, form: Form, question: Question) -> str:
+    return t(question.text, **question_vars(t, form, question))
 
 
 def label(t: Translator, form: Form, question: Question) -> str:
-    return t(question.label, **question_vars(form, question))
+    return t(question.label, **question_vars(t, form, question))
+
+
+def local_date(t: Translator, moment: datetime) -> str:
+    """The day of a stored (UTC) moment as Guangzhou, Hong Kong and Macao live it (UTC+8):
+    a submission at 06:18 on 2 December Beijing time is on 2 December, not on UTC's 1st."""
+    return t.date(moment.astimezone(LOCAL_TIME).date())
 
 
 def show_value(t: Translator, question: Question, value: Value) -> str:
@@ -149,7 +165,7 @@ def question_reply(
         lines += [f"⚠️ {error}", ""]
     lines += [
         t("question.header", number=number, total=total, section=t(question.section)),
-        f"<b>{t(question.text, **question_vars(form, question))}</b>",
+        f"<b>{question_text(t, form, question)}</b>",
         f"<i>{format_hint(t, question)}</i>",
     ]
     if question.id in answers:
@@ -176,7 +192,7 @@ def question_reply(
 
 def answered_reply(t: Translator, form: Form, question: Question, value: Value) -> Reply:
     """The pressed question message, rewritten to show the choice (its buttons go)."""
-    text = t(question.text, **question_vars(form, question))
+    text = question_text(t, form, question)
     return Reply(f"{text}\n→ <b>{show_value(t, question, value)}</b>", edit=True)
 
 

@@ -77,7 +77,7 @@ async def open_survey(turn: Turn, code: str) -> list[Reply]:
         text = turn.t(
             "survey.already_answered",
             event=event_line(turn, event),
-            date=turn.t.date(response.submitted_at.date()),
+            date=render.local_date(turn.t, response.submitted_at),
         )
         change = render.button(turn.t("button.survey_change"), f"sv:change:{response.id}")
         return [Reply(text, ((change,),))]

@@ -65,10 +65,10 @@ class Chat:
 
 def question_texts(form: Form, locale: str) -> dict[str, str]:
     """Each question's text as the user reads it → question id."""
-    from handlers.render import question_vars
+    from handlers.render import question_text
 
     t = translator(locale)
-    return {plain(t(q.text, **question_vars(form, q))): q.id for q in form.questions}
+    return {plain(question_text(t, form, q)): q.id for q in form.questions}
 
 
 def question_in(texts: Mapping[str, str], text: str) -> str | None:

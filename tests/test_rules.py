@@ -140,14 +140,15 @@ def test_each_clause_trips_and_passes(
 def test_severity_follows_the_wording_of_the_call(form: Form, rule: str) -> None:
     """不得申报 and the hard conditions disqualify; 原则上 thresholds only warn."""
     severity = {r.id: r.severity for r in form.rules}[rule]
-    soft = {"rd_ratio_low", "ip_ratio_low", "no_rd_last_year", "no_ip_management"}
-    review = {"rd_not_leading", "uscc_outside_nansha", "uscc_unverified", "no_revenue"}
+    soft = {"rd_ratio_low", "ip_ratio_low", "no_rd_last_year"}
+    review = {"uscc_outside_nansha", "uscc_unverified", "no_revenue"}
     expected = "warning" if rule in soft else "review" if rule in review else "disqualify"
     assert severity == expected
 
 
 def test_verdicts(form: Form) -> None:
-    assert outcome(form, {**ELIGIBLE, "ip_management": "none"}).verdict == "eligible_with_points"
+    assert outcome(form, {**ELIGIBLE, "ip_expense": D("0.0899")}).verdict == "eligible_with_points"
+    assert outcome(form, {**ELIGIBLE, "ip_management": "none"}).verdict == "not_eligible"
     assert outcome(form, {**ELIGIBLE, "prior_project": True}).verdict == "not_eligible"
 
 
