@@ -78,7 +78,8 @@ class WebChat:
                 web.post("/press", self.press),
                 web.get("/s/{code}", self.survey),
                 web.get("/f/{token}", self.file),
-                web.get("/static/style.css", self.style),
+                web.get("/static/{name:style.css|favicon.svg}", self.static),
+                web.get("/favicon.ico", self.static),  # asked for by browsers that ignore the link
             ]
         )
         return app
@@ -150,8 +151,9 @@ class WebChat:
             headers={"Content-Disposition": disposition, "Cache-Control": "private"},
         )
 
-    async def style(self, request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(WEB_FILES / "style.css")
+    async def static(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info.get("name", "favicon.svg")
+        return web.FileResponse(WEB_FILES / name, headers={"Cache-Control": "max-age=86400"})
 
     # --- answering -----------------------------------------------------------------
 

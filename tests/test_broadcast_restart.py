@@ -22,6 +22,10 @@ from tests.fake_bot_api import FakeBotAPI
 from tests.telegram import FRAMEWORKS, TOKEN
 from tests.test_restart import start_bot
 
+# Two bot processes start in each test: on a busy machine importing aiogram alone takes
+# 20 s or more, so the 60 s default of pytest-timeout would cut a test that works.
+pytestmark = pytest.mark.timeout(300)
+
 ADMIN = 999
 RECIPIENTS = 50
 

@@ -17,6 +17,10 @@ from tests.conftest import ELIGIBLE_ZH
 from tests.fake_bot_api import FakeBotAPI
 from tests.telegram import TOKEN, TRANSPORTS, free_port, next_step
 
+# Two bot processes start in each test: on a busy machine importing aiogram alone takes
+# 20 s or more, so the 60 s default of pytest-timeout would cut a test that works.
+pytestmark = pytest.mark.timeout(300)
+
 
 async def start_bot(
     server: FakeBotAPI, database_url: str, cwd: Path, transport: str, port: int = 0
