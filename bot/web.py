@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -23,6 +24,7 @@ import templates
 from bot import web_screen
 from bot.settings import Settings
 from bot.web_identity import COOKIE, COOKIE_MAX_AGE, Buckets, Signer, new_visitor_id
+from handlers.events import qr_png
 from handlers.router import Router
 from handlers.types import Event
 from locales import N_, guess_locale, translator
@@ -57,6 +59,7 @@ class WebChat:
         signer: Signer,
         *,
         secure_cookie: bool,
+        public_url: str | None = None,
         per_visitor: Buckets | None = None,
         per_address: Buckets | None = None,
     ) -> None:
@@ -64,6 +67,7 @@ class WebChat:
         self.sessions = router.context.sessions
         self.signer = signer
         self.secure_cookie = secure_cookie
+        self.public_url = public_url
         # A person answers a question every few seconds at most; an office's visitors
         # may share one address behind its NAT.
         self.per_visitor = per_visitor or Buckets(rate=2.0, burst=20)
@@ -77,6 +81,9 @@ class WebChat:
                 web.post("/say", self.say),
                 web.post("/press", self.press),
                 web.get("/s/{code}", self.survey),
+                web.post("/handoff", self.handoff),
+                web.get("/c/{token}", self.take_handoff),
+                web.get("/c/{token}/qr.png", self.handoff_qr),
                 web.get("/f/{token}", self.file),
                 web.get("/static/{name:style.css|favicon.svg}", self.static),
                 web.get("/favicon.ico", self.static),  # asked for by browsers that ignore the link
@@ -134,6 +141,44 @@ class WebChat:
         response = _see_chat()
         self._set_cookie(response, user_id)
         return response
+
+    async def handoff(self, request: web.Request) -> web.StreamResponse:
+        """A one-time link (and its QR code) that opens this conversation elsewhere."""
+        form = await request.post()
+        user_id = self._visitor(request)
+        if user_id is None:
+            return await self._error(request, 403, N_("web.expired"))
+        if not self.signer.csrf_ok(user_id, str(form.get("csrf", ""))):
+            return await self._error(request, 403, N_("web.forged"))
+        token = await web_screen.new_handoff(self.sessions, user_id)
+        link = f"{self.public_base(request)}/c/{token}"
+        t = translator(await self._locale(request, user_id))
+        text = t("web.handoff", link=escape(link), minutes=web_screen.HANDOFF_MINUTES)
+        shown = web_screen.Screen(0, [web_screen.ShownReply(text, [], None)])
+        return self._render(request, t.locale, shown, None, qr=f"/c/{token}/qr.png", back=True)
+
+    async def take_handoff(self, request: web.Request) -> web.StreamResponse:
+        user_id = await web_screen.take_handoff(self.sessions, request.match_info["token"])
+        if user_id is None:
+            return await self._error(request, 410, N_("web.handoff_spent"))
+        response = _see_chat()
+        self._set_cookie(response, user_id)
+        return response
+
+    async def handoff_qr(self, request: web.Request) -> web.StreamResponse:
+        user_id = self._visitor(request)
+        token = request.match_info["token"]
+        found = None if user_id is None else await web_screen.handoff_of(
+            self.sessions, user_id, token
+        )
+        if found is None:
+            return await self._error(request, 404, N_("web.file_gone"))
+        png = qr_png(f"{self.public_base(request)}/c/{token}")
+        return web.Response(body=png, content_type="image/png")
+
+    def public_base(self, request: web.Request) -> str:
+        """The address other devices reach: PUBLIC_URL, else the one this request used."""
+        return (self.public_url or f"{request.scheme}://{request.host}").rstrip("/")
 
     async def file(self, request: web.Request) -> web.StreamResponse:
         user_id = self._visitor(request)
@@ -199,7 +244,14 @@ class WebChat:
     # --- rendering -----------------------------------------------------------------
 
     def _render(
-        self, request: web.Request, locale: str, screen: web_screen.Screen, user_id: int | None
+        self,
+        request: web.Request,
+        locale: str,
+        screen: web_screen.Screen,
+        user_id: int | None,
+        *,
+        qr: str = "",
+        back: bool = False,
     ) -> web.Response:
         t = translator(locale)
         html = _pages.get_template("page.html").render(
@@ -215,7 +267,9 @@ class WebChat:
             files=any(r.file and not r.file.photo for r in screen.replies),
             wechat_hint=t("web.wechat_download"),
             link="/" if user_id is None else "",
-            link_text=t("web.start_again"),
+            link_text=t("web.back_to_chat") if back else t("web.start_again"),
+            qr=qr,
+            handoff=t("web.handoff_button"),
         )
         return web.Response(text=html, content_type="text/html", charset="utf-8")
 
@@ -245,7 +299,7 @@ class WebChat:
         """Rate limit per address, security headers, and a page in the visitor's language
         instead of a traceback."""
         try:
-            if request.method == "POST" and not self.per_address.allow(request.remote or ""):
+            if request.method == "POST" and not self.per_address.allow(_address(request)):
                 response: web.StreamResponse = await self._error(request, 429, N_("web.too_fast"))
             else:
                 response = await handler(request)
@@ -263,6 +317,17 @@ class WebChat:
 def _see_chat() -> web.Response:
     """The answer to every post: see the chat page (a reload then only reloads it)."""
     return web.Response(status=303, headers={"Location": "/"})
+
+
+def _address(request: web.Request) -> str:
+    """The visitor's address. Behind a proxy on this host (nginx, Caddy: the peer is
+    loopback) it is the one the proxy appended to X-Forwarded-For; a header sent from
+    elsewhere is not believed, so nobody escapes the limit by inventing one."""
+    peer = request.remote or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if peer in ("127.0.0.1", "::1") and forwarded:
+        return forwarded.rsplit(",", 1)[-1].strip()
+    return peer
 
 
 def _language(request: web.Request) -> str | None:
@@ -288,7 +353,8 @@ async def web_app(settings: Settings, router: Router) -> web.Application:
     secret = settings.web_secret.get_secret_value() if settings.web_secret else None
     signer = Signer(await cookie_key(router.context.sessions, secret))
     secure = settings.public_url is not None and settings.public_url.scheme == "https"
-    return WebChat(router, signer, secure_cookie=secure).app()
+    public = str(settings.public_url) if settings.public_url else None
+    return WebChat(router, signer, secure_cookie=secure, public_url=public).app()
 
 
 async def serve(settings: Settings, router: Router, ready: Callable[[str], None]) -> None:

@@ -14,6 +14,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,10 +40,16 @@ async def cookie_key(sessions: async_sessionmaker[AsyncSession], configured: str
         return configured.encode()
     async with sessions() as session:
         stored = await session.get(AppSecret, SECRET_NAME)
-        if stored is None:
-            stored = AppSecret(name=SECRET_NAME, value=secrets.token_urlsafe(32))
-            session.add(stored)
+        if stored is not None:
+            return stored.value.encode()
+        session.add(AppSecret(name=SECRET_NAME, value=secrets.token_urlsafe(32)))
+        try:
             await session.commit()
+        except IntegrityError:  # another process made it at the same moment: use theirs
+            await session.rollback()
+    async with sessions() as session:
+        stored = await session.get(AppSecret, SECRET_NAME)
+        assert stored is not None
         return stored.value.encode()
 
 

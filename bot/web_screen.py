@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.types import Document, Reply
-from models.tables import WebFile, WebScreen, utcnow
+from models.tables import WebFile, WebHandoff, WebScreen, utcnow
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ async def forget(sessions: async_sessionmaker[AsyncSession], user_id: int) -> No
     async with sessions() as session:
         await session.exec(delete(WebFile).where(WebFile.user_id == user_id))  # type: ignore[arg-type]
         await session.exec(delete(WebScreen).where(WebScreen.user_id == user_id))  # type: ignore[arg-type]
+        await session.exec(delete(WebHandoff).where(WebHandoff.user_id == user_id))  # type: ignore[arg-type]
         await session.commit()
 
 
@@ -121,3 +123,40 @@ def _shown(record: dict[str, Any]) -> ShownReply:
         buttons=[[(str(label), str(data)) for label, data in row] for row in record["buttons"]],
         file=None if file is None else ShownFile(**file),
     )
+
+
+HANDOFF_MINUTES = 15
+
+
+async def new_handoff(sessions: async_sessionmaker[AsyncSession], user_id: int) -> str:
+    token = secrets.token_urlsafe(16)
+    expires = utcnow() + timedelta(minutes=HANDOFF_MINUTES)
+    async with sessions() as session:
+        session.add(WebHandoff(token=token, user_id=user_id, expires_at=expires))
+        await session.commit()
+    return token
+
+
+async def take_handoff(sessions: async_sessionmaker[AsyncSession], token: str) -> int | None:
+    """The visitor a link moves, if it is still good; it is spent by the taking."""
+    async with sessions() as session:
+        found = await session.get(WebHandoff, token)
+        if found is None or found.used_at is not None or found.expires_at <= utcnow():
+            return None
+        result = await session.exec(
+            update(WebHandoff)
+            .where(WebHandoff.token == token, WebHandoff.used_at.is_(None))  # type: ignore[arg-type,union-attr]
+            .values(used_at=utcnow())
+        )
+        await session.commit()
+        return found.user_id if result.rowcount else None
+
+
+async def handoff_of(
+    sessions: async_sessionmaker[AsyncSession], user_id: int, token: str
+) -> WebHandoff | None:
+    """The visitor's own unused link (for its QR code)."""
+    async with sessions() as session:
+        found = await session.get(WebHandoff, token)
+        ok = found is not None and found.user_id == user_id and found.used_at is None
+        return found if ok else None

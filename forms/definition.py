@@ -16,6 +16,7 @@ from typing import Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from forms.document import DraftDocument
 from forms.expressions import names_in, validate_expression
 
 FORMS_DIR = Path(__file__).resolve().parent
@@ -136,6 +137,10 @@ class Form(_Strict):
     # Names this form's checks read from the application's other answers: a draft-details
     # form comparing a product's revenue with the interview's revenue of that year.
     inputs: tuple[str, ...] = ()
+    # A draft-details file: what the draft application lists and says (forms/document.py).
+    document: DraftDocument | None = None
+    # Where the file was read from: the forms it names are looked for beside it first.
+    directory: Path | None = Field(default=None, exclude=True)
 
     @field_validator("params", mode="before")
     @classmethod
@@ -206,7 +211,7 @@ def _expand(raw: dict[str, Any]) -> dict[str, Any]:
 def load_form(path: Path) -> Form:
     with path.open(encoding="utf-8") as f:
         raw = yaml.safe_load(f)
-    return Form.model_validate(_expand(raw))
+    return Form.model_validate({**_expand(raw), "directory": path.resolve().parent})
 
 
 @cache
@@ -220,7 +225,18 @@ def form_file(kind: FormKind, name: str) -> Form:
 
 
 def programme(name: str) -> Form:
+    """The call by name (``nansha-2024``, shipped under forms/programmes) or by the path of
+    its file, so that an office keeps its call files outside the installed package."""
+    if name.endswith((".yaml", ".yml")) or "/" in name or "\\" in name:
+        return _programme_at(str(Path(name).expanduser().resolve()))
     return form_file("programmes", name)
+
+
+@cache
+def _programme_at(path: str) -> Form:
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no programme file {path}")
+    return load_form(Path(path))
 
 
 def survey(name: str) -> Form:
@@ -239,4 +255,7 @@ def linked(form: Form, field: Literal["draft_details", "survey"]) -> Form:
     name = getattr(form, field)
     if name is None:
         raise LookupError(f"programme {form.id} has no {field} form")
+    beside = form.directory / f"{name}.yaml" if form.directory else None
+    if beside is not None and beside.is_file() and beside.parent != FORMS_DIR / LINKED[field]:
+        return _programme_at(str(beside))  # a call kept outside the package, with its files
     return form_file(LINKED[field], name)

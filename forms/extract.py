@@ -11,7 +11,11 @@ from typing import IO, Any
 import yaml
 
 # Fields of a form file whose value is a catalog key.
-KEY_FIELDS = frozenset({"title", "text", "label", "section", "unit", "message"})
+KEY_FIELDS = frozenset(
+    {"title", "text", "label", "section", "unit", "message", "plan", "situation"}
+)
+# Fields whose every scalar inside (a list's items, a mapping's values) is a catalog key.
+KEY_CONTAINERS = frozenset({"guarantees", "points", "phrases"})
 
 # A message: its key, or its singular and plural keys.
 Message = str | tuple[str, str]
@@ -30,11 +34,24 @@ def _message(node: yaml.MappingNode, field: str, key: str) -> Message:
     return key
 
 
+def _keys(node: yaml.Node, where: str) -> Iterator[tuple[int, Message, str]]:
+    if isinstance(node, yaml.ScalarNode):
+        yield node.start_mark.line + 1, node.value, where
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _keys(item, where)
+    elif isinstance(node, yaml.MappingNode):
+        for _, value in node.value:
+            yield from _keys(value, where)
+
+
 def _walk(node: yaml.Node, owner: str) -> Iterator[tuple[int, Message, str]]:
     if isinstance(node, yaml.MappingNode):
-        here = _scalar(node, "id") or owner
+        here = _scalar(node, "id") or _scalar(node, "clause") or owner
         for key, value in node.value:
-            if key.value in KEY_FIELDS and isinstance(value, yaml.ScalarNode):
+            if key.value in KEY_CONTAINERS:
+                yield from _keys(value, f"{key.value} of {here}")
+            elif key.value in KEY_FIELDS and isinstance(value, yaml.ScalarNode):
                 message = _message(node, key.value, value.value)
                 yield value.start_mark.line + 1, message, f"{key.value} of {here}"
             else:

@@ -7,6 +7,7 @@ submitted application; each distinct draft is recorded with a version number.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,7 +27,7 @@ from handlers.draft_document import (
 from handlers.types import Document, Reply
 from locales import DEFAULT, N_, Translator, translator
 from models import queries
-from models.tables import Application, Draft
+from models.tables import Answer, Application, Draft
 
 FLOW = "details"
 
@@ -98,7 +99,18 @@ async def draft_input(form: Form, session: AsyncSession, application: Applicatio
         details=decode_all(extra, stored),
         flags=await queries.flags_of(session, application.id),
         today=datetime.now(LOCAL_TIME).date(),  # the applicant's date, not UTC's
+        typed=_as_typed(form, rows),
     )
+
+
+def _as_typed(form: Form, rows: Mapping[str, Answer]) -> dict[str, str]:
+    """Phone numbers as the applicant typed them (020-39001234): the stored value is the
+    digits, which a document should not show."""
+    return {
+        qid: " ".join(row.raw_text.split())
+        for qid, row in rows.items()
+        if row.raw_text and form.has_question(qid) and form.question(qid).type == "phone"
+    }
 
 
 async def draft_for_application(

@@ -14,7 +14,7 @@ import json
 import re
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from importlib.resources import files
@@ -24,9 +24,11 @@ from xml.sax.saxutils import escape as xml_escape
 from forms import engine
 from forms.answers import Value, encode
 from forms.definition import SEVERITY_ORDER, Form
+from forms.document import Condition, DraftDocument
+from forms.expressions import holds
 from handlers import render
-from handlers.render import flag_line, show_value
 from handlers.render import plain as _plain
+from handlers.render import show_value
 from locales import N_, Translator
 from models.tables import Application
 from models.tables import Flag as StoredFlag
@@ -43,7 +45,10 @@ FONTS = {
     "zh_HK": (("PMingLiU", "PMingLiU"), ("Microsoft JhengHei", "Microsoft JhengHei")),
     "en": (("Times New Roman", "SimSun"), ("Arial", "SimHei")),
 }
-STYLED = ("Normal", "Title", "Heading 1", "Heading 2")
+STYLED = ("Normal", "Body Text", "Title", "Heading 1", "Heading 2")
+HEADINGS = ("Title", "Heading 1", "Heading 2")
+# In Word a theme font wins over a named one: gone, so that 黑体 is what a heading shows.
+THEME_FONTS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 
 LABELS = (
     N_("draft.doc_title"), N_("draft.draft_notice"), N_("draft.applicant"),
@@ -58,34 +63,15 @@ LABELS = (
     N_("draft.amount"), N_("draft.h_guarantees"), N_("draft.commitment_title"),
     N_("draft.commitment_stamp"), N_("draft.commitment_signature"), N_("draft.commitment_date"),
 )  # fmt: skip
-CONDITIONS = ("E0", "E1a", "E1b", "E2a", "E2b", "E3a", "E3b", "E3c", "E3d", "E4", "E5a", "E5b",
-              "X1", "J1", "J2")  # fmt: skip
-CONDITION_TEXTS = {c: f"draft.condition_{c}" for c in CONDITIONS}
-N_("draft.condition_E0"), N_("draft.condition_E1a"), N_("draft.condition_E1b")
-N_("draft.condition_E2a"), N_("draft.condition_E2b"), N_("draft.condition_E3a")
-N_("draft.condition_E3b"), N_("draft.condition_E3c"), N_("draft.condition_E3d")
-N_("draft.condition_E4"), N_("draft.condition_E5a"), N_("draft.condition_E5b")
-N_("draft.condition_X1"), N_("draft.condition_J1"), N_("draft.condition_J2")
 VERDICTS = {
     None: N_("draft.verdict_met"),
     "disqualify": N_("draft.verdict_not_met"),
     "warning": N_("draft.verdict_explain"),
     "review": N_("draft.verdict_check"),
 }
-TASKS = (
-    ("T1", N_("draft.task_T1_title"), N_("draft.task_T1")),
-    ("T2", N_("draft.task_T2_title"), N_("draft.task_T2")),
-    ("T3", N_("draft.task_T3_title"), N_("draft.task_T3")),
-    ("T4", N_("draft.task_T4_title"), N_("draft.task_T4")),
-    ("T5", N_("draft.task_T5_title"), N_("draft.task_T5")),
-)
-TARGETS = (
-    ("K1", N_("draft.target_K1"), N_("draft.plan_K1")),
-    ("K2", N_("draft.target_K2"), N_("draft.plan_K2")),
-    ("K3", N_("draft.target_K3"), N_("draft.plan_K3")),
-    ("K4", N_("draft.target_K4"), N_("draft.plan_K4")),
-)
-GUARANTEES = (N_("draft.guarantee_1"), N_("draft.guarantee_2"), N_("draft.guarantee_3"))
+VERDICT_COLOURS = {"disqualify": "C00000", "warning": "C55A11", "review": "2F5597"}
+# Chinese documents write a figure and its unit together (6人, 85万元); the chat spaces them.
+_SPACED_UNIT = re.compile(r"(?<=\d) (?=[\u3000-\u9fff\uff00-\uffef])")
 
 
 @dataclass(frozen=True)
@@ -101,12 +87,23 @@ Field = str | Missing
 @dataclass(frozen=True)
 class DraftInput:
     form: Form  # the eligibility interview
-    details_form: Form  # what the draft needs beyond it
+    details_form: Form  # what the draft needs beyond it, and the document's structure
     application: Application
     answers: Mapping[str, Value]
     details: Mapping[str, Value]
     flags: Sequence[StoredFlag]
     today: date
+    typed: Mapping[str, str] = field(default_factory=dict)  # question id → as typed
+
+    @property
+    def document(self) -> DraftDocument:
+        if self.details_form.document is None:
+            raise LookupError(f"{self.details_form.id} has no document section")
+        return self.details_form.document
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {**self.form.params, **self.details_form.params}
 
 
 def template_version() -> str:
@@ -118,6 +115,7 @@ def fingerprint(data: DraftInput, locale: str) -> str:
     payload = {
         "answers": {k: encode(v) for k, v in sorted(data.answers.items())},
         "details": {k: encode(v) for k, v in sorted(data.details.items())},
+        "typed": dict(sorted(data.typed.items())),
         "flags": sorted(f.rule_id for f in data.flags),
         "template": template_version(),
         "locale": locale,
@@ -135,15 +133,20 @@ def filename(t: Translator, data: DraftInput, version: int) -> str:
 
 
 class _Builder:
+    """Fills the template from the call's document data: every row, section and sentence
+    comes from it, every {name} in a sentence from ``values``."""
+
     def __init__(self, t: Translator, data: DraftInput) -> None:
         from docxtpl import RichText  # docxtpl (lxml, jinja2) is loaded only to write a draft
 
         self.RichText = RichText
         self.t = t
         self.data = data
+        self.doc = data.document
         self.flags_by_clause: dict[str, list[StoredFlag]] = {}
         for flag in data.flags:
             self.flags_by_clause.setdefault(flag.clause, []).append(flag)
+        self.values = self._values()
 
     # -- values --------------------------------------------------------------
     def rich(self, *parts: Field, bold: bool = False, color: str | None = None) -> RichText:
@@ -160,47 +163,102 @@ class _Builder:
                 text.add(part, bold=bold, color=color)
         return text
 
-    def sentence(self, key: str, **fields: Field) -> RichText:
-        """A catalog sentence whose {fields} may be placeholders, highlighted in place."""
+    def parts(self, key: str, **extra: Field) -> list[Field]:
+        """A catalog sentence split at its {names}, each replaced by its value."""
+        fields = {**self.values, **extra}
         parts: list[Field] = []
         for literal, name, _, _ in string.Formatter().parse(self.t(key)):
             parts.append(literal)
             if name:
+                if name not in fields:
+                    raise KeyError(f"{key} names {{{name}}}, which the call does not have")
                 parts.append(fields[name])
-        return self.rich(*parts)
+        return parts
 
-    def field(self, form: Form, answers: Mapping[str, Value], qid: str) -> Field:
+    def sentence(self, key: str, **extra: Field) -> RichText:
+        """A catalog sentence whose {names} may be placeholders, highlighted in place."""
+        return self.rich(*self.parts(key, **extra))
+
+    def text(self, key: str, **extra: Field) -> str:
+        """A sentence as plain text (a placeholder reads as its label)."""
+        return "".join(_text(p) for p in self.parts(key, **extra))
+
+    def shown(self, form: Form, answers: Mapping[str, Value], qid: str) -> Field:
+        """An answer as the document writes it; a missing one is a placeholder."""
         question = form.question(qid)
         value = answers.get(qid)
         if value is None:
             return Missing(render.label(self.t, form, question))
-        return _plain(show_value(self.t, question, value))
+        if qid in self.data.typed:  # a phone number as the applicant wrote it
+            return self.data.typed[qid]
+        shown = _plain(show_value(self.t, question, value))
+        if question.type in ("number", "integer") and self.t.locale.startswith("zh"):
+            shown = _SPACED_UNIT.sub("", shown)
+        return shown
 
-    def answer(self, qid: str) -> Field:
-        return self.field(self.data.form, self.data.answers, qid)
+    def param(self, name: str, value: object) -> str:
+        """A param of the call as its ``formats`` says it reads."""
+        match self.doc.formats.get(name):
+            case "percent":
+                ratio = _dec(value)
+                digits = max(0, -(ratio * 100).normalize().as_tuple().exponent)  # type: ignore[operator]
+                return self.t.percent(ratio, digits=digits)
+            case "money":
+                return self.money(_dec(value))
+            case "month":
+                year, month = str(value).split("-")
+                return self.t.month(date(int(year), int(month), 1))
+            case "number":
+                return self.t.number(_dec(value))
+        return str(value)
 
-    def detail(self, qid: str) -> Field:
-        return self.field(self.data.details_form, self.data.details, qid)
-
-    def figure(self, name: str) -> Decimal | None:
-        return render.figure(self.data.application.figures or {}, name)
-
-    def percent(self, name: str) -> str:
-        return render.figure_percent(self.t, self.data.application.figures or {}, name)
+    def _values(self) -> dict[str, Field]:
+        data, t = self.data, self.t
+        values: dict[str, Field] = {n: self.param(n, v) for n, v in data.params.items()}
+        if data.form.years:
+            values["first_year"], values["last_year"] = (
+                str(data.form.years[0]),
+                str(data.form.years[-1]),
+            )
+        for form, answers in ((data.form, data.answers), (data.details_form, data.details)):
+            for q in form.questions:
+                values[q.id] = self.shown(form, answers, q.id)
+        figures = data.application.figures or {}
+        for d in data.form.derived:
+            figure = render.figure(figures, d.id)
+            if figure is None:
+                values[d.id] = t("result.not_computable")
+            else:
+                values[d.id] = t.percent(figure) if d.display == "percent" else t.number(figure)
+        for qid, phrases in self.doc.phrases.items():
+            answer = {**data.answers, **data.details}.get(qid)
+            if answer is not None:
+                values[qid] = t(phrases[_option(answer)])
+        values["joint_applicants"] = self.joint_applicants()
+        return values
 
     def items(self, parts: list[str]) -> str:
         """Several items in one cell, separated as the language does ("；" or "; ")."""
         # TRANSLATORS: goes between the items of one table cell, spaces included.
         return self.t("draft.item_separator").join(parts)
 
+    def names(self) -> dict[str, Any]:
+        """What a condition of the document data may name: params, answers, details."""
+        known = {**self.data.params, **self.data.answers, **self.data.details}
+        return {k: v for k, v in known.items() if v is not None}
+
     # -- sections ------------------------------------------------------------
-    def joint_applicants(self) -> Field:
-        count = self.data.answers.get("joint_count") or 0
-        assert isinstance(count, int)
-        names = []
-        for n in range(1, min(count, 2) + 1):
-            kind, name = self.answer(f"joint{n}_kind"), self.answer(f"joint{n}_name")
-            names.append(self.t("draft.joint_applicant", name=_text(name), kind=_text(kind)))
+    def joint_applicants(self) -> str:
+        asked = {q.id for q in engine.applicable(self.data.form, self.data.answers)}
+        names = [
+            self.t(
+                "draft.joint_applicant",
+                name=_text(self.shown(self.data.form, self.data.answers, pair.name)),
+                kind=_text(self.shown(self.data.form, self.data.answers, pair.kind)),
+            )
+            for pair in self.doc.joint_applicants
+            if pair.name in asked
+        ]
         return self.items(names) if names else self.t("draft.no_joint_applicants")
 
     def finance(self) -> list[dict[str, str]]:
@@ -216,178 +274,171 @@ class _Builder:
             )
         return rows
 
-    def ratios(self) -> RichText:
-        form = self.data.form
-        text = self.t(
-            "draft.ratios",
-            ip_expense=self.t.number(_dec(self.data.answers.get("ip_expense") or 0)),
-            last_year=form.years[-1],
-            rd_ratio=self.percent("rd_ratio_3y"),
-            ip_ratio=self.percent("ip_ratio"),
-            rd_minimum=self.t.percent(_dec(form.params["rd_ratio_min"])),
-            ip_minimum=self.t.percent(_dec(form.params["ip_ratio_min"])),
-        )
-        return self.rich(text)
+    def applies(self, condition: Condition) -> bool:
+        if condition.applies_if is None:
+            return True
+        return holds(condition.applies_if, self.names()) is True
 
-    def situation(self, clause: str) -> str:
-        """The answers behind a condition; the money conditions by their totals and ratio."""
-        if clause in ("E2a", "E2b"):
-            return self.money_situation(clause)
+    def situation(self, condition: Condition) -> RichText:
+        """The answers behind a condition: its own sentence, or its questions' answers."""
+        if not self.applies(condition):
+            return self.rich(self.t("draft.not_applicable"))
+        if condition.situation is not None:
+            return self.sentence(condition.situation)
         form, answers = self.data.form, self.data.answers
-        asked = [q for q in engine.applicable(form, answers) if q.clause == clause]
+        asked = [q for q in engine.applicable(form, answers) if q.clause == condition.clause]
         parts = [
             self.t(
                 "draft.label_value",
                 label=render.label(self.t, form, q),
-                value=_plain(show_value(self.t, q, answers[q.id])),
+                value=_text(self.shown(form, answers, q.id)),
             )
             for q in asked
             if q.id in answers and q.type != "text"
         ]
-        return self.items(parts) or self.t("draft.not_applicable")
+        return self.rich(self.items(parts) or self.t("draft.not_applicable"))
 
-    def money_situation(self, clause: str) -> str:
-        if clause == "E2a":
-            return self.t(
-                "draft.situation_E2a",
-                rd_total=self.t.number(self.figure("rd_total") or 0),
-                revenue_total=self.t.number(self.figure("revenue_total") or 0),
-                ratio=self.percent("rd_ratio_3y"),
-            )
-        return self.t(
-            "draft.situation_E2b",
-            ip_expense=self.t.number(_dec(self.data.answers.get("ip_expense") or 0)),
-            rd=self.t.number(_dec(self.data.answers.get(f"rd_y{len(self.data.form.years)}") or 0)),
-            ratio=self.percent("ip_ratio"),
-        )
+    def worst(self, clause: str) -> str | None:
+        severities = {f.severity for f in self.flags_by_clause.get(clause, [])}
+        return next((s for s in SEVERITY_ORDER if s in severities), None)
 
-    def verdict(self, clause: str) -> RichText:
-        flags = self.flags_by_clause.get(clause, [])
-        if clause == "J1" and not self.data.answers.get("joint_count"):
+    def verdict(self, condition: Condition) -> RichText:
+        if not self.applies(condition):
             return self.rich(self.t("draft.verdict_na"))
-        severities = {f.severity for f in flags}
-        worst = next((s for s in SEVERITY_ORDER if s in severities), None)
-        color = {"disqualify": "C00000", "warning": "C55A11", "review": "2F5597"}.get(worst or "")
+        worst = self.worst(condition.clause)
+        color = VERDICT_COLOURS.get(worst or "")
         return self.rich(self.t(VERDICTS[worst]), bold=worst is not None, color=color)
 
     def conditions(self) -> list[dict[str, Any]]:
         return [
             {
-                "clause": clause,
-                "condition": self.t(CONDITION_TEXTS[clause]),
-                "situation": self.situation(clause),
-                "verdict": self.verdict(clause),
+                "clause": c.clause,
+                "condition": self.sentence(c.text),
+                "situation": self.situation(c),
+                "verdict": self.verdict(c),
             }
-            for clause in CONDITIONS
+            for c in self.doc.conditions
         ]
 
     def flag_text(self, flag: StoredFlag) -> str:
-        return _plain(flag_line(self.t, flag))
+        """A flag in the applicant's voice, citing its clause."""
+        key = self.doc.points.get(flag.rule_id, flag.message_key)
+        shown = render.shown_values(self.t, flag.values or {})
+        # The call's thresholds read as the rest of the document writes them (3%, not 3.00%).
+        shown |= {name: _text(self.values[name]) for name in shown if name in self.doc.formats}
+        message = _plain(self.t(key, **shown))
+        return self.t("flag.line", message=message, clause=flag.clause)
 
     def points(self) -> list[RichText]:
-        points = [self.flag_text(f) for f in self.data.flags if f.severity != "disqualify"]
-        planned = self.data.details.get("planned_patents")
-        minimum = int(self.data.details_form.params["min_invention_patents"])
-        if isinstance(planned, int) and planned < minimum:
-            points.append(
-                "• " + self.t("draft.point_few_patents", planned=planned, minimum=minimum)
-            )
-        return [self.rich(p) for p in points] or [self.rich(self.t("draft.no_points"))]
+        """Each point to explain, followed by the place where the applicant explains it."""
+        explain = Missing(self.t("draft.explanation"))
+        texts = [self.flag_text(f) for f in self.data.flags if f.severity != "disqualify"]
+        names = self.names()
+        texts += [
+            self.t("flag.line", message=self.text(s.text), clause=s.clause)
+            for s in self.doc.shortfalls
+            if holds(s.when, names)
+        ]
+        if not texts:
+            return [self.rich(self.t("draft.no_points"))]
+        return [self.rich(f"{n}. {text}", "\n", explain) for n, text in enumerate(texts, start=1)]
 
     def tasks(self) -> list[dict[str, Any]]:
-        fields: dict[str, Field] = {
-            "head_name": self.detail("centre_head_name"),
-            "head_title": self.detail("centre_head_title"),
-            "ip_department": self.ip_department(),
-            "ip_staff": self.detail("ip_staff"),
-            "ip_expense": self.answer("ip_expense"),
-            "ip_ratio": self.percent("ip_ratio"),
-            "sub_field": self.answer("sub_field"),
-            "cluster": self.answer("cluster"),
-            "core_technology": self.detail("core_technology"),
-            "planned_patents": self.detail("planned_patents"),
-            "planned_event": self.detail("planned_event"),
-            "min_patents": str(self.data.details_form.params["min_invention_patents"]),
-        }
         return [
-            {"title": f"{clause}  {self.t(title)}", "body": self.sentence(body, **fields)}
-            for clause, title, body in TASKS
+            {"title": f"{task.clause}  {self.t(task.title)}", "body": self.sentence(task.text)}
+            for task in self.doc.tasks
         ]
-
-    def ip_department(self) -> Field:
-        """A sentence part for T1: there is an IP department, there will be, or unknown."""
-        department = self.data.details.get("ip_department")
-        if department is None:
-            return self.detail("ip_department")  # the placeholder
-        yes, no = N_("draft.ip_department_yes"), N_("draft.ip_department_no")
-        return self.t(yes if department else no)
 
     def targets(self) -> list[dict[str, Any]]:
-        params = self.data.details_form.params
-        fields: dict[str, Field] = {
-            "core_technology": self.detail("core_technology"),
-            "main_products": self.detail("main_products"),
-            "product_revenue": self.detail("product_revenue"),
-            "planned_patents": self.detail("planned_patents"),
-            "planned_event": self.detail("planned_event"),
-        }
-        values = {
-            "min_patents": params["min_invention_patents"],
-            "min_events": params["min_events"],
-            "min_satisfaction": self.t.percent(_dec(params["min_satisfaction"]), digits=0),
-        }
         return [
+            {"clause": k.clause, "target": self.sentence(k.text), "plan": self.sentence(k.plan)}
+            for k in self.doc.targets
+        ]
+
+    def schedule(self) -> list[dict[str, Any]]:
+        rows = []
+        for stage in self.doc.schedule:
+            start = _text(self.values[stage.start])
+            period = start
+            if stage.end is not None:
+                period = self.t("draft.span", start=start, end=_text(self.values[stage.end]))
+            rows.append(
+                {
+                    "clause": stage.clause,
+                    "stage": self.t(stage.title),
+                    "period": period,
+                    "work": self.sentence(stage.text),
+                }
+            )
+        return rows
+
+    def money(self, yuan: Decimal) -> str:
+        """An amount as the language's documents write it: 30万元, CNY 300,000."""
+        # TRANSLATORS: how many yuan the unit of draft.money holds: 10000 for 万元, 1 for CNY.
+        unit = Decimal(self.t("draft.money_unit"))
+        return self.t("draft.money", amount=self.t.number(yuan / unit))
+
+    def payments(self) -> tuple[RichText, list[dict[str, Any]]]:
+        funding = self.doc.funding
+        if funding is None:
+            return self.rich(), []
+        total = _dec(self.data.params[funding.total])
+        rows, paid = [], Decimal(0)
+        for payment in funding.payments:
+            if payment.share is None:
+                amount = total - paid
+            else:
+                amount = total * _dec(self.data.params[payment.share])
+            paid += amount
+            share = (
+                self.param(payment.share, self.data.params[payment.share]) if payment.share else ""
+            )
+            rows.append(
+                {"clause": payment.clause, "when": self.text(payment.title, share=share),
+                 "amount": self.money(amount)}
+            )  # fmt: skip
+        rows.append(
             {
-                "clause": clause,
-                "target": self.t(target, **values),
-                "plan": self.sentence(plan, **fields),
+                "clause": funding.clause,
+                "when": self.t("draft.payment_total"),
+                "amount": self.money(total),
             }
-            for clause, target, plan in TARGETS
+        )
+        return self.sentence(funding.text), rows
+
+    def commitment(self) -> list[RichText]:
+        """The letter commits only to what the answers support, and says plainly what it
+        cannot commit to while a disqualifier stands."""
+        disqualifiers = [f for f in self.data.flags if f.severity == "disqualify"]
+        flagged = {f.clause for f in disqualifiers}
+        paragraphs = [self.sentence(N_("draft.commitment"))]
+        pledged = [
+            self.text(c.text)
+            for c in self.doc.conditions
+            if c.clause in self.doc.pledges and c.clause not in flagged
         ]
+        if not disqualifiers:
+            paragraphs.append(self.rich(self.t("draft.commitment_eligible")))
+        if pledged:
+            paragraphs.append(
+                self.rich(self.t("draft.commitment_pledges", conditions=self.items(pledged)))
+            )
+        if disqualifiers:
+            reasons = [
+                self.t("draft.commitment_reason", title=self.title(f), clause=f.clause)
+                for f in disqualifiers
+            ]
+            cannot = self.t("draft.commitment_cannot", reasons=self.items(reasons))
+            paragraphs.append(self.rich(cannot, bold=True, color=VERDICT_COLOURS["disqualify"]))
+        paragraphs.append(self.rich(self.t("draft.commitment_closing")))
+        return paragraphs
 
-    def schedule(self) -> list[dict[str, str]]:
-        p = self.data.details_form.params
-
-        def month(key: str) -> str:
-            year, mon = str(p[key]).split("-")
-            return self.t.month(date(int(year), int(mon), 1))
-
-        span = self.t("draft.span", start=month("launch_from"), end=month("launch_to"))
-        implement = self.t("draft.span", start=month("implement_from"), end=month("implement_to"))
-        return [
-            {
-                "stage": self.t("draft.stage_D1"),
-                "period": span,
-                "work": self.t("draft.work_D1", contract=month("contract_by")),
-            },
-            {
-                "stage": self.t("draft.stage_D2"),
-                "period": implement,
-                "work": self.t("draft.work_D2"),
-            },
-            {
-                "stage": self.t("draft.stage_D3"),
-                "period": month("acceptance"),
-                "work": self.t("draft.work_D3"),
-            },
-        ]
-
-    def payments(self) -> tuple[str, list[dict[str, str]]]:
-        p = self.data.details_form.params
-        total = _dec(p["funding_cny"])
-        first = total * _dec(p["first_payment_ratio"])
-        text = self.t("draft.budget_text", total=self.t.money(total))
-        rows = [
-            {"when": self.t("draft.payment_contract"), "amount": self.t.money(first)},
-            {"when": self.t("draft.payment_acceptance"), "amount": self.t.money(total - first)},
-            {"when": self.t("draft.payment_total"), "amount": self.t.money(total)},
-        ]
-        return text, rows
+    def title(self, flag: StoredFlag) -> str:
+        return render.flag_title(self.t, self.data.form, flag, length=60)
 
     def context(self) -> dict[str, Any]:
         t, data = self.t, self.data
         disqualifiers = [f for f in data.flags if f.severity == "disqualify"]
-        contact = [self.answer("contact_name"), "  ", self.answer("contact_phone")]
         budget_text, payments = self.payments()
         return {
             "programme": t(data.form.title),
@@ -396,20 +447,21 @@ class _Builder:
             "banner": self.rich(t("draft.banner_not_eligible"), bold=True, color="C00000")
             if disqualifiers
             else None,
-            "disqualifiers": [self.rich(self.flag_text(f), color="C00000") for f in disqualifiers],
+            "disqualifiers": [
+                self.rich("• " + self.flag_text(f), color="C00000") for f in disqualifiers
+            ],
             "v": {
-                "enterprise_name": self.rich(self.answer("enterprise_name")),
-                "joint_applicants": self.rich(self.joint_applicants()),
-                "contact": self.rich(*contact),
-                "uscc": self.rich(self.answer("uscc")),
-                "address": self.rich(self.detail("address")),
-                "legal_representative": self.rich(self.detail("legal_representative")),
-                "cluster": self.rich(self.answer("cluster")),
-                "sub_field": self.rich(self.answer("sub_field")),
-                "ratios": self.ratios(),
-                "commitment": self.sentence(
-                    N_("draft.commitment"), name=self.answer("enterprise_name")
+                "enterprise_name": self.rich(self.values["enterprise_name"]),
+                "joint_applicants": self.rich(self.values["joint_applicants"]),
+                "contact": self.rich(
+                    self.values["contact_name"], "  ", self.values["contact_phone"]
                 ),
+                "uscc": self.rich(self.values["uscc"]),
+                "address": self.rich(self.values["address"]),
+                "legal_representative": self.rich(self.values["legal_representative"]),
+                "cluster": self.rich(self.values["cluster"]),
+                "sub_field": self.rich(self.values["sub_field"]),
+                "ratios": self.sentence(N_("draft.ratios")),
             },
             "finance": self.finance(),
             "conditions": self.conditions(),
@@ -419,8 +471,16 @@ class _Builder:
             "schedule": self.schedule(),
             "budget_text": budget_text,
             "payments": payments,
-            "guarantees": [t(g) for g in GUARANTEES],
+            "guarantees": [t(g) for g in self.doc.guarantees],
+            "commitment": self.commitment(),
         }
+
+
+def _option(answer: Value) -> str:
+    """A yes/no or choice answer as a phrase's key: "yes", "no" or the option id."""
+    if isinstance(answer, bool):
+        return "yes" if answer else "no"
+    return str(answer)
 
 
 def _text(value: Field) -> str:
@@ -437,8 +497,10 @@ def _set_fonts(document: Any, locale: str) -> None:
 
     body, heading = FONTS[locale]
     for name in STYLED:
-        latin, east = body if name == "Normal" else heading
+        latin, east = heading if name in HEADINGS else body
         fonts = document.styles[name].element.get_or_add_rPr().get_or_add_rFonts()
+        for attribute in THEME_FONTS:
+            fonts.attrib.pop(qn(attribute), None)
         fonts.set(qn("w:ascii"), latin)
         fonts.set(qn("w:hAnsi"), latin)
         fonts.set(qn("w:eastAsia"), east)

@@ -121,7 +121,7 @@ async def load_report(
     submitted = await queries.survey_responses(session, event.id)
     only = str(form.params["overall_item"]) if overall_only else None
     rows = await queries.survey_answers(session, event.id, only)
-    return compute(form, event, submitted, rows)
+    return compute(programme_form, event, submitted, rows)
 
 
 def status_text(t: Translator, event: Event) -> str:

@@ -168,8 +168,13 @@ def _doubt_text(
         name: turn.t.number(v) if isinstance(v, Decimal | int) else escape(str(v))
         for name, v in seen.items()
     }
-    context = {**render.question_vars(turn.t, qn.form, question), "clause": check.clause or ""}
-    return turn.t(check.message, **context, **shown)
+    # A draft-details form has no years of its own: the call's (turn.form) name them.
+    context = {
+        **render.question_vars(turn.t, turn.form, question),
+        **render.question_vars(turn.t, qn.form, question),
+        "clause": check.clause or "",
+    }
+    return turn.t(check.message, **{**context, **shown})  # the figures as the check saw them
 
 
 async def _settle(

@@ -64,9 +64,10 @@ def rows(buttons: Iterable[Button], width: int) -> Keyboard:
 
 
 def question_vars(t: Translator, form: Form, question: Question) -> dict[str, object]:
-    """The placeholders a question's text and label may use: the years of the figures,
-    the start of the record window (a date the locale writes), the question's own vars."""
-    shown: dict[str, object] = {}
+    """The placeholders a question's text and label may use: the call's figures by name
+    ("不少于{min_invention_patents}件"), the years of the figures, the start of the record
+    window (a date the locale writes), the question's own vars."""
+    shown: dict[str, object] = dict(form.params)
     if form.years:
         shown |= {"last_year": form.years[-1], "first_year": form.years[0]}
     if form.record_since is not None:
@@ -203,7 +204,7 @@ def flag_values(flag: Flag) -> dict[str, list[str]]:
     }
 
 
-def _shown(t: Translator, values: Mapping[str, list[str]]) -> dict[str, str]:
+def shown_values(t: Translator, values: Mapping[str, list[str]]) -> dict[str, str]:
     shown = {}
     for name, (display, raw) in values.items():
         if display == "percent":
@@ -216,7 +217,7 @@ def _shown(t: Translator, values: Mapping[str, list[str]]) -> dict[str, str]:
 
 
 def flag_line(t: Translator, record: StoredFlag) -> str:
-    message = t(record.message_key, **_shown(t, record.values or {}))
+    message = t(record.message_key, **shown_values(t, record.values or {}))
     return "• " + t("flag.line", message=message, clause=record.clause)
 
 

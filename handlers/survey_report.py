@@ -1,4 +1,4 @@
-"""An event's satisfaction figures, for acceptance (clause K4: satisfaction ≥ 85%).
+"""An event's satisfaction figures, for acceptance (clause K4: the call's min_satisfaction).
 
 Satisfaction rate = (非常满意 + 满意) / valid questionnaires, per item; the target is
 judged on the survey's overall item. A valid questionnaire is a submitted response.
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forms.answers import LOCAL_TIME
-from forms.definition import Form, Question
+from forms.definition import Form, Question, linked
 from handlers import render
 from handlers.spreadsheet import BOOK_OPTIONS, Sheet, add_formats, text_width
 from locales import Translator
@@ -91,8 +91,10 @@ def scales(form: Form) -> list[Question]:
 
 
 def compute(
-    form: Form, event: Event, submitted: Sequence[ResponseRow], rows: Sequence[AnswerRow]
+    programme: Form, event: Event, submitted: Sequence[ResponseRow], rows: Sequence[AnswerRow]
 ) -> Report:
+    """The figures of one event's survey, judged against the call's K4 target."""
+    form = linked(programme, "survey")
     items = {q.id: ItemFigures(q) for q in scales(form)}
     responses: dict[int, dict[str, Any]] = {
         rid: {"_submitted_at": at} for rid, at, _ in submitted
@@ -108,7 +110,7 @@ def compute(
         if score is not None:
             counts = items[question_id].counts
             counts[score] = counts.get(score, 0) + 1
-    target = Decimal(str(form.params["target"]))
+    target = Decimal(str(programme.params["min_satisfaction"]))
     return Report(form, event, len(responses), list(items.values()), responses, target)
 
 

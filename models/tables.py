@@ -213,3 +213,13 @@ class AppSecret(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     value: str
+
+
+class WebHandoff(SQLModel, table=True):
+    """A one-time link that moves a web conversation to another device (a phone, a
+    colleague's computer): it expires, and it works once."""
+
+    token: str = Field(primary_key=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    expires_at: datetime
+    used_at: datetime | None = None

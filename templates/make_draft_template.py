@@ -24,15 +24,34 @@ OUT = Path(__file__).resolve().parent / "draft_application.docx"
 BODY_FONT, HEADING_FONT = "SimSun", "SimHei"
 
 
+THEME_FONTS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
+
+
 def east_asian(style_font: object, name: str) -> None:
-    """python-docx sets the Latin font only; Chinese text needs w:eastAsia too."""
+    """python-docx sets the Latin font only; Chinese text needs w:eastAsia too. A theme
+    font (the stock headings' majorHAnsi/majorEastAsia) wins over a named one in Word, so
+    those go: a heading is then really in 黑体."""
     r_pr = style_font.element.get_or_add_rPr()  # type: ignore[attr-defined]
     fonts = r_pr.find(qn("w:rFonts"))
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
         r_pr.insert(0, fonts)
+    for attribute in THEME_FONTS:
+        fonts.attrib.pop(qn(attribute), None)
     for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia"):
         fonts.set(qn(attribute), name)
+
+
+def first_line_indent(style: object, chars: int) -> None:
+    """An indent of so many characters (w:firstLineChars, which Word and WPS scale with
+    the font), and its length at 小四 for readers that only know w:firstLine."""
+    p_pr = style.element.get_or_add_pPr()  # type: ignore[attr-defined]
+    indent = p_pr.find(qn("w:ind"))
+    if indent is None:
+        indent = OxmlElement("w:ind")
+        p_pr.append(indent)
+    indent.set(qn("w:firstLineChars"), str(chars * 100))
+    indent.set(qn("w:firstLine"), str(chars * 240))  # 12 pt = 240 twips a character
 
 
 def set_styles(document: Document) -> None:
@@ -50,6 +69,12 @@ def set_styles(document: Document) -> None:
         east_asian(style, HEADING_FONT)
         style.paragraph_format.space_before = Pt(12)
         style.paragraph_format.space_after = Pt(6)
+    body = styles["Body Text"]  # running text: indented two characters, as Chinese documents are
+    body.font.size = Pt(12)
+    east_asian(body, BODY_FONT)
+    body.paragraph_format.line_spacing = 1.5
+    body.paragraph_format.space_after = Pt(0)
+    first_line_indent(body, 2)
     title = styles["Title"]
     title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     borders = title.element.pPr.find(qn("w:pBdr"))  # the stock Title is underlined
@@ -68,6 +93,9 @@ def page_number_footer(document: Document) -> None:
     run.append(text)
     field.append(run)
     paragraph._p.append(field)
+
+
+BODY = "Body Text"
 
 
 def line(document: Document, text: str, style: str | None = None) -> None:
@@ -115,7 +143,7 @@ def key_value_table(document: Document, pairs: list[tuple[str, str]]) -> None:
     grid = document.add_table(rows=len(pairs), cols=2)
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-    set_widths(grid, [44, 110])
+    set_widths(grid, [52, 102])  # the longest label on one line
     keep_rows_whole(grid, header=False)
     for r, (label, value) in enumerate(pairs):
         grid.cell(r, 0).paragraphs[0].add_run(label).bold = True
@@ -181,14 +209,14 @@ def build() -> Document:
         "y in finance",
         [34, 60, 60],
     )
-    line(document, "{{r v.ratios }}")
+    line(document, "{{r v.ratios }}", BODY)
 
     # 二、申报条件自评
     line(document, "{{ L.h_conditions }}", "Heading 1")
     table(
         document,
         ["{{ L.clause }}", "{{ L.condition }}", "{{ L.situation }}", "{{ L.verdict }}"],
-        ["{{ c.clause }}", "{{ c.condition }}", "{{ c.situation }}", "{{r c.verdict }}"],
+        ["{{ c.clause }}", "{{r c.condition }}", "{{r c.situation }}", "{{r c.verdict }}"],
         "c in conditions",
         [17, 52, 60, 25],
     )
@@ -196,14 +224,14 @@ def build() -> Document:
     # 三、需要说明的事项
     line(document, "{{ L.h_points }}", "Heading 1")
     line(document, "{%p for point in points %}")
-    line(document, "{{r point }}")
+    line(document, "{{r point }}", BODY)
     line(document, "{%p endfor %}")
 
     # 四、建设方案 (T1–T5)
     line(document, "{{ L.h_plan }}", "Heading 1")
     line(document, "{%p for task in tasks %}")
     line(document, "{{ task.title }}", "Heading 2")
-    line(document, "{{r task.body }}")
+    line(document, "{{r task.body }}", BODY)
     line(document, "{%p endfor %}")
 
     # 五、绩效目标 (K1–K4)
@@ -211,7 +239,7 @@ def build() -> Document:
     table(
         document,
         ["{{ L.clause }}", "{{ L.target }}", "{{ L.our_plan }}"],
-        ["{{ k.clause }}", "{{ k.target }}", "{{r k.plan }}"],
+        ["{{ k.clause }}", "{{r k.target }}", "{{r k.plan }}"],
         "k in targets",
         [17, 67, 70],
     )
@@ -220,33 +248,35 @@ def build() -> Document:
     line(document, "{{ L.h_schedule }}", "Heading 1")
     table(
         document,
-        ["{{ L.stage }}", "{{ L.period }}", "{{ L.work }}"],
-        ["{{ s.stage }}", "{{ s.period }}", "{{ s.work }}"],
+        ["{{ L.clause }}", "{{ L.stage }}", "{{ L.period }}", "{{ L.work }}"],
+        ["{{ s.clause }}", "{{ s.stage }}", "{{ s.period }}", "{{r s.work }}"],
         "s in schedule",
-        [34, 44, 76],
+        [17, 30, 40, 67],
     )
 
     # 七、资金使用计划 (M1–M2)
     line(document, "{{ L.h_budget }}", "Heading 1")
-    line(document, "{{ budget_text }}")
+    line(document, "{{r budget_text }}", BODY)
     table(
         document,
-        ["{{ L.payment }}", "{{ L.amount }}"],
-        ["{{ p.when }}", "{{ p.amount }}"],
+        ["{{ L.clause }}", "{{ L.payment }}", "{{ L.amount }}"],
+        ["{{ p.clause }}", "{{ p.when }}", "{{ p.amount }}"],
         "p in payments",
-        [100, 54],
+        [17, 90, 47],
     )
 
     # 八、保障措施
     line(document, "{{ L.h_guarantees }}", "Heading 1")
     line(document, "{%p for g in guarantees %}")
-    line(document, "{{ g }}")
+    line(document, "{{ g }}", BODY)
     line(document, "{%p endfor %}")
 
     # 承诺书
     page_break(document)
     line(document, "{{ L.commitment_title }}", "Title")
-    line(document, "{{r v.commitment }}")
+    line(document, "{%p for paragraph in commitment %}")
+    line(document, "{{r paragraph }}", BODY)
+    line(document, "{%p endfor %}")
     for label in ("commitment_stamp", "commitment_signature", "commitment_date"):
         paragraph = document.add_paragraph(f"{{{{ L.{label} }}}}")
         paragraph.paragraph_format.left_indent = Mm(70)

@@ -49,12 +49,14 @@ async def assessed(router: Router, form: Form, answers: dict[str, str], user: in
     return chat
 
 
-async def fill_details(chat: Chat, details: Form, answers: dict[str, str | None]) -> None:
+async def fill_details(
+    chat: Chat, details: Form, answers: dict[str, str | None], locale: str = "zh_CN"
+) -> None:
     """Answer the details questionnaire; None presses 跳过."""
-    while (qid := current_question(details, "zh_CN", chat.text)) is not None:
+    while (qid := current_question(details, locale, chat.text)) is not None:
         answer = answers.get(qid)
         if answer is None:
-            await chat.press(t("button.skip"))
+            await chat.press(translator(locale)("button.skip"))
         elif any(b.text == answer for b in chat.keyboard()):
             await chat.press(answer)
         else:
@@ -100,10 +102,13 @@ async def test_draft_of_an_eligible_application_carries_every_answer(
     assert clauses == ["E0", "E1a", "E1b", "E2a", "E2b", "E3a", "E3b", "E3c", "E3d", "E4",
                        "E5a", "E5b", "X1", "J1", "J2"]  # fmt: skip
     assert doc.row("X1")[3] == "符合" and doc.row("J1")[3] == "不涉及"
-    assert "陈静" in doc.text and "副总经理" in doc.text and "20 件" in doc.text
+    assert "陈静" in doc.text and "副总经理" in doc.text and "发明专利20件" in doc.text
     # What was skipped is a visible placeholder, never a silent blank.
     assert doc.highlighted == ["【待填写：注册地址】", "【待填写：对应主营产品】"]
-    assert "¥300,000.00" in doc.text and "¥150,000.00" in doc.text
+    # Money as a Chinese document writes it (M1, M2): 30万元, not ¥300,000.00.
+    assert doc.row("M1")[1:] == [t("draft.payment_total"), "30万元"]
+    assert [row[2] for row in doc.tables[-1] if row[0] == "M2"] == ["15万元", "15万元"]
+    assert "¥" not in doc.text
     assert doc.east_asian_font == "SimSun"
 
 

@@ -23,7 +23,7 @@ from models.tables import Answer, User, WebFile, WebScreen
 from tests.chat import current_question, run_interview
 from tests.conftest import ELIGIBLE_ZH
 from tests.test_survey import new_event, report_of
-from tests.web import WebVisitor
+from tests.web import WebVisitor, answer_survey_in_pages
 
 t = translator("zh_CN")
 
@@ -164,12 +164,7 @@ async def test_an_attendee_answers_a_survey_from_its_address(
     attendee = WebVisitor(site)
     await attendee.get(f"/s/{event.code}")
     assert plain(t("privacy.notice_web")) in attendee.text
-    survey = survey_form(form)
-    review = plain(t("survey.review_title"))
-    while review not in attendee.text:
-        qid = current_question(survey, "zh_CN", attendee.text)
-        await attendee.press(t("button.skip") if qid in ("comment", "topics") else "满意")
-    await attendee.press(t("button.survey_submit"))
+    await answer_survey_in_pages(attendee, survey_form(form), "满意")
     report = await report_of(router, form, event)
     assert report.valid == 1
     await attendee.get(f"/s/{event.code}")  # scanned again: change, never a second one
@@ -224,3 +219,63 @@ async def test_two_browsers_are_two_visitors(site: URL) -> None:
     assert first.cookie() and second.cookie() and first.cookie() != second.cookie()
     await first.close()
     await second.close()
+
+
+async def test_a_conversation_moves_to_another_device_once(
+    router: Router, site: URL, browser: WebVisitor
+) -> None:
+    await browser.get("/")
+    await browser.press(t("button.apply"))
+    await browser.send("甲公司")  # the computer: the first answer
+    page = await browser.post("/handoff", {"csrf": browser.page.hidden["csrf"]})
+    link = next(word for word in browser.text.split() if "/c/" in word)
+    assert link.startswith(str(site).rstrip("/"))
+    qr = next(src for src in page.links if src.endswith("/qr.png"))
+    async with browser.http.get(site.join(URL(qr))) as response:
+        assert response.status == 200 and (await response.read()).startswith(b"\x89PNG")
+    phone = WebVisitor(site)
+    await phone.get(URL(link).path)
+    assert current_question(router.context.form, "zh_CN", phone.text) == "uscc"  # where it was
+    await phone.send(ELIGIBLE_ZH["uscc"])  # and it goes on there
+    assert await count(router, Answer) == 2
+    colleague = WebVisitor(site)
+    page = await colleague.get(URL(link).path)  # spent: it works once
+    assert page.status == 410 and t("web.handoff_spent") in colleague.text
+    await phone.close()
+    await colleague.close()
+
+
+async def test_a_link_to_another_device_expires(
+    router: Router, site: URL, browser: WebVisitor
+) -> None:
+    from datetime import timedelta
+
+    from models.tables import WebHandoff, utcnow
+
+    await browser.get("/")
+    await browser.post("/handoff", {"csrf": browser.page.hidden["csrf"]})
+    async with router.context.sessions() as session:
+        handoff = (await session.exec(select(WebHandoff))).one()
+        handoff.expires_at = utcnow() - timedelta(seconds=1)  # a quarter of an hour later
+        session.add(handoff)
+        await session.commit()
+    other = WebVisitor(site)
+    page = await other.get(f"/c/{handoff.token}")
+    assert page.status == 410 and other.cookie() != browser.cookie()
+    await other.close()
+
+
+async def test_behind_a_proxy_each_visitor_address_has_its_own_limit(router: Router) -> None:
+    """nginx on this host appends the visitor's address to X-Forwarded-For: an office
+    flooding from one address does not stop a visitor from another."""
+    async with serving(router, per_visitor=Buckets(1000, 1000), per_address=Buckets(1, 5)) as site:
+        office, home = WebVisitor(site), WebVisitor(site)
+        office.http.headers["X-Forwarded-For"] = "203.0.113.7"
+        home.http.headers["X-Forwarded-For"] = "203.0.113.8"
+        await office.get("/")
+        said = [await office.post("/say", {**office.page.hidden, "text": "x"}) for _ in range(8)]
+        assert 429 in [page.status for page in said]
+        await home.get("/")
+        assert (await home.press(t("button.apply"))).status == 200
+        await office.close()
+        await home.close()

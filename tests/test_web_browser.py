@@ -20,9 +20,10 @@ from handlers.render import plain
 from handlers.survey import survey_form
 from locales import translator
 from tests.browser import Browser, chromium_paths
-from tests.chat import current_question, run_interview
+from tests.chat import run_interview
 from tests.conftest import ELIGIBLE_ZH
 from tests.telegram import free_port
+from tests.web import answer_survey_in_pages
 
 t = translator("zh_CN")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
@@ -92,12 +93,7 @@ async def test_a_survey_answered_from_its_address(
     assert address.startswith(site[0] + "/s/")
     browser.open(address.removeprefix(site[0]))
     browser.shot("1-survey")
-    survey = survey_form(form)
-    review = plain(t("survey.review_title"))
-    while review not in browser.text:
-        qid = current_question(survey, "zh_CN", browser.text)
-        await browser.press(t("button.skip") if qid in ("comment", "topics") else "非常满意")
-    await browser.press(t("button.survey_submit"))
+    await answer_survey_in_pages(browser, survey_form(form), "非常满意")
     browser.shot("2-thanks")
     report = subprocess.run(
         [sys.executable, "-m", "bot.cli", "report", address.rsplit("/", 1)[1],

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 
 import aiohttp
 from yarl import URL
 
+from forms.definition import Form
+from handlers.render import plain
 from handlers.types import Button
+from locales import translator
+from tests.chat import current_question
 
 
 @dataclass
@@ -122,3 +127,14 @@ class WebVisitor:
     def cookie(self) -> str | None:
         found = self.http.cookie_jar.filter_cookies(self.base).get("patentbot")
         return None if found is None else found.value
+
+
+async def answer_survey_in_pages(page: Any, survey: Form, level: str) -> None:
+    """Rate every item ``level``, skip the open questions, submit: on a page, which shows
+    only the newest step (the chat's answer_survey also presses buttons still on screen)."""
+    t = translator("zh_CN")
+    review = plain(t("survey.review_title"))
+    while review not in page.text:
+        qid = current_question(survey, "zh_CN", page.text)
+        await page.press(t("button.skip") if qid in ("comment", "topics") else level)
+    await page.press(t("button.survey_submit"))

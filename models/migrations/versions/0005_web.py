@@ -1,4 +1,5 @@
-"""the web channel: each visitor's screen, its files, and the app's own secrets
+"""the web channel: each visitor's screen, its files, links to another device, and the
+app's own secrets
 
 Revision ID: 0005_web
 Revises: 0004
@@ -36,6 +37,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_webfile_user_id", "webfile", ["user_id"])
     op.create_table(
+        "webhandoff",
+        sa.Column("token", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("token", name="pk_webhandoff"),
+    )
+    op.create_table(
         "appsecret",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("value", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -45,6 +54,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("appsecret")
+    op.drop_table("webhandoff")
     op.drop_index("ix_webfile_user_id", table_name="webfile")
     op.drop_table("webfile")
     op.drop_table("webscreen")
