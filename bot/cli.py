@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bot import logs
 from bot.settings import Settings, SettingsError, load_settings
 from forms.definition import programme
 from locales import SUPPORTED, translator
@@ -50,6 +51,18 @@ async def _run_telegram(settings: Settings) -> None:
         await serve(settings, router)
     finally:
         await engine.dispose()
+
+
+def _serve_telegram(settings: Settings) -> int:
+    """Serve until stopped; a failure (Telegram refusing the token, an unreachable
+    BOT_API_SERVER) is logged — through the filter that masks the token, which a
+    traceback printed by Python would show — and ends the process with status 1."""
+    try:
+        asyncio.run(_run_telegram(settings))
+    except Exception:
+        logging.getLogger("patentbot").exception("the bot stopped")
+        return 1
+    return 0
 
 
 async def _write_draft(
@@ -113,10 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         telegram = args.command in (None, "run") and settings.bot_token is not None
         # The bot on Telegram logs what it does; the terminal's commands and the console
         # conversation print only their own words (and warnings).
-        logging.basicConfig(
-            level=logging.INFO if telegram else logging.WARNING,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        logs.configure(settings, logging.INFO if telegram else logging.WARNING)
         if args.command == "web":
             asyncio.run(_run_web(settings))
         elif args.command == "draft":
@@ -134,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 
             print(asyncio.run(run_broadcast_command(settings, args)))
         elif telegram:
-            asyncio.run(_run_telegram(settings))
+            return _serve_telegram(settings)
         else:
             asyncio.run(_run_console(settings))
     except (SettingsError, LookupError) as e:  # LookupError: a form the programme names is missing

@@ -182,6 +182,7 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
     try:
         me = await bot.me()  # asks Telegram once; later calls are cached
         router.context.bot_username = me.username
+        router.context.bot_id = me.id
         router.context.sender = AiogramSender(bot)
         await menu.register_menus(router.context)
         async with deliveries(router.context):  # broadcasts, in the background
@@ -204,10 +205,13 @@ async def _poll(bot: Bot, dispatcher: Dispatcher, handle_signals: bool) -> None:
 async def _webhook(
     settings: Settings, bot: Bot, dispatcher: Dispatcher, handle_signals: bool
 ) -> None:
-    async def handle(update: dict[str, Any]) -> None:
-        await dispatcher.feed_raw_update(bot, update)
+    def parse(update: dict[str, Any]) -> Update:
+        return Update.model_validate(update, context={"bot": bot})
 
-    async with webhook.listening(settings, handle) as secret:
+    async def handle(update: Update) -> None:
+        await dispatcher.feed_update(bot, update)
+
+    async with webhook.listening(settings, parse, handle) as secret:
         await bot.set_webhook(
             str(settings.webhook_url), secret_token=secret, allowed_updates=tm.ALLOWED_UPDATES
         )

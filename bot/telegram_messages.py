@@ -50,6 +50,7 @@ def message_event(message: Any, update_id: int, html: str | None) -> Event | Non
         update_id=update_id,
         html=html,
         attachment=found,
+        chat_type=str(message.chat.type),
     )
 
 
@@ -65,6 +66,7 @@ def button_event(query: Any, update_id: int) -> Event | None:
         language_code=user.language_code,
         display_name=user.full_name or None,
         update_id=update_id,
+        chat_type=str(query.message.chat.type),
     )
 
 

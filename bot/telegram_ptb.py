@@ -198,6 +198,7 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
     async with application:  # initialize() (getMe) … shutdown()
         try:
             router.context.bot_username = application.bot.username
+            router.context.bot_id = application.bot.id
             router.context.sender = PtbSender(application.bot)
             await menu.register_menus(router.context)
             await application.start()
@@ -225,10 +226,13 @@ async def _poll(application: PtbApplication, handle_signals: bool) -> None:
 async def _webhook(settings: Settings, application: PtbApplication, handle_signals: bool) -> None:
     # Our own aiohttp receiver, not PTB's start_webhook (tornado): the same for every
     # framework, and it answers Telegram only once the update is handled.
-    async def handle(update: dict[str, Any]) -> None:
-        await application.process_update(Update.de_json(update, application.bot))
+    def parse(update: dict[str, Any]) -> Update:
+        return Update.de_json(update, application.bot)
 
-    async with webhook.listening(settings, handle) as secret:
+    async def handle(update: Update) -> None:
+        await application.process_update(update)
+
+    async with webhook.listening(settings, parse, handle) as secret:
         await application.bot.set_webhook(
             str(settings.webhook_url), secret_token=secret, allowed_updates=tm.ALLOWED_UPDATES
         )

@@ -18,10 +18,14 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
+from aiohttp.web_request import FileField
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from multidict import MultiDictProxy
 
 import templates
 from bot import web_screen
+from bot.logs import quiet_broken_bodies
 from bot.settings import Settings
 from bot.web_identity import COOKIE, COOKIE_MAX_AGE, Buckets, Signer, new_visitor_id
 from handlers.events import qr_png
@@ -34,6 +38,7 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 10_000  # characters in one answer
 MAX_BODY = 64 * 1024
+MAX_STEP_DIGITS = 9  # a screen's step counter: far beyond any conversation's length
 WEB_FILES = Path(templates.__file__).resolve().parent / "web"
 HTML_LANG = {"zh_CN": "zh-CN", "zh_HK": "zh-HK", "en": "en"}
 SECURITY_HEADERS = {
@@ -74,6 +79,7 @@ class WebChat:
         self.per_address = per_address or Buckets(rate=50.0, burst=200)
 
     def app(self) -> web.Application:
+        quiet_broken_bodies()
         app = web.Application(client_max_size=MAX_BODY, middlewares=[self._guard])
         app.add_routes(
             [
@@ -122,12 +128,12 @@ class WebChat:
         return response
 
     async def say(self, request: web.Request) -> web.StreamResponse:
-        form = await request.post()
+        form = await _posted(request)
         text = str(form.get("text", ""))[:MAX_TEXT]
         return await self._answer(request, form, lambda uid: Event.message(uid, uid, text))
 
     async def press(self, request: web.Request) -> web.StreamResponse:
-        form = await request.post()
+        form = await _posted(request)
         data = str(form.get("data", ""))[:64]
         return await self._answer(request, form, lambda uid: Event(uid, uid, callback_data=data))
 
@@ -213,7 +219,8 @@ class WebChat:
         if not self.per_visitor.allow(str(user_id)):
             return await self._error(request, 429, N_("web.too_fast"))
         step = str(form.get("step", ""))
-        if not step.isdigit():
+        # ASCII digits only ("²" is a digit to str.isdigit), and a number a table holds.
+        if not (step.isascii() and step.isdigit()) or len(step) > MAX_STEP_DIGITS:
             return await self._error(request, 400, N_("web.bad_request"))
         deleted = await self._handle(request, user_id, int(step), event_for(user_id))
         if deleted is not None:  # /delete: nothing of them stays, the cookie neither
@@ -305,6 +312,8 @@ class WebChat:
                 response = await handler(request)
         except web.HTTPRequestEntityTooLarge:
             response = await self._error(request, 413, N_("web.too_large"))
+        except web.HTTPBadRequest:
+            response = await self._error(request, 400, N_("web.bad_request"))
         except web.HTTPException as e:
             response = await self._error(request, e.status, N_("web.not_found"))
         except Exception:
@@ -312,6 +321,15 @@ class WebChat:
             response = await self._error(request, 500, N_("error.internal"))
         response.headers.update(SECURITY_HEADERS)
         return response
+
+
+async def _posted(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | FileField]:
+    """The posted form. A body that is none — not UTF-8, broken multipart, a gzip that
+    does not unzip — is the sender's mistake: 400, not a traceback and a 500."""
+    try:
+        return await request.post()
+    except (ValueError, RequestPayloadError) as e:  # UnicodeDecodeError is a ValueError
+        raise web.HTTPBadRequest() from e
 
 
 def _see_chat() -> web.Response:

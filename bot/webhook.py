@@ -12,20 +12,32 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
+from bot.logs import quiet_broken_bodies
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# The updates the bot takes (a message, a pressed button) are a few kilobytes: 4096
+# characters of text with their entities and the message replied to. A megabyte is not
+# Telegram, and is refused (413) before it is read any further.
+MAX_BODY = 1024 * 1024
+# Telegram's update ids are positive and fit in 32 bits (the table keeps 64).
+MAX_UPDATE_ID = 2**63 - 1
 
-HandleUpdate = Callable[[dict[str, Any]], Awaitable[None]]
+# A transport's two steps: read the library's update from the JSON (raising, whatever the
+# library raises, for a body that is none), then handle it.
+Parse = Callable[[dict[str, Any]], Any]
+HandleUpdate = Callable[[Any], Awaitable[None]]
 Receiver = Callable[[web.Request], Awaitable[web.Response]]
 
 
@@ -38,34 +50,77 @@ def secret_token(settings: Settings) -> str:
     return hashlib.sha256(f"patentbot webhook {token}".encode()).hexdigest()
 
 
-def _receiver(handle: HandleUpdate, secret: str) -> Receiver:
+class Refusals:
+    """Counts refused posts and logs the 1st, 10th, 100th …: a flood of garbage is seen
+    in the log without writing one line per post."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def note(self, status: int, why: str) -> web.Response:
+        self.count += 1
+        if self.count == 1 or _power_of_ten(self.count):
+            log.warning("refused a webhook post (%s %s); %d so far", status, why, self.count)
+        return web.Response(status=status)
+
+
+def _power_of_ten(n: int) -> bool:
+    while n % 10 == 0:
+        n //= 10
+    return n == 1
+
+
+def _update_id(update: object) -> int | None:
+    """The update's id, or None for JSON that is not an update."""
+    if not isinstance(update, dict):
+        return None
+    update_id = update.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        return None
+    return update_id if 0 <= update_id <= MAX_UPDATE_ID else None
+
+
+def _receiver(parse: Parse, handle: HandleUpdate, secret: str, refusals: Refusals) -> Receiver:
     async def receive(request: web.Request) -> web.Response:
         # Anyone can POST to a public URL; only Telegram knows the secret.
         if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
-            return web.Response(status=401)
+            return refusals.note(401, "without the secret")
         try:
-            update = await request.json()
-        except ValueError:
-            return web.Response(status=400)
-        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-            return web.Response(status=400)
+            body = await request.read()  # raises 413 beyond MAX_BODY (client_max_size)
+        except web.HTTPRequestEntityTooLarge:
+            return refusals.note(413, "too large")
+        except RequestPayloadError:  # a compressed body that does not decompress
+            return refusals.note(400, "unreadable")
         try:
-            await handle(update)
+            update = json.loads(body)
+        except (ValueError, RecursionError):  # not UTF-8 or JSON; nested beyond reason
+            return refusals.note(400, "not JSON")
+        update_id = _update_id(update)
+        if update_id is None:
+            return refusals.note(400, "not an update")
+        try:
+            parsed = parse(update)
+        except Exception:  # each library raises its own way on fields of the wrong shape
+            return refusals.note(400, "not an update")
+        try:
+            await handle(parsed)
         except Exception:
             # As when polling: a failing update is logged, not sent again and again.
-            log.exception("update %s failed", update["update_id"])
+            log.exception("update %s failed", update_id)
         return web.Response()
 
     return receive
 
 
 @asynccontextmanager
-async def listening(settings: Settings, handle: HandleUpdate) -> AsyncIterator[str]:
+async def listening(settings: Settings, parse: Parse, handle: HandleUpdate) -> AsyncIterator[str]:
     """Serve WEBHOOK_LISTEN until the block ends; yields the secret Telegram must send."""
     assert settings.webhook_url is not None
     secret = secret_token(settings)
-    app = web.Application()
-    app.router.add_post(settings.webhook_url.path or "/", _receiver(handle, secret))
+    quiet_broken_bodies()
+    app = web.Application(client_max_size=MAX_BODY)
+    receiver = _receiver(parse, handle, secret, Refusals())
+    app.router.add_post(settings.webhook_url.path or "/", receiver)
     runner = web.AppRunner(app, access_log=None)  # the path may be a secret too
     await runner.setup()
     host, port = settings.webhook_listen

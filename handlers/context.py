@@ -24,9 +24,11 @@ class Context:
     admin_ids: frozenset[int] = frozenset()
     default_locale: str = "zh_CN"
     # Filled in by the transport once it has connected (None in the console and tests
-    # that need neither): the bot's @username for deep links, and the sender for
-    # traffic that is not a reply (broadcasts).
+    # that need neither): the bot's @username for deep links, its id (the update ids it
+    # handled are remembered per bot), and the sender for traffic that is not a reply
+    # (broadcasts).
     bot_username: str | None = None
+    bot_id: int = 0
     # The web chat's public address (PUBLIC_URL), for the links attendees scan.
     public_url: str | None = None
     sender: Sender | None = None

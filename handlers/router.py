@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from weakref import WeakValueDictionary
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import (
     account,
@@ -13,6 +16,7 @@ from handlers import (
     draft,
     events,
     export,
+    groups,
     interview,
     menu,
     stats,
@@ -22,7 +26,7 @@ from handlers import questionnaire as qs
 from handlers.context import Context, Turn
 from handlers.types import Event, Reply
 from locales import guess_locale, translator
-from models import queries
+from models import queries, updates
 from models.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -36,8 +40,11 @@ FLOWS: dict[str, qs.Flow] = {
 }
 
 
-def _seen(last: int | None, update_id: int | None) -> bool:
-    return last is not None and update_id is not None and update_id <= last
+# Telegram sends an update again until it is confirmed, within minutes, not days: an id
+# handled longer ago than this is forgotten (ids are reused at random after a quiet week).
+REMEMBER_UPDATES = timedelta(days=1)
+# Forgetting is one DELETE: done with the first update and then every so many, not each.
+FORGET_EVERY = 500
 
 
 class Router:
@@ -45,24 +52,48 @@ class Router:
         self.context = context
         # One event at a time per user: a double tap must not answer the same question
         # twice. Weak values: a lock lives only while someone holds or awaits it.
+        # In a group, one lock per group: its notice is decided once, not per member.
         self._locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+        self._until_forget = 0
 
     async def handle(self, event: Event) -> list[Reply]:
-        lock = self._locks.get(event.user_id)
+        key = event.user_id if event.chat_type == groups.PRIVATE else event.chat_id
+        lock = self._locks.get(key)
         if lock is None:
-            lock = self._locks[event.user_id] = asyncio.Lock()
+            lock = self._locks[key] = asyncio.Lock()
         async with lock:
             try:
                 return await self._handle(event)
             except Exception:
                 # Nothing of this event was committed; say so rather than go silent.
                 log.exception("failed to handle %s", event)
+                if event.chat_type != groups.PRIVATE:
+                    return []  # a group hears nothing but where the bot works
                 locale = guess_locale(event.language_code, self.context.default_locale)
                 t = translator(locale)
                 return [Reply(t("error.internal"))]
 
+    async def _first_time(self, session: AsyncSession, update_id: int | None) -> bool:
+        """False for an update handled already (Telegram sent it again); recorded in the
+        update's own transaction, so one cut short by a crash is handled when it returns."""
+        if update_id is None:  # the console: no platform that sends anything twice
+            return True
+        now = utcnow()
+        if self._until_forget <= 0:
+            await updates.forget_updates(session, now - REMEMBER_UPDATES)
+            self._until_forget = FORGET_EVERY
+        self._until_forget -= 1
+        bot = self.context.bot_id
+        return await updates.first_time(session, bot, update_id, now, now - REMEMBER_UPDATES)
+
     async def _handle(self, event: Event) -> list[Reply]:
         async with self.context.sessions() as session:
+            if not await self._first_time(session, event.update_id):
+                return []
+            if event.chat_type != groups.PRIVATE:  # nothing of the bot in groups, ever
+                replies = await groups.refuse(self.context, session, event)
+                await session.commit()
+                return replies
             user = await queries.get_user(session, event.user_id)
             first_contact = user is None
             if user is None:
@@ -71,9 +102,6 @@ class Router:
                     session, event.user_id, event.chat_id, locale, event.display_name
                 )
             conversation = await queries.conversation(session, user.id)
-            if _seen(conversation.last_update_id, event.update_id):
-                return []
-            conversation.last_update_id = event.update_id or conversation.last_update_id
             turn = Turn(self.context, event, session, user, conversation, translator(user.locale))
             if user.unreachable_at is not None:  # they write to us: broadcasts reach them again
                 user.unreachable_at = None

@@ -22,12 +22,15 @@ class Event:
     callback_data: str | None = None  # a pressed button
     language_code: str | None = None
     display_name: str | None = None
-    # The platform's id of the update, increasing per bot: a redelivered update is ignored.
+    # The platform's id of the update, unique per bot for a while (not always increasing):
+    # an update sent again is recognised by it and handled once.
     update_id: int | None = None
     # The text (or a photo's/file's caption) with its formatting, as Telegram HTML; None
     # where the transport has no formatting (the console): then ``text`` is plain.
     html: str | None = None
     attachment: Attachment | None = None  # a photo, file or sticker … the user sent
+    # "private", or "group" / "supergroup" / "channel": the bot answers in private chats only.
+    chat_type: str = "private"
     # Where the user is: "telegram", "web" (a browser, no Telegram account) or "console".
     channel: str = "telegram"
 
@@ -43,6 +46,7 @@ class Event:
         *,
         html: str | None = None,
         attachment: Attachment | None = None,
+        chat_type: str = "private",
     ) -> Event:
         """An incoming text, split into command and arguments when it is a command."""
         command, args = None, ""
@@ -62,6 +66,7 @@ class Event:
             update_id=update_id,
             html=html,
             attachment=attachment,
+            chat_type=chat_type,
         )
 
 

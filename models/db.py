@@ -10,12 +10,13 @@ from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x70617465  # any number every patentbot process agrees on ("pate")
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
@@ -99,8 +100,15 @@ def _upgrade(connection: Connection) -> None:
 
 
 async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest migration (idempotent; safe at every start)."""
+    """Bring the schema to the newest migration (idempotent; safe at every start).
+
+    Processes starting together on one PostgreSQL database (a scaled-out deployment) take
+    turns: the lock is held until the migration commits, and the next one then finds the
+    schema up to date instead of creating the same tables again."""
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            lock = text("SELECT pg_advisory_xact_lock(:key)")
+            await connection.execute(lock, {"key": MIGRATION_LOCK})
         await connection.run_sync(_upgrade)
 
 

@@ -107,9 +107,30 @@ class Conversation(SQLModel, table=True):
     application_id: int | None = None
     question_id: str | None = None
     pending: Any = Field(default=None, sa_column=Column(JSON))
-    # Telegram redelivers updates it has not seen confirmed (after a crash): handled once.
-    last_update_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class HandledUpdate(SQLModel, table=True):
+    """An update the bot has handled, remembered for a day.
+
+    Telegram sends again what it has not seen confirmed (after a crash), so a redelivered
+    update must be recognised. Not by order: update ids are random after a week without
+    updates and start afresh with a new bot token, so "not above the last one" would
+    ignore a returning user for good. Written in the update's own transaction: an update
+    cut short leaves no row and is handled when it comes again.
+    """
+
+    bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    handled_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class GroupNotice(SQLModel, table=True):
+    """A group or channel told that the bot works in private chats only, and when: it is
+    told once in a while, not on every message."""
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    told_at: datetime = Field(default_factory=utcnow)
 
 
 class Draft(SQLModel, table=True):

@@ -51,7 +51,7 @@ def bot_settings(
             "webhook_listen": f"127.0.0.1:{port}",
         }
     return Settings(
-        bot_token=TOKEN,
+        bot_token=server.token,
         bot_api_server=server.base_url,
         bot_framework=framework,
         database_url=database_url,

@@ -26,7 +26,7 @@ from handlers.render import plain
 from handlers.types import Button, Document, RateLimited, RecipientGone, Reply, Sender
 from locales import translator
 from tests.chat import current_question
-from tests.conftest import eligible_answers
+from tests.conftest import ELIGIBLE_ZH, eligible_answers
 from tests.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
 from tests.telegram import (
     ADMIN,
@@ -209,6 +209,105 @@ async def test_two_users_at_once(telegram: FakeBotAPI, form: Form) -> None:
     first, second = await asyncio.gather(company(0), company(1))
     assert "公司0" in first and "公司1" not in first
     assert "公司1" in second and "公司0" not in second
+
+
+# ------------------------------------------------------------------ updates sent again, ids
+
+
+async def asked(user: FakeUser, form: Form) -> str | None:
+    return current_question(form, "zh_CN", await next_step(user, form, "zh_CN"))
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_update_ids_that_jump_down_are_answered(
+    transport: str, database_url: str, form: Form
+) -> None:
+    """After a quiet week Telegram picks the next update id at random, and a new bot token
+    starts afresh: a returning user is answered, whatever the new id. (The bot restarts in
+    between: the fake, like the Bot API's docs, confirms every id below a poller's offset.)"""
+    async with FakeBotAPI(token=TOKEN, bot_username="patentbot_test") as server:
+        server.next_update_id = 900_000  # a bot that has served for a while
+        settings = bot_settings(server, database_url, transport)
+        user = server.user(1201, language_code="zh-hans")
+        async with running(server, settings):
+            await user.send("/apply")
+            assert await asked(user, form) == "enterprise_name"
+            await user.send("甲公司")
+            assert await asked(user, form) == "uscc"
+        server.next_update_id = 42  # a week without updates: a random id, far lower
+        async with running(server, settings):
+            await user.send(ELIGIBLE_ZH["uscc"])
+            assert await asked(user, form) == "contact_name"
+    async with FakeBotAPI(token="654321:NEW-TOKEN", bot_username="patentbot_test") as server:
+        user = server.user(1201, language_code="zh-hans")  # ids start at 1 again
+        async with running(server, bot_settings(server, database_url, transport)):
+            await user.send(ELIGIBLE_ZH["contact_name"])
+            assert await asked(user, form) == "contact_phone"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_redelivered_update_is_answered_once(
+    transport: str, database_url: str, form: Form
+) -> None:
+    """The bot stopped before Telegram saw an update confirmed, so Telegram sends it again."""
+    async with FakeBotAPI(token=TOKEN, bot_username="patentbot_test") as server:
+        settings = bot_settings(server, database_url, transport)
+        user = server.user(1202, language_code="zh-hans")
+        async with running(server, settings):
+            await user.send("/apply")
+            assert await asked(user, form) == "enterprise_name"
+            await user.send("甲公司")
+            assert await asked(user, form) == "uscc"
+            answered = server.updates[-1]
+        server.redeliver(answered)
+        async with running(server, settings):
+            await server.wait_updates_consumed()
+            await user.send(ELIGIBLE_ZH["uscc"])
+            # Answered twice, "甲公司" would meet the USCC question: its error, then this.
+            assert await asked(user, form) == "contact_name"
+            await user.assert_no_message()
+        assert [m.text for m in user.transcript].count(user.transcript[-1].text) == 1
+
+
+# ------------------------------------------------------------------ groups
+
+
+async def test_in_a_group_the_bot_reveals_nothing_and_says_once_where_it_works(
+    telegram: FakeBotAPI,
+) -> None:
+    """An admin's /export in a group would hand every applicant's data to its members."""
+    admin, member = telegram.user(ADMIN), telegram.user(1301, language_code="en")
+    await member.send("/apply")  # someone with an interview under way
+    await member.collect()
+    group = telegram.group(-100123, "Nansha IP managers", kind="supergroup")
+    await group.send_as(member, "/start@patentbot_test")  # the first word said in the group
+    notice = await group.next_message()
+    assert notice.text == translator("en")(
+        "group.private_only", link="https://t.me/patentbot_test"
+    )
+    for command in ("/export", "/stats", "/broadcast", "/mydata", "/event", "/help"):
+        await group.send_as(admin, command)
+    await group.send_as(member, "/mydata")
+    await group.send_as(member, "Acme Ltd")  # an answer to the interview under way
+    group.bot_said("(an old message)", [[("My data", "menu:mydata"), ("Stats", "menu:stats")]])
+    pressed = await group.press_as(member, "My data")
+    await group.press_as(admin, "Stats")
+    await pressed.wait_answer()  # the press was taken, and came to nothing
+    await group.send_as(admin, "/start")  # the last update: every one before it is handled
+    await telegram.wait_updates_consumed()
+    for chat in (group, admin, member):
+        await chat.assert_no_message()
+    assert group.transcript == [notice]
+    assert not telegram.calls_to("sendDocument") and not telegram.calls_to("sendPhoto")
+
+    # Nobody was recorded from the group: the admin's first private word is a first contact.
+    await admin.send("/start")
+    assert "/delete" in ((await admin.next_message()).text or "")
+    other = telegram.group(-100456, "另一个群", kind="group")  # each group is told once
+    await other.send_as(telegram.user(1302, language_code="zh-hans"), "/export")
+    assert (await other.next_message()).text == translator("zh_CN")(
+        "group.private_only", link="https://t.me/patentbot_test"
+    )
 
 
 # ------------------------------------------------------------------ the sender (broadcasts)

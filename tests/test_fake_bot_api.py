@@ -659,3 +659,43 @@ async def test_webhook_posts_chats_in_parallel_each_chat_in_order(server: FakeBo
             assert [text for chat, text in received if chat == user.id] == ["m0", "m1", "m2"]
         _, body = await raw_call(server, "getWebhookInfo")
         assert body["result"]["pending_update_count"] == 0
+
+
+async def test_a_failed_webhook_post_is_posted_again_and_updates_can_come_again(
+    server: FakeBotAPI, user: FakeUser
+) -> None:
+    """A post the receiver refuses is retried on its own, not only when another update
+    comes; a test may queue an update again (redelivery) and set the next id."""
+    received: list[int] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        received.append((await request.json())["update_id"])
+        return web.Response(status=500 if len(received) == 1 else 200)
+
+    server.next_update_id = 9000  # after a quiet week Telegram picks it at random
+    async with webhook_receiver(receive) as url:
+        await raw_call(server, "setWebhook", data={"url": url})
+        await user.send("ping")
+        await server.wait_updates_consumed()
+        server.redeliver(server.updates[-1])
+        await server.wait_updates_consumed()
+    assert received == [9000, 9000, 9000]
+
+
+async def test_a_group_member_writes_and_presses_in_the_group(server: FakeBotAPI) -> None:
+    member = server.user(3100, first_name="Wang")
+    group = server.group(-100200, "IP managers", kind="supergroup")
+    await group.send_as(member, "/export")
+    group.bot_said("old", [[("Stats", "menu:stats")]])
+    await group.press_as(member, "Stats")
+    message, press = (u for u in server.pending_updates)
+    assert message["message"]["chat"] == {
+        "id": -100200,
+        "type": "supergroup",
+        "title": "IP managers",
+    }
+    assert message["message"]["from"]["id"] == 3100
+    query = press["callback_query"]
+    assert (query["from"]["id"], query["message"]["chat"]["id"]) == (3100, -100200)
+    status, _ = await raw_call(server, "sendMessage", data={"chat_id": -100200, "text": "hi"})
+    assert status == 200 and group.transcript[-1].text == "hi"

@@ -7,6 +7,7 @@ from .server import (
     ButtonPress,
     CallbackAnswer,
     FakeBotAPI,
+    FakeGroup,
     FakeUser,
     SentFile,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "CallbackAnswer",
     "EntityParseError",
     "FakeBotAPI",
+    "FakeGroup",
     "FakeUser",
     "ParsedText",
     "SentFile",

@@ -56,6 +56,7 @@ __all__ = [
     "ButtonPress",
     "CallbackAnswer",
     "FakeBotAPI",
+    "FakeGroup",
     "FakeUser",
     "SentFile",
 ]
@@ -769,6 +770,55 @@ class FakeUser:
         )
 
 
+class FakeGroup(FakeUser):
+    """A group, supergroup or channel the bot is a member of; members write in it with
+    ``send_as`` and press buttons with ``press_as``. Its transcript is what the bot sent
+    to the group."""
+
+    def __init__(self, server: FakeBotAPI, chat_id: int, title: str, kind: str) -> None:
+        super().__init__(server, chat_id, title)
+        self.title = title
+        self.kind = kind
+        self._speaker: FakeUser | None = None
+
+    def __repr__(self) -> str:
+        return f"FakeGroup(id={self.id}, title={self.title!r}, kind={self.kind!r})"
+
+    def user_json(self) -> Json:
+        if self._speaker is None:
+            raise AssertionError("a group does not write: use send_as(member, …)")
+        return self._speaker.user_json()
+
+    def chat_json(self) -> Json:
+        return {"id": self.id, "type": self.kind, "title": self.title}
+
+    async def send_as(self, member: FakeUser, text: str) -> Json:
+        self._speaker = member
+        return await self.send(text)
+
+    async def press_as(self, member: FakeUser, label: str, **kwargs: Any) -> ButtonPress:
+        self._speaker = member
+        return await self.press(label, **kwargs)
+
+    def bot_said(self, text: str, buttons: list[list[tuple[str, str]]]) -> None:
+        """A message with inline buttons the bot sent here before (an older version that
+        answered in groups), for members to press."""
+        message: Json = {
+            "message_id": self._take_message_id(),
+            "from": self._server.bot_user_json(),
+            "chat": self.chat_json(),
+            "date": int(time.time()),
+            "text": text,
+            "reply_markup": {
+                "inline_keyboard": [
+                    [{"text": label, "callback_data": data} for label, data in row]
+                    for row in buttons
+                ]
+            },
+        }
+        self._messages[message["message_id"]] = _StoredMessage(json=message, from_bot=True)
+
+
 # --------------------------------------------------------------------------- server
 
 
@@ -825,7 +875,10 @@ class FakeBotAPI:
         self._file_counter = itertools.count(1)
         self._queries: dict[str, ButtonPress] = {}
         self._pending: list[Json] = []
-        self._next_update_id = 1
+        # The id of the next update. Telegram counts up, but picks it at random after a
+        # week without updates, and a new bot token starts afresh: tests may set it.
+        self.next_update_id = 1
+        self.updates: list[Json] = []  # every update queued, in order (see redeliver)
         self._allowed_updates: list[str] | None = None
         self._updates_changed = asyncio.Event()
         self._poll_generation = 0
@@ -946,6 +999,17 @@ class FakeBotAPI:
     def users(self) -> list[FakeUser]:
         return list(self._users.values())
 
+    def group(self, chat_id: int, title: str = "Test Group", *, kind: str = "group") -> FakeGroup:
+        """Register a group (negative id; ``kind`` group, supergroup or channel) the bot is in."""
+        existing = self._users.get(chat_id)
+        if isinstance(existing, FakeGroup):
+            return existing
+        if chat_id >= 0 or existing is not None:
+            raise ValueError(f"a group's id is negative and its own, not {chat_id}")
+        created = FakeGroup(self, chat_id, title, kind)
+        self._users[chat_id] = created
+        return created
+
     def bot_user_json(self, *, full: bool = False) -> Json:
         user: Json = {
             "id": self.bot_id,
@@ -966,11 +1030,18 @@ class FakeBotAPI:
 
     def push_update(self, payload: Json) -> Json:
         """Queue a raw update (``{"message": {...}}`` etc.); update_id is assigned."""
-        update = {"update_id": self._next_update_id, **payload}
-        self._next_update_id += 1
+        update = {"update_id": self.next_update_id, **payload}
+        self.next_update_id += 1
+        self.updates.append(update)
         self._pending.append(update)
         self._notify_updates()
         return update
+
+    def redeliver(self, update: Json) -> None:
+        """Queue an update again, as Telegram does with one it has not seen confirmed
+        (the bot crashed before confirming it, or its webhook did not answer 2xx)."""
+        self._pending.append(copy.deepcopy(update))
+        self._notify_updates()
 
     @property
     def pending_updates(self) -> list[Json]:
@@ -1450,10 +1521,12 @@ class FakeBotAPI:
                         in_flight[update["update_id"]] = asyncio.create_task(
                             self._post_update(session, webhook, update)
                         )
-                    busy_chats = {_chat_of(u) for u in waiting if u["update_id"] in in_flight}
                     done = [uid for uid, task in in_flight.items() if task.done()]
                     for uid in done:
                         in_flight.pop(uid).result()
+                    # After the finished ones are gone: a chat whose post just failed is
+                    # free again, or its retry would wait for some other update to come.
+                    busy_chats = {_chat_of(u) for u in waiting if u["update_id"] in in_flight}
                     if not done:
                         await changed.wait()
             finally:
