@@ -108,7 +108,7 @@ async def test_the_yuan_offer_in_english(router: Router, form: Form) -> None:
     en = translator("en")
     chat = await at_revenue(router, form, "en")
     await chat.send("50000000元")
-    assert "Do you mean 5,000 × 10,000 CNY?" in chat.text
+    assert "Do you mean 5,000 (in units of CNY 10,000)?" in chat.text
     await chat.press(en("button.confirm"))
     assert current_question(form, "en", chat.text) == "revenue_y2"
 

@@ -241,7 +241,7 @@ async def test_the_draft_speaks_as_the_applicant(router: Router, form: Form, loc
                                       "core_technology": "力控技术"}  # fmt: skip
     doc = await draft_of(router, form, MANY_POINTS, locale, details=details)
     text = doc.text
-    for chat_voice in ("贵单位", "貴單位", "请核", "請核", "Your enterprise", "Please"):
+    for chat_voice in ("贵单位", "貴單位", "貴公司", "请核", "請核", "Your enterprise", "Please"):
         assert chat_voice not in text, chat_voice
     # Each warning and review flag, and the K3 shortfall, is followed by room to explain.
     async with router.context.sessions() as session:
