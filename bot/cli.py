@@ -113,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--locale", choices=SUPPORTED, help="default: DEFAULT_LOCALE")
     for sub in (new, qr, report):
         sub.add_argument("--out-dir", type=Path, default=Path("."), help="where files go")
+    backup = commands.add_parser("backup", help="copy the SQLite database, the bot running or not")
+    backup.add_argument("file", type=Path, help="the copy to write (replaced if it exists)")
     from bot.broadcast_cli import add_parsers
 
     add_parsers(commands)
@@ -143,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.broadcast_cli import run_broadcast_command
 
             print(asyncio.run(run_broadcast_command(settings, args)))
+        elif args.command == "backup":
+            from bot.backup import backup
+
+            print(backup(settings, args.file))
         elif telegram:
             return _serve_telegram(settings)
         else:

@@ -32,8 +32,8 @@ from aiogram.types import (
     Update,
 )
 
+from bot import polling, webhook
 from bot import telegram_messages as tm
-from bot import webhook
 from bot.aiogram_responses import keep_response_models
 from bot.app import deliveries, until_stopped
 from bot.settings import Settings
@@ -197,9 +197,14 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
 async def _poll(bot: Bot, dispatcher: Dispatcher, handle_signals: bool) -> None:
     await bot.delete_webhook(drop_pending_updates=False)
     log.info("polling Telegram as @%s", (await bot.me()).username)
-    await dispatcher.start_polling(
-        bot, handle_signals=handle_signals, allowed_updates=tm.ALLOWED_UPDATES
-    )
+
+    fetch = polling.fetcher(bot.get_updates, request_timeout=polling.POLL_SECONDS + 10)
+
+    async def handle(update: Update) -> None:
+        await dispatcher.feed_update(bot, update)
+
+    # Not dispatcher.start_polling: it confirms a batch before handling it (bot/polling.py).
+    await polling.poll_until_stopped(fetch, handle, handle_signals)
 
 
 async def _webhook(

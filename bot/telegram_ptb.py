@@ -26,8 +26,8 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, Defaults, MessageHandler, filters
 from telegram.warnings import PTBDeprecationWarning
 
+from bot import polling, webhook
 from bot import telegram_messages as tm
-from bot import webhook
 from bot.app import deliveries, until_stopped
 from bot.settings import Settings
 from handlers import menu
@@ -215,12 +215,17 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
 
 
 async def _poll(application: PtbApplication, handle_signals: bool) -> None:
-    assert application.updater is not None
-    log.info("polling Telegram as @%s", application.bot.username)
-    await application.updater.start_polling(  # deletes any webhook first
-        allowed_updates=tm.ALLOWED_UPDATES, drop_pending_updates=False
-    )
-    await until_stopped(handle_signals)
+    bot = application.bot
+    await bot.delete_webhook(drop_pending_updates=False)
+    log.info("polling Telegram as @%s", bot.username)
+
+    fetch = polling.fetcher(bot.get_updates, read_timeout=polling.POLL_SECONDS + 10)
+
+    async def handle(update: Update) -> None:
+        await application.process_update(update)
+
+    # Not the Updater: it confirms a batch before handling it (bot/polling.py).
+    await polling.poll_until_stopped(fetch, handle, handle_signals)
 
 
 async def _webhook(settings: Settings, application: PtbApplication, handle_signals: bool) -> None:

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from forms.codes import uscc_valid, uscc_well_formed
 from forms.definition import Form, Question
@@ -134,7 +134,11 @@ def _valid(question: Question, numbers: list[Decimal]) -> list[Decimal | int]:
 
 
 def _in_wan(yuan: Decimal) -> Decimal:
-    return (yuan / WAN).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    # Precision for every digit typed: a 40-digit figure is refused by the limits, not by
+    # quantize overflowing the default 28 digits (found by tests/test_fuzz.py).
+    with localcontext() as context:
+        context.prec = max(context.prec, len(yuan.as_tuple().digits) + 8)
+        return (yuan / WAN).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def _asked_back(keys: tuple[str, str], values: list[Decimal | int], typed: str) -> Parsed:

@@ -8,6 +8,8 @@ from collections import Counter
 from forms.definition import Form, admin_form, linked
 from handlers import render
 from handlers.context import Turn
+from handlers.survey import survey_form
+from handlers.survey_report import scales
 from handlers.types import Document, Reply
 from locales import LANGUAGE_NAMES, SUPPORTED, Translator, translator
 from models import queries
@@ -98,7 +100,9 @@ async def delete(turn: Turn, confirmed: bool) -> list[Reply]:
     if not confirmed:
         turn.conversation.flow = None
         return [Reply(turn.t("delete.cancelled"), edit=True)]
-    await queries.delete_user(turn.session, turn.user.id)
+    # The scores of their survey answers keep counting in the events' satisfaction rates.
+    scores = frozenset(q.id for q in scales(survey_form(turn.form)))
+    await queries.delete_user(turn.session, turn.user.id, scores)
     # The rows are gone; the loaded objects must not be flushed back.
     turn.session.expunge(turn.user)
     turn.session.expunge(turn.conversation)

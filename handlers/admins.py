@@ -33,7 +33,7 @@ async def _list(turn: Turn) -> list[Reply]:
                 name=_name(user.display_name if user else None),
                 id=admin.user_id,
                 date=render.local_date(t, admin.added_at),
-                by=admin.added_by,
+                by=admin.added_by or "—",  # ERASED_USER: the adder erased their data
             )
         )
     lines += ["", t("admins.usage")]

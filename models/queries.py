@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, delete, func, type_coerce
+from sqlalchemy import String, delete, func, type_coerce, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,6 +14,7 @@ from models.tables import (
     Admin,
     Answer,
     Application,
+    Broadcast,
     BroadcastRecipient,
     Conversation,
     Draft,
@@ -149,17 +150,56 @@ async def latest_draft(session: AsyncSession, application_id: int) -> Draft | No
     return (await session.exec(query)).first()
 
 
-async def delete_user(session: AsyncSession, user_id: int) -> None:
-    """Erase a user and everything recorded about them."""
-    ids = select(Application.id).where(Application.user_id == user_id)
+# A creator or adder who has erased their data (their rows stay: the office's events,
+# admins and notices); 0 is never a Telegram user id.
+ERASED_USER = 0
+
+
+async def delete_user(
+    session: AsyncSession, user_id: int, kept_survey_questions: frozenset[str] = frozenset()
+) -> None:
+    """Erase a user and everything recorded about them.
+
+    Their submitted survey responses count in an event's satisfaction rate (clause K4),
+    which must not change when an attendee leaves: those stay, under an anonymous id
+    (minus the response's id: unique, and never a Telegram user id), with only the
+    current answers to ``kept_survey_questions`` (the scores, never anything typed).
+    """
+    mine = col(Application.user_id) == user_id
+    kept = mine & (col(Application.status) == "submitted") & col(Application.event_id).is_not(None)
+    kept_ids = select(Application.id).where(kept)
+    await session.exec(
+        delete(Answer).where(
+            col(Answer.application_id).in_(kept_ids),
+            ~col(Answer.question_id).in_(kept_survey_questions)
+            | col(Answer.superseded_at).is_not(None),
+        )
+    )
+    await session.exec(
+        update(Answer).where(col(Answer.application_id).in_(kept_ids)).values(raw_text=None)
+    )
+    await session.exec(update(Application).where(kept).values(user_id=-col(Application.id)))
+    ids = select(Application.id).where(mine)
     await session.exec(delete(Answer).where(col(Answer.application_id).in_(ids)))
     await session.exec(delete(Flag).where(col(Flag.application_id).in_(ids)))
     await session.exec(delete(Draft).where(col(Draft.application_id).in_(ids)))
-    await session.exec(delete(Application).where(col(Application.user_id) == user_id))
+    await session.exec(delete(Application).where(mine))
     await session.exec(delete(Conversation).where(col(Conversation.user_id) == user_id))
     # Whom a broadcast went to is personal data (the job keeps its total), so is being an admin.
     await session.exec(delete(BroadcastRecipient).where(col(BroadcastRecipient.user_id) == user_id))
     await session.exec(delete(Admin).where(col(Admin.user_id) == user_id))
+    # What they did as an admin stays, no longer saying who did it.
+    await session.exec(
+        update(Admin).where(col(Admin.added_by) == user_id).values(added_by=ERASED_USER)
+    )
+    await session.exec(
+        update(Event).where(col(Event.created_by) == user_id).values(created_by=ERASED_USER)
+    )
+    await session.exec(
+        update(Broadcast)
+        .where(col(Broadcast.created_by) == user_id)
+        .values(created_by=None, status_chat_id=None, status_message_id=None)
+    )
     await session.exec(delete(User).where(col(User.id) == user_id))
 
 

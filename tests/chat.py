@@ -37,9 +37,12 @@ class Chat:
 
     async def press(self, label: str) -> list[Reply]:
         """Press the button with this text (or callback data) on the newest keyboard."""
-        button = self.find_button(label)
+        return await self.press_data(self.find_button(label).data)
+
+    async def press_data(self, data: str) -> list[Reply]:
+        """Press a button with any data, on a keyboard or not (forged, or long gone)."""
         event = Event(
-            self.user_id, self.user_id, callback_data=button.data, language_code=self.language_code
+            self.user_id, self.user_id, callback_data=data, language_code=self.language_code
         )
         return await self._handle(event)
 

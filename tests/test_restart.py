@@ -14,7 +14,7 @@ from forms.definition import Form
 from locales import translator
 from tests.chat import current_question
 from tests.conftest import ELIGIBLE_ZH
-from tests.fake_bot_api import FakeBotAPI
+from tests.fake_bot_api import FakeBotAPI, FakeUser
 from tests.telegram import TOKEN, TRANSPORTS, free_port, next_step
 
 # Two bot processes start in each test: on a busy machine importing aiogram alone takes
@@ -23,7 +23,13 @@ pytestmark = pytest.mark.timeout(300)
 
 
 async def start_bot(
-    server: FakeBotAPI, database_url: str, cwd: Path, transport: str, port: int = 0
+    server: FakeBotAPI,
+    database_url: str,
+    cwd: Path,
+    transport: str,
+    port: int = 0,
+    *,
+    start_timeout: float = 90.0,
 ) -> asyncio.subprocess.Process:
     """The bot as a process; ``framework+webhook`` listens on ``port`` for the server's posts."""
     framework, _, mode = transport.partition("+")
@@ -48,12 +54,24 @@ async def start_bot(
     )  # fmt: skip
     # Importing aiogram takes a few seconds, and far longer on a machine busy with other
     # work: this waits for the start, it does not time it.
-    for _ in range(1800):
+    for _ in range(int(start_timeout / 0.05)):
         if starts() > before:
             return process
         assert process.returncode is None, "the bot exited at start"
         await asyncio.sleep(0.05)
+    process.kill()
+    await process.wait()
     raise AssertionError("the bot did not start taking updates")
+
+
+async def answer_up_to_contact_phone(user: FakeUser, form: Form) -> None:
+    """/apply and the first three answers: the bot asks for the phone number."""
+    await user.send("/apply")
+    await next_step(user, form, "zh_CN")
+    for qid in ("enterprise_name", "uscc", "contact_name"):
+        await user.send(ELIGIBLE_ZH[qid])
+        text = await next_step(user, form, "zh_CN")
+    assert current_question(form, "zh_CN", text) == "contact_phone"
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -65,12 +83,7 @@ async def test_sigkill_mid_interview_then_restart_continues_at_the_same_question
     async with FakeBotAPI(token=TOKEN) as server:
         user = server.user(4242, language_code="zh-hans")
         bot = await start_bot(server, database_url, tmp_path, transport, port)
-        await user.send("/apply")
-        await next_step(user, form, "zh_CN")
-        for qid in ("enterprise_name", "uscc", "contact_name"):
-            await user.send(ELIGIBLE_ZH[qid])
-            text = await next_step(user, form, "zh_CN")
-        assert current_question(form, "zh_CN", text) == "contact_phone"
+        await answer_up_to_contact_phone(user, form)
 
         bot.send_signal(signal.SIGKILL)
         await bot.wait()

@@ -1,0 +1,98 @@
+"""Long polling that confirms an update to Telegram only once it is handled.
+
+Telegram forgets an update when the next getUpdates asks for a higher offset. The
+frameworks' own polling loops ask for the next batch while the last one is still being
+handled, so a bot killed at that moment (SIGKILL, a lost machine) has lost the user's
+answer for good: nobody replies, and the user waits. Here a batch is handled (its
+updates concurrently; the router keeps each user's in order) before the offset moves
+past it; a crash means the batch comes again, and the router ignores what it already
+stored. The webhook receiver (bot/webhook.py) already answers Telegram only once the
+update is handled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
+
+from bot import telegram_messages as tm
+from bot.app import until_stopped
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 10  # how long one getUpdates waits for an update
+RETRY_SECONDS = (1, 2, 5, 10, 30)
+# Stopping: at most this long to confirm the batch last handled (otherwise it is sent
+# again at the next start, and recognised as handled).
+CONFIRM_SECONDS = 5  # after a failed getUpdates, then the last one again
+
+# getUpdates with this offset (None: from the oldest unconfirmed), waiting this many
+# seconds → [(update id, update)]
+Fetch = Callable[[int | None, int], Coroutine[Any, Any, Sequence[tuple[int, Any]]]]
+Handle = Callable[[Any], Awaitable[None]]
+
+
+def fetcher(get_updates: Callable[..., Awaitable[Sequence[Any]]], **timeout: float) -> Fetch:
+    """getUpdates of either framework (``timeout``: its own name for the HTTP timeout,
+    longer than the poll)."""
+
+    async def fetch(offset: int | None, wait: int) -> list[tuple[int, Any]]:
+        updates = await get_updates(
+            offset=offset,
+            timeout=wait,
+            allowed_updates=tm.ALLOWED_UPDATES,
+            **timeout,
+        )
+        return [(update.update_id, update) for update in updates]
+
+    return fetch
+
+
+async def poll_until_stopped(fetch: Fetch, handle: Handle, handle_signals: bool) -> None:
+    """Poll until SIGINT/SIGTERM (or cancellation); a batch being handled is finished
+    first, one being fetched is dropped (it stays unconfirmed, so it comes again)."""
+    stopped = asyncio.create_task(until_stopped(handle_signals))
+    fetching: asyncio.Task[Sequence[tuple[int, Any]]] | None = None
+    offset: int | None = None
+    asked: int | None = None  # the offset Telegram last heard
+    failures = 0
+    try:
+        while not stopped.done():
+            fetching = asyncio.create_task(fetch(offset, POLL_SECONDS))
+            asked = offset
+            await asyncio.wait({fetching, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if stopped.done():
+                fetching.cancel()
+                await asyncio.gather(fetching, return_exceptions=True)
+                break
+            try:
+                batch = fetching.result()
+            except Exception as e:  # Telegram or the network failed: wait, then ask again
+                pause = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+                log.warning("getUpdates failed (%s); again in %s s", type(e).__name__, pause)
+                failures += 1
+                await asyncio.wait({stopped}, timeout=pause)
+                continue
+            failures = 0
+            if not batch:
+                continue
+            await _handle_all(handle, [update for _, update in batch])
+            offset = max(update_id for update_id, _ in batch) + 1
+    finally:
+        for task in (stopped, fetching):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(*(t for t in (stopped, fetching) if t), return_exceptions=True)
+        if offset != asked:  # the last batch is handled: say so before going
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(fetch(offset, 0), CONFIRM_SECONDS)
+
+
+async def _handle_all(handle: Handle, updates: list[Any]) -> None:
+    results = await asyncio.gather(*(handle(u) for u in updates), return_exceptions=True)
+    for result in results:
+        if isinstance(result, Exception):  # the router answers its own errors; not this
+            log.error("an update could not be handled", exc_info=result)

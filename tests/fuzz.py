@@ -1,0 +1,434 @@
+"""Random input at every question of every form, through ``Router.handle`` as a user sends
+it; shared by tests/test_fuzz.py (a fast profile) and bench/fuzz.py (100,000 examples).
+
+Each form has its own user, brought to its review with valid answers; an example jumps
+to a question (the review's edit button), sends one random text or button press, and
+checks: nothing raised or was logged as a failure, no
+reply is the internal-error message, every reply is well-formed Telegram HTML, and every
+answer stored for the user parses back to a valid value of its question.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from html import unescape
+from pathlib import Path
+
+from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+
+from forms.answers import LOCAL_TIME, InvalidAnswer, Value, decode, parse
+from forms.codes import uscc_well_formed
+from forms.definition import Form, Question, admin_form, linked, programme
+from handlers import broadcast
+from handlers.context import Context
+from handlers.router import Router
+from handlers.types import Reply
+from locales import SUPPORTED, translator
+from models import admin_queries as aq
+from models.db import connect
+from models.tables import Answer, Application, Conversation
+from models.tables import Event as EventRow
+from tests.chat import Chat, current_question, run_interview
+from tests.conftest import ELIGIBLE_ZH
+from tests.test_draft import DETAILS_ZH, fill_details
+
+t = translator("zh_CN")
+ADMIN = 999
+# Every question asked, the joint applicants' too (asked when there are some).
+ANSWERS = {
+    **ELIGIBLE_ZH,
+    "joint_count": "2",
+    "joint1_kind": "高等院校",
+    "joint1_name": "华南理工大学",
+    "joint2_kind": "科研院所",
+    "joint2_name": "广州智能装备研究院",
+}
+EVENT_ANSWERS = {
+    "title": "高价值专利培训",
+    "event_date": "2030-10-08",
+    "place": "南沙",
+    "closes_at": "2030-10-09 17:00",
+}
+INTERNAL_ERRORS = frozenset(translator(locale)("error.internal") for locale in SUPPORTED)
+BROADCAST = "broadcast"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a random input lands: a question of a form, or the broadcast composer."""
+
+    flow: str  # interview | details | survey | event | broadcast
+    question: Question | None = None
+
+    def __str__(self) -> str:
+        return f"{self.flow}:{self.question.id if self.question else 'message'}"
+
+
+def targets(form: Form) -> list[Target]:
+    forms = {
+        "interview": form,
+        "details": linked(form, "draft_details"),
+        "survey": linked(form, "survey"),
+        "event": admin_form("event"),
+    }
+    found = [Target(flow, q) for flow, f in forms.items() for q in f.questions]
+    return [*found, Target(BROADCAST)]
+
+
+# ------------------------------------------------------------------ the inputs
+
+ODD_CHARACTERS = [
+    "👍", "🇨🇳", "👨‍👩‍👧", "\u200f", "\u200e", "\u202e", "\u2066", "\u200b", "\u200d", "\ufeff",
+    "\x00", "\x07", "\x1b", "\x7f", "\x85", "\u2028", "\r", "\n", "\t", "\ue000",
+    "１", "２", "０", "．", "，", "－", "＋", "Ａ", "ｍ", "　", "万", "萬", "元", "年", "月", "日",
+    "<", ">", "&", "&amp;", "<b>", "</i>", "{", "}", "{0}", "%s", "\\", "'", '"', "`",
+]  # fmt: skip
+_odd_text = st.lists(
+    st.one_of(st.characters(codec="utf-8"), st.sampled_from(ODD_CHARACTERS)), max_size=40
+).map("".join)
+_long_text = st.builds(
+    lambda piece, times: (piece * times)[:10_000],
+    st.text(min_size=1, max_size=20),
+    st.integers(min_value=1, max_value=10_000),
+)
+
+
+def _numbers(question: Question | None) -> st.SearchStrategy[str]:
+    """Numbers at and beyond the question's limits, written the ways people write them."""
+    limits = [Decimal(0), Decimal(20), Decimal(100_000_000), Decimal(10_000)]
+    if question is not None:
+        limits += [Decimal(str(v)) for v in (question.min, question.max) if v is not None]
+    steps = [Decimal(0), Decimal(1), Decimal("0.0001"), Decimal("0.00001"), Decimal("1e20")]
+    near = st.builds(
+        lambda limit, step, sign: limit + sign * step,
+        st.sampled_from(limits),
+        st.sampled_from(steps),
+        st.sampled_from([-1, 1]),
+    )
+    written = st.builds(
+        lambda n, style: style(n),
+        st.one_of(near, st.decimals(allow_nan=True, allow_infinity=True)),
+        st.sampled_from([
+            str,
+            lambda n: f"{n:,}" if n.is_finite() else str(n),
+            lambda n: str(n).translate(str.maketrans("0123456789.-", "０１２３４５６７８９．－")),
+            lambda n: f"{n}万元",
+            lambda n: f" {n} ",
+            lambda n: f"{n:e}" if n.is_finite() else str(n),
+        ]),
+    )  # fmt: skip
+    return st.one_of(written, st.integers().map(str), st.floats().map(str))
+
+
+_dates = st.one_of(
+    st.builds(
+        lambda y, m, d, sep: f"{y}{sep}{m}{sep}{d}",
+        st.integers(0, 10_000),
+        st.integers(0, 13),
+        st.integers(0, 32),
+        st.sampled_from(["-", "/", ".", ""]),
+    ),
+    st.builds(
+        lambda d, h, m: f"{d} {h}:{m:02d}", st.dates().map(str), st.integers(0, 25),
+        st.integers(0, 61),
+    ),
+    st.sampled_from(["2024年2月30日", "20240230", "2024-13-01", "9999-12-31 23:59", "今天"]),
+)  # fmt: skip
+
+
+def texts(question: Question | None) -> st.SearchStrategy[str]:
+    kinds = [_odd_text, _long_text, _numbers(question), _dates]
+    if question is not None:
+        options = [o.id for o in question.options] + [
+            translator(loc)(o.label) for o in question.options for loc in SUPPORTED
+        ]
+        if options:
+            kinds.append(st.sampled_from(options))
+        kinds.append(st.sampled_from(["91440115MA59X0001Q", "91440115MA59X0001", "138 0013 8000"]))
+    return st.one_of(kinds)
+
+
+# The bot's other buttons' kinds, and values they take or look like.
+OTHER_KINDS = ["lang", "draft", "result", "restart", "sv", "bc", "ev", "menu", "submit",
+               "confirm", "delete"]  # fmt: skip
+OTHER_VALUES = ["change:1", "change:x", "details", "now", "list", "new", "show:1", "aud:all",
+                "aud:event:", "aud:flag:x", "send", "back", "drop", "pause:1:s", "cancel:999:l",
+                "interview", "survey", "no", "help", "cancel", "apply", "zh_CN", "xx"]  # fmt: skip
+
+
+def buttons(forms: list[Form]) -> st.SearchStrategy[str]:
+    """Forged or stale button data: any bytes Telegram carries (up to 64), and the shapes
+    the bot's buttons have with ids and values of any question of any form."""
+    qids = [*sorted({q.id for f in forms for q in f.questions}), "", "x"]
+    values = sorted({o.id for f in forms for q in f.questions for o in q.options})
+    values += ["", "1", "0", "-1", "99999999999999999999", "yes", "no"]
+    shaped = st.builds(
+        lambda kind, qid, value: f"{kind}:{qid}:{value}",
+        st.sampled_from(["a", "g", "back", "keep", "skip", "edit", "confirm", "submit"]),
+        st.sampled_from(qids),
+        st.one_of(st.sampled_from(values), _odd_text),
+    )
+    others = st.builds(
+        lambda kind, value: f"{kind}:{value}",
+        st.sampled_from(OTHER_KINDS),
+        st.one_of(st.sampled_from(OTHER_VALUES), _odd_text),
+    )
+    return st.one_of(shaped, others, st.text(max_size=64)).map(lambda d: d[:64])
+
+
+@dataclass(frozen=True)
+class Input:
+    text: str | None = None  # typed
+    data: str | None = None  # a pressed button's data
+
+
+def own_buttons(question: Question) -> st.SearchStrategy[str]:
+    """The question's own buttons with forged values: what a stale keyboard or a
+    tampered client sends while the question is asked."""
+    values = [o.id for o in (*question.options, *question.groups)] + ["", "1", "0", "2", "x"]
+    return st.builds(
+        lambda kind, value: f"{kind}:{question.id}:{value}"[:64],
+        st.sampled_from(["a", "g", "back", "keep", "skip", "edit"]),
+        st.one_of(st.sampled_from(values), _odd_text),
+    )
+
+
+def inputs(target: Target, forms: list[Form]) -> st.SearchStrategy[Input]:
+    typed = texts(target.question).map(lambda s: Input(text=s))
+    pressed = [buttons(forms)]
+    if target.question is not None:
+        pressed.append(own_buttons(target.question))
+    button = st.one_of(pressed).map(lambda d: Input(data=d))
+    # One in three a button: one_of alone leans on its first branch.
+    return st.sampled_from([typed, typed, button]).flatmap(lambda kind: kind)
+
+
+# ------------------------------------------------------------------ what must hold
+
+
+def as_typed(question: Question, value: Value) -> str:
+    """A stored value written back as a user would type it."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return value.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:f}"  # 10000, as typed, for the stored 1E+4
+    return str(value)
+
+
+def invalid_answer(question: Question, stored: object) -> str | None:
+    """Why a stored answer is not a valid value of its question (None: it is): it must
+    keep the question's own limits, and parse back to itself from how it reads."""
+    value = decode(question, stored)
+    if value is None:
+        return None if question.optional else "empty, but not optional"
+    broken = _outside_limits(question, value)
+    if broken:
+        return f"{value!r}: {broken}"
+    try:
+        again = parse(question, as_typed(question, value)).value
+    except InvalidAnswer as e:
+        return f"{value!r} does not parse back: {e.key}"
+    return None if again == value else f"{value!r} parses back as {again!r}"
+
+
+def _outside_limits(question: Question, value: Value) -> str | None:
+    """The question's limits, checked apart from the parser (which they would share a
+    bug with)."""
+    match question.type, value:
+        case "yes_no", bool():
+            return None
+        case "choice", str():
+            return None if question.option(value) else "no such option"
+        case "number" | "integer", Decimal() | int() if not isinstance(value, bool):
+            number = Decimal(value)
+            if not number.is_finite() or (question.type == "integer") != isinstance(value, int):
+                return "not a number of the question's kind"
+            low, high = question.min, question.max
+            if (low is not None and number < low) or (high is not None and number > high):
+                return f"outside {low}..{high}"
+            return None if number.as_tuple().exponent >= -4 else "over 4 decimals"  # type: ignore[operator]
+        case "text", str():
+            if not value.strip() or value != value.strip() or len(value) > question.max_length:
+                return f"blank, padded or over {question.max_length} characters"
+            controls = [c for c in value if c not in "\n\t" and unicodedata.category(c) == "Cc"]
+            return f"control characters {controls!r}" if controls else None
+        case "uscc", str():
+            return None if len(value) == 18 and uscc_well_formed(value) else "not a USCC"
+        case "phone", str():
+            digits = value.removeprefix("+")
+            return None if digits.isdigit() and 7 <= len(digits) <= 15 else "not a phone number"
+        case "date", date() if not isinstance(value, datetime):
+            return None
+        case "datetime", datetime() if value.tzinfo is not None:
+            return None
+    return f"not a {question.type} value"
+
+
+class FailureLog(logging.Handler):
+    """Errors logged while an input is handled (the router logs what it caught)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@dataclass
+class Fuzzer:
+    router: Router
+    engine: AsyncEngine
+    form: Form
+    event_code: str = ""
+    # One user per flow, at its review: a question's edit button brings them to any
+    # question; one that an input took elsewhere (or erased) is replaced.
+    users: dict[str, int] = field(default_factory=dict)
+    next_user: int = 100_000
+    failures: FailureLog = field(default_factory=FailureLog)
+    users_made: int = 0
+
+    @classmethod
+    async def start(cls, database: Path) -> Fuzzer:
+        form = programme("nansha-2024")
+        engine, sessions = await connect(f"sqlite:///{database}")
+        router = Router(Context(sessions=sessions, form=form, admin_ids=frozenset({ADMIN})))
+        fuzzer = cls(router, engine, form)
+        logging.getLogger().addHandler(fuzzer.failures)
+        admin = Chat(router, ADMIN)
+        await admin.send("/event new")
+        for qid in ("title", "event_date", "place", "closes_at"):
+            await admin.send(EVENT_ANSWERS[qid])
+        await admin.press_data("submit:event_setup")
+        async with sessions() as session:
+            fuzzer.event_code = (await session.exec(select(EventRow.code))).one()
+        return fuzzer
+
+    async def stop(self) -> None:
+        logging.getLogger().removeHandler(self.failures)
+        await self.engine.dispose()
+
+    @property
+    def forms(self) -> list[Form]:
+        linked_forms = [linked(self.form, key) for key in ("draft_details", "survey")]
+        return [self.form, *linked_forms, admin_form("event")]
+
+    async def _new_user(self, target: Target) -> Chat:
+        """A user at the review of the target's form (an admin at the composer)."""
+        self.next_user += 1
+        self.users_made += 1
+        chat = Chat(self.router, self.next_user)
+        if target.flow in ("event", BROADCAST):
+            async with self.router.context.sessions() as session:
+                await aq.add_admin(session, chat.user_id, ADMIN)
+                await session.commit()
+        match target.flow:
+            case "interview":
+                await chat.send("/apply")
+                await run_interview(chat, self.form, ANSWERS, submit=False)
+            case "details":
+                await chat.send("/apply")
+                await run_interview(chat, self.form, ANSWERS)
+                await chat.send("/draft")
+                await chat.press(t("button.fill_details"))
+                await fill_details(chat, linked(self.form, "draft_details"), dict(DETAILS_ZH))
+            case "survey":
+                await chat.send(f"/start survey-{self.event_code}")
+                survey = linked(self.form, "survey")
+                while (qid := current_question(survey, "zh_CN", chat.text)) is not None:
+                    if survey.question(qid).type == "text":
+                        await chat.send("很好")
+                    else:
+                        await chat.press("满意")
+            case "event":
+                await chat.send("/event new")
+                for qid in ("title", "event_date", "place", "closes_at"):
+                    await chat.send(EVENT_ANSWERS[qid])
+        return chat
+
+    async def _place(self, target: Target) -> int:
+        """The target's user, at the target's question (or composing a new broadcast)."""
+        for _ in range(2):
+            user_id = self.users.get(target.flow)
+            if user_id is None:
+                user_id = self.users[target.flow] = (await self._new_user(target)).user_id
+            chat = Chat(self.router, user_id)
+            if target.question is None:
+                await chat.send("/broadcast")
+            else:
+                await chat.press_data(f"edit:{target.question.id}")
+            if await self._at(user_id, target):
+                return user_id
+            del self.users[target.flow]  # an earlier input took them elsewhere: a new one
+        raise AssertionError(f"cannot bring a user to {target}")
+
+    async def _at(self, user_id: int, target: Target) -> bool:
+        async with self.router.context.sessions() as session:
+            conversation = await session.get(Conversation, user_id)
+        if conversation is None:
+            return False
+        if target.question is None:
+            return conversation.flow == BROADCAST
+        return conversation.question_id == target.question.id
+
+    async def attempt(self, target: Target, given: Input) -> None:
+        """One example: place, send, check (an AssertionError says what went wrong)."""
+        user_id = await self._place(target)
+        chat = Chat(self.router, user_id)
+        self.failures.records.clear()
+        if given.text is not None:
+            replies = await chat.send(given.text)
+        else:
+            assert given.data is not None
+            replies = await chat.press_data(given.data)
+        assert not self.failures.records, self.failures.records[0].getMessage()
+        for reply in replies:
+            check_reply(reply)
+        await self.check_stored(user_id)
+
+    async def check_stored(self, user_id: int) -> None:
+        questions = {(f.id, q.id): q for f in self.forms for q in f.questions}
+        # The draft details are answers of the interview's application.
+        details = linked(self.form, "draft_details")
+        questions |= {(self.form.id, q.id): q for q in details.questions}
+        async with self.router.context.sessions() as session:
+            rows = (
+                await session.exec(
+                    select(Application.programme_id, Answer.question_id, Answer.value)
+                    .join(Application, col(Answer.application_id) == col(Application.id))
+                    .where(Application.user_id == user_id, col(Answer.superseded_at).is_(None))
+                )
+            ).all()
+            conversation = await session.get(Conversation, user_id)
+        for programme_id, qid, stored in rows:
+            question = questions.get((programme_id, qid))
+            assert question is not None, f"an answer to no question: {programme_id}/{qid}"
+            why = invalid_answer(question, stored)
+            assert why is None, f"{programme_id}/{qid}: {why}"
+        pending = conversation.pending if conversation else None
+        if conversation and conversation.flow == BROADCAST and pending and "message" in pending:
+            text = pending["message"]["text"]
+            shown, problems = broadcast.check_html(text)
+            assert not problems, f"the broadcast draft is not Telegram HTML: {problems}"
+            assert len(shown) <= broadcast.TEXT_LIMIT
+
+
+def check_reply(reply: Reply) -> None:
+    text = reply.text or ""
+    assert text not in INTERNAL_ERRORS, "the internal-error message"
+    _, problems = broadcast.check_html(text)  # the HTML subset Telegram accepts
+    assert not problems, f"a reply is not Telegram HTML ({problems}): {text[:200]!r}"
+    for row in reply.buttons:
+        for button in row:
+            assert len(button.data.encode()) <= 64, f"button data over 64 bytes: {button.data!r}"
+            assert unescape(button.text).strip(), "a button without a label"
