@@ -150,7 +150,7 @@ class WebChat:
 
     async def handoff(self, request: web.Request) -> web.StreamResponse:
         """A one-time link (and its QR code) that opens this conversation elsewhere."""
-        form = await request.post()
+        form = await _posted(request)
         user_id = self._visitor(request)
         if user_id is None:
             return await self._error(request, 403, N_("web.expired"))
