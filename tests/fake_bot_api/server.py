@@ -1043,6 +1043,10 @@ class FakeBotAPI:
         self._pending.append(copy.deepcopy(update))
         self._notify_updates()
 
+    def expire_pending(self) -> None:
+        """Time passes: Telegram keeps an unconfirmed update for 24 hours only."""
+        self._pending.clear()
+
     @property
     def pending_updates(self) -> list[Json]:
         """Updates the bot has not confirmed yet (via offset or webhook 2xx)."""
