@@ -57,11 +57,12 @@ async def poll_until_stopped(fetch: Fetch, handle: Handle, handle_signals: bool)
     stopped = asyncio.create_task(until_stopped(handle_signals))
     fetching: asyncio.Task[Sequence[tuple[int, Any]]] | None = None
     offset: int | None = None
-    heard: int | None = None  # the offset Telegram surely heard: its answer came back
+    asked: int | None = None  # the offset Telegram last heard
     failures = 0
     try:
         while not stopped.done():
             fetching = asyncio.create_task(fetch(offset, POLL_SECONDS))
+            asked = offset
             await asyncio.wait({fetching, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if stopped.done():
                 fetching.cancel()
@@ -76,7 +77,6 @@ async def poll_until_stopped(fetch: Fetch, handle: Handle, handle_signals: bool)
                 await asyncio.wait({stopped}, timeout=pause)
                 continue
             failures = 0
-            heard = offset
             if not batch:
                 continue
             await _handle_all(handle, [update for _, update in batch])
@@ -86,9 +86,7 @@ async def poll_until_stopped(fetch: Fetch, handle: Handle, handle_signals: bool)
             if task is not None:
                 task.cancel()
         await asyncio.gather(*(t for t in (stopped, fetching) if t), return_exceptions=True)
-        # The last batch is handled: say so before going, unless a getUpdates with this
-        # offset was answered (one cancelled on the way may never have reached Telegram).
-        if offset != heard:
+        if offset != asked:  # the last batch is handled: say so before going
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(fetch(offset, 0), CONFIRM_SECONDS)
 
