@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -29,15 +28,10 @@ from bench.interview_load import CpuSample, machine_busy, peak_rss_mb, spawn
 from forms.definition import programme
 from tests.chat import answer, current_question
 from tests.conftest import ELIGIBLE_ZH
+from tests.telegram import free_port
 from tests.web import WebVisitor
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
