@@ -114,7 +114,7 @@ def max_in_window(times: list[float], span: float = 1.0) -> int:
 
 async def prepare(url: str, recipients: int) -> None:
     """The schema, the users, and the queued job (status message in the admin's chat)."""
-    from models import admin_queries as aq
+    from models import audiences, broadcast_jobs
     from models.db import connect
     from models.tables import Broadcast, User
 
@@ -136,7 +136,9 @@ async def prepare(url: str, recipients: int) -> None:
                 created_by=ADMIN,
             )
             # Everyone but the admin, whose chat carries the status message.
-            job = await aq.create_broadcast(session, job, aq.Audience("all"), "nansha-2024")
+            job = await broadcast_jobs.create_broadcast(
+                session, job, audiences.Audience("all"), "nansha-2024"
+            )
             await session.commit()
     finally:
         await engine.dispose()

@@ -23,7 +23,7 @@ from handlers import broadcast
 from handlers.render import plain
 from handlers.stats import stats_text
 from locales import N_, SUPPORTED, Translator, translator
-from models import admin_queries as aq
+from models import audiences, broadcast_jobs
 from models.db import database
 from models.tables import Broadcast
 
@@ -79,7 +79,7 @@ async def run_broadcast_command(settings: Settings, args: argparse.Namespace) ->
             if args.action == "list":
                 text, _ = await broadcast.jobs_text(session, form, t, N_("cli.broadcast_none"))
                 return plain(text)
-            job = await aq.get_broadcast(session, args.id)
+            job = await broadcast_jobs.get_broadcast(session, args.id)
             if job is None:
                 raise SettingsError(plain(t("broadcast.not_found", id=args.id)))
             action = "stop" if args.action == "cancel" else args.action  # no "are you sure?"
@@ -125,7 +125,7 @@ async def _send(
     sessions: async_sessionmaker[AsyncSession],
 ) -> str:
     try:
-        audience = aq.Audience.parse(args.audience)
+        audience = audiences.Audience.parse(args.audience)
         if audience.kind == "language" and audience.value not in SUPPORTED:
             raise ValueError(audience.value)
     except ValueError:
@@ -133,7 +133,7 @@ async def _send(
         raise SettingsError(plain(error)) from None
     text, kind, filename, content = _message(args, t)
     async with sessions() as session:
-        count, unreachable = await aq.count_audience(session, audience, form.id)
+        count, unreachable = await audiences.count_audience(session, audience, form.id)
         described = await broadcast.describe(session, form, t, audience)
     if count == 0:
         raise SettingsError(plain(t("broadcast.preview_none")))
@@ -154,7 +154,7 @@ async def _send(
             media_content=content,
             locale=t.locale,
         )
-        job = await aq.create_broadcast(session, job, audience, form.id)
+        job = await broadcast_jobs.create_broadcast(session, job, audience, form.id)
         await session.commit()
         assert job.id is not None
         queued = plain(
@@ -172,11 +172,11 @@ async def _follow(sessions: async_sessionmaker[AsyncSession], job_id: int, t: Tr
     """Print the counts every few seconds until the job is no longer running."""
     while True:
         async with sessions() as session:
-            job = await aq.get_broadcast(session, job_id)
+            job = await broadcast_jobs.get_broadcast(session, job_id)
             assert job is not None
-            counts = (await aq.state_counts(session, [job_id]))[job_id]
-            reasons = await aq.failure_reasons(session, job_id, broadcast.REASONS_SHOWN)
-        if job.status != aq.RUNNING:
+            counts = (await broadcast_jobs.state_counts(session, [job_id]))[job_id]
+            reasons = await broadcast_jobs.failure_reasons(session, job_id, broadcast.REASONS_SHOWN)
+        if job.status != broadcast_jobs.RUNNING:
             return plain(broadcast.status_reply(t, job, counts, reasons=reasons).text)
         print(plain(broadcast.counts_line(t, job, counts)), flush=True)
         await asyncio.sleep(WAIT_SECONDS)

@@ -9,7 +9,6 @@ from handlers import render
 from handlers.context import Turn
 from handlers.menu import admin_menu
 from handlers.types import Reply
-from models import admin_queries as aq
 from models import queries
 
 
@@ -24,7 +23,7 @@ async def _list(turn: Turn) -> list[Reply]:
         user = await queries.get_user(turn.session, admin_id)
         name = _name(user.display_name if user else None)
         lines.append(t("admins.from_settings", name=name, id=admin_id))
-    for admin, user in await aq.stored_admins(turn.session):
+    for admin, user in await queries.stored_admins(turn.session):
         if admin.user_id in turn.context.admin_ids:
             continue
         lines.append(
@@ -50,7 +49,7 @@ async def command(turn: Turn, args: str) -> list[Reply]:
         return [Reply(t("admins.bad_id"))]
     action, user_id = words[0], int(words[1])
     if action == "add":
-        if user_id in turn.context.admin_ids or not await aq.add_admin(
+        if user_id in turn.context.admin_ids or not await queries.add_admin(
             turn.session, user_id, turn.user.id
         ):
             return [Reply(t("admins.already", id=user_id))]
@@ -61,7 +60,7 @@ async def command(turn: Turn, args: str) -> list[Reply]:
         return [Reply(t("admins.added", name=_name(user.display_name), id=user_id))]
     if user_id in turn.context.admin_ids:
         return [Reply(t("admins.in_settings", id=user_id))]
-    if not await aq.remove_admin(turn.session, user_id):
+    if not await queries.remove_admin(turn.session, user_id):
         return [Reply(t("admins.not_stored", id=user_id))]
     await admin_menu(turn.context, user_id, False)
     return [Reply(t("admins.removed", id=user_id))]

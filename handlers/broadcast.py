@@ -24,8 +24,7 @@ from handlers import render
 from handlers.context import Turn
 from handlers.types import Button, Document, Keyboard, Reply
 from locales import LANGUAGE_NAMES, N_, SUPPORTED, Translator
-from models import admin_queries as aq
-from models import queries
+from models import audiences, broadcast_jobs, queries
 from models.tables import Broadcast, Event
 
 FLOW = "broadcast"
@@ -40,16 +39,16 @@ LABEL_LENGTH = 36  # of a flag's description on a button
 INTERRUPTED = "interrupted"  # the error stored for a message a restart cut off mid-send
 
 STATUS_HEADINGS = {
-    aq.RUNNING: N_("broadcast.status.running"),
-    aq.PAUSED: N_("broadcast.status.paused"),
-    aq.CANCELLED: N_("broadcast.status.cancelled"),
-    aq.DONE: N_("broadcast.status.done"),
+    broadcast_jobs.RUNNING: N_("broadcast.status.running"),
+    broadcast_jobs.PAUSED: N_("broadcast.status.paused"),
+    broadcast_jobs.CANCELLED: N_("broadcast.status.cancelled"),
+    broadcast_jobs.DONE: N_("broadcast.status.done"),
 }
 STATUS_NAMES = {
-    aq.RUNNING: N_("broadcast.state.running"),
-    aq.PAUSED: N_("broadcast.state.paused"),
-    aq.CANCELLED: N_("broadcast.state.cancelled"),
-    aq.DONE: N_("broadcast.state.done"),
+    broadcast_jobs.RUNNING: N_("broadcast.state.running"),
+    broadcast_jobs.PAUSED: N_("broadcast.state.paused"),
+    broadcast_jobs.CANCELLED: N_("broadcast.state.cancelled"),
+    broadcast_jobs.DONE: N_("broadcast.state.done"),
 }
 AUDIENCE_LABELS = {
     "all": N_("broadcast.audience.all"),
@@ -151,7 +150,7 @@ def length_error(t: Translator, shown: str, with_file: bool) -> str | None:
 
 
 async def describe(
-    session: AsyncSession, form: Form, t: Translator, audience: aq.Audience
+    session: AsyncSession, form: Form, t: Translator, audience: audiences.Audience
 ) -> str:
     """The audience in words, as the preview and the job list say it."""
     match audience.kind:
@@ -160,7 +159,7 @@ async def describe(
             if rule is not None:  # no query: the job list describes up to ten jobs
                 name = f"{rule.clause} {t(rule.title)}"
             else:  # a rule the programme no longer has: as its flags were stored
-                flags = {f.rule_id: f for f, _ in await aq.flag_counts(session, form.id)}
+                flags = {f.rule_id: f for f, _ in await audiences.flag_counts(session, form.id)}
                 flag = flags.get(audience.value)
                 name = audience.value
                 if flag is not None:
@@ -188,10 +187,10 @@ def _counted(t: Translator, label: str, count: int) -> str:
 async def audience_menu(turn: Turn, *, edit: bool) -> Reply:
     t, session, programme = turn.t, turn.session, turn.form.id
     rows: list[tuple[Button, ...]] = []
-    for kind in aq.AUDIENCE_KINDS:
+    for kind in audiences.AUDIENCE_KINDS:
         label = t(AUDIENCE_LABELS[kind])
-        if kind not in aq.AUDIENCE_WITH_VALUE:
-            count, _ = await aq.count_audience(session, aq.Audience(kind), programme)
+        if kind not in audiences.AUDIENCE_WITH_VALUE:
+            count, _ = await audiences.count_audience(session, audiences.Audience(kind), programme)
             label = _counted(t, label, count)
         else:
             label += " …"
@@ -206,7 +205,9 @@ async def _values_menu(turn: Turn, kind: str) -> Reply:
     buttons: list[Button] = []
     match kind:
         case "flag":
-            for flag, count in (await aq.flag_counts(turn.session, turn.form.id))[:FLAGS_SHOWN]:
+            for flag, count in (await audiences.flag_counts(turn.session, turn.form.id))[
+                :FLAGS_SHOWN
+            ]:
                 icon = render.SEVERITY_ICONS.get(flag.severity, "")
                 title = render.flag_title(t, turn.form, flag, LABEL_LENGTH)
                 label = f"{icon} {flag.clause} {title}"
@@ -222,7 +223,7 @@ async def _values_menu(turn: Turn, kind: str) -> Reply:
                 buttons.append(render.button(_counted(t, label, count), f"bc:aud:event:{event.id}"))
             title, empty = N_("broadcast.choose_event"), N_("broadcast.no_events")
         case _:
-            counts = await aq.language_counts(turn.session)
+            counts = await audiences.language_counts(turn.session)
             for code in SUPPORTED:
                 label = _counted(t, LANGUAGE_NAMES[code], counts.get(code, 0))
                 buttons.append(render.button(label, f"bc:aud:language:{code}"))
@@ -244,10 +245,10 @@ def duration(t: Translator, seconds: float) -> str:
     return t("broadcast.duration.seconds", s=secs)
 
 
-async def _preview(turn: Turn, audience: aq.Audience) -> list[Reply]:
+async def _preview(turn: Turn, audience: audiences.Audience) -> list[Reply]:
     t = turn.t
     pending = dict(turn.conversation.pending or {})
-    count, unreachable = await aq.count_audience(turn.session, audience, turn.form.id)
+    count, unreachable = await audiences.count_audience(turn.session, audience, turn.form.id)
     described = await describe(turn.session, turn.form, t, audience)
     chosen = Reply(t("broadcast.audience_chosen", audience=described), edit=True)
     change = render.button(t("broadcast.button.change_audience"), "bc:back")
@@ -322,7 +323,7 @@ async def on_message(turn: Turn) -> list[Reply]:
 async def _confirm(turn: Turn) -> list[Reply]:
     t = turn.t
     pending = turn.conversation.pending or {}
-    audience = aq.Audience.parse(pending["audience"])
+    audience = audiences.Audience.parse(pending["audience"])
     message = pending["message"]
     job = Broadcast(
         created_by=turn.user.id,
@@ -334,7 +335,7 @@ async def _confirm(turn: Turn) -> list[Reply]:
         locale=turn.user.locale,
         status_chat_id=turn.event.chat_id,
     )
-    job = await aq.create_broadcast(turn.session, job, audience, turn.form.id)
+    job = await broadcast_jobs.create_broadcast(turn.session, job, audience, turn.form.id)
     if job.total == 0:  # everyone left the audience since the preview
         pending = {**pending, "step": "audience"}
         turn.conversation.pending = pending
@@ -360,10 +361,10 @@ async def _confirm(turn: Turn) -> list[Reply]:
 def counts_line(t: Translator, job: Broadcast, counts: Counter[str]) -> str:
     return t(
         "broadcast.counts",
-        sent=t.number(counts[aq.SENT]),
-        failed=t.number(counts[aq.FAILED]),
-        unreachable=t.number(counts[aq.BLOCKED]),
-        remaining=t.number(counts[aq.PENDING] + counts[aq.SENDING]),
+        sent=t.number(counts[broadcast_jobs.SENT]),
+        failed=t.number(counts[broadcast_jobs.FAILED]),
+        unreachable=t.number(counts[broadcast_jobs.BLOCKED]),
+        remaining=t.number(counts[broadcast_jobs.PENDING] + counts[broadcast_jobs.SENDING]),
         total=t.number(job.total),
     )
 
@@ -379,7 +380,7 @@ def status_reply(
     """The admin's status message: a bar, the counts, the rate and ETA; buttons to pause,
     resume or cancel while it can be."""
     total = job.total
-    remaining = counts[aq.PENDING] + counts[aq.SENDING]
+    remaining = counts[broadcast_jobs.PENDING] + counts[broadcast_jobs.SENDING]
     finished = total - remaining
     cells = round(BAR_CELLS * finished / total) if total else BAR_CELLS
     percent = t.percent(_ratio(finished, total), digits=0)
@@ -388,9 +389,9 @@ def status_reply(
         f"{'▓' * cells}{'░' * (BAR_CELLS - cells)} {percent}",
         counts_line(t, job, counts),
     ]
-    if job.status == aq.RUNNING and rate:
+    if job.status == broadcast_jobs.RUNNING and rate:
         lines.append(t("broadcast.rate", rate=t.number(rate, 1), eta=duration(t, remaining / rate)))
-    if job.status == aq.DONE and job.started_at and job.finished_at:
+    if job.status == broadcast_jobs.DONE and job.started_at and job.finished_at:
         lines.append(
             t(
                 "broadcast.took",
@@ -411,9 +412,9 @@ def _ratio(part: int, whole: int) -> Decimal:
 
 def job_buttons(t: Translator, job: Broadcast, origin: str) -> Keyboard:
     """``origin``: "s" pressed on the status message, "l" on the job list."""
-    if job.status == aq.RUNNING:
+    if job.status == broadcast_jobs.RUNNING:
         toggle = render.button(t("broadcast.button.pause"), f"bc:pause:{job.id}:{origin}")
-    elif job.status == aq.PAUSED:
+    elif job.status == broadcast_jobs.PAUSED:
         toggle = render.button(t("broadcast.button.resume"), f"bc:resume:{job.id}:{origin}")
     else:
         return ()
@@ -426,20 +427,20 @@ async def jobs_text(
 ) -> tuple[str, list[Broadcast]]:
     """The latest jobs, a line each (the chat adds buttons, the terminal prints it);
     ``none`` says how to make one where there is none (a chat or a terminal command)."""
-    jobs = await aq.recent_broadcasts(session, JOBS_SHOWN)
+    jobs = await broadcast_jobs.recent_broadcasts(session, JOBS_SHOWN)
     if not jobs:
         return t(none), []
-    counts = await aq.state_counts(session, [j.id for j in jobs if j.id is not None])
+    counts = await broadcast_jobs.state_counts(session, [j.id for j in jobs if j.id is not None])
     lines = [t("broadcast.jobs_title", count=len(jobs))]
     for job in jobs:
         assert job.id is not None
-        audience = await describe(session, form, t, aq.Audience.parse(job.audience))
+        audience = await describe(session, form, t, audiences.Audience.parse(job.audience))
         lines.append(
             t(
                 "broadcast.job_line",
                 id=job.id,
                 status=t(STATUS_NAMES[job.status]),
-                sent=t.number(counts[job.id][aq.SENT]),
+                sent=t.number(counts[job.id][broadcast_jobs.SENT]),
                 total=t.number(job.total),
                 created=t.datetime(job.created_at.astimezone(LOCAL_TIME)),
                 audience=audience,
@@ -460,20 +461,24 @@ async def list_jobs(turn: Turn, *, edit: bool = False) -> list[Reply]:
 
 
 async def _job(turn: Turn, text: str) -> Broadcast | None:
-    return await aq.get_broadcast(turn.session, int(text)) if text.isdigit() else None
+    return await broadcast_jobs.get_broadcast(turn.session, int(text)) if text.isdigit() else None
 
 
 # action → (new status, from which statuses, what is said)
 MOVES = {
-    "pause": (aq.PAUSED, (aq.RUNNING,), N_("broadcast.paused")),
-    "resume": (aq.RUNNING, (aq.PAUSED,), N_("broadcast.resumed")),
-    "stop": (aq.CANCELLED, (aq.RUNNING, aq.PAUSED), N_("broadcast.cancelled")),
+    "pause": (broadcast_jobs.PAUSED, (broadcast_jobs.RUNNING,), N_("broadcast.paused")),
+    "resume": (broadcast_jobs.RUNNING, (broadcast_jobs.PAUSED,), N_("broadcast.resumed")),
+    "stop": (
+        broadcast_jobs.CANCELLED,
+        (broadcast_jobs.RUNNING, broadcast_jobs.PAUSED),
+        N_("broadcast.cancelled"),
+    ),
 }
 
 
 async def _left(session: AsyncSession, t: Translator, job_id: int) -> str:
-    counts = (await aq.state_counts(session, [job_id]))[job_id]
-    return t.number(counts[aq.PENDING] + counts[aq.SENDING])
+    counts = (await broadcast_jobs.state_counts(session, [job_id]))[job_id]
+    return t.number(counts[broadcast_jobs.PENDING] + counts[broadcast_jobs.SENDING])
 
 
 async def move(
@@ -483,7 +488,7 @@ async def move(
     assert job.id is not None
     status, allowed, done = MOVES[action]
     left = await _left(session, t, job.id)
-    if await aq.set_status(session, job.id, status, allowed) is None:
+    if await broadcast_jobs.set_status(session, job.id, status, allowed) is None:
         return False, t("broadcast.not_changed", id=job.id, status=t(STATUS_NAMES[job.status]))
     return True, t(done, id=job.id, count=left)
 
@@ -494,7 +499,7 @@ async def control(turn: Turn, action: str, job_id: str, origin: str) -> list[Rep
     job = await _job(turn, job_id)
     if job is None or job.id is None:
         return [Reply(t("broadcast.not_found", id=escape(job_id)))]
-    if action == "cancel" and job.status in (aq.RUNNING, aq.PAUSED):
+    if action == "cancel" and job.status in (broadcast_jobs.RUNNING, broadcast_jobs.PAUSED):
         left = await _left(turn.session, t, job.id)
         keyboard = (
             (
@@ -552,10 +557,10 @@ async def on_button(turn: Turn, data: str) -> list[Reply]:
             return [await audience_menu(turn, edit=True)]
         case "aud" if composing and "message" in pending:
             audience_kind, _, value = rest.partition(":")
-            if audience_kind in aq.AUDIENCE_WITH_VALUE and not value:
+            if audience_kind in audiences.AUDIENCE_WITH_VALUE and not value:
                 return [await _values_menu(turn, audience_kind)]
             try:
-                audience = aq.Audience.parse(rest)
+                audience = audiences.Audience.parse(rest)
             except ValueError:
                 return [Reply(turn.t("error.stale_button"))]
             return await _preview(turn, audience)

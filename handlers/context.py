@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from forms.definition import Form
 from handlers.types import Event, Sender
 from locales import Translator
-from models.admin_queries import is_stored_admin
+from models.queries import is_stored_admin
 from models.tables import Conversation, User
 
 

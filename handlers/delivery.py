@@ -42,7 +42,7 @@ from handlers import broadcast as view
 from handlers.context import Context
 from handlers.types import RateLimited, RecipientGone, Reply, Sender, Sent
 from locales import translator
-from models import admin_queries as aq
+from models import broadcast_jobs
 from models.tables import Broadcast, utcnow
 
 log = logging.getLogger(__name__)
@@ -238,11 +238,11 @@ class Delivery:
 
     async def _take(self) -> Broadcast | None:
         async with self.context.sessions() as session:
-            job = await aq.take_job(session, self.runner, LEASE, self._dead)
+            job = await broadcast_jobs.take_job(session, self.runner, LEASE, self._dead)
             if job is None:
                 return None
             assert job.id is not None
-            interrupted = await aq.resolve_in_flight(session, job.id, view.INTERRUPTED)
+            interrupted = await broadcast_jobs.resolve_in_flight(session, job.id, view.INTERRUPTED)
             await session.commit()
         if interrupted:
             log.warning("broadcast %s: %s message(s) interrupted by a restart", job.id, interrupted)
@@ -263,24 +263,28 @@ class Delivery:
             # Sessions are short and never span a send or a sleep: on SQLite the process
             # takes turns on the database, and the bot answers users meanwhile.
             async with self.context.sessions() as session:
-                state = await aq.job_state(session, job_id)
-                if state is None or state[0] != aq.RUNNING:
+                state = await broadcast_jobs.job_state(session, job_id)
+                if state is None or state[0] != broadcast_jobs.RUNNING:
                     break
                 if state[1] != self.runner:
                     log.warning("broadcast %s: taken over by %s", job_id, state[1])
                     return
                 size = 1 if job.media_content and not job.media_file_id else self.wave
-                due = await aq.due_recipients(session, job_id, size)
+                due = await broadcast_jobs.due_recipients(session, job_id, size)
                 finished = renewed = False
                 next_due = None
                 if not due:
-                    finished = await aq.finish(session, job_id, self.runner)
+                    finished = await broadcast_jobs.finish(session, job_id, self.runner)
                     if not finished:
-                        next_due = await aq.next_due_at(session, job_id)
-                        renewed = await aq.renew(session, job_id, self.runner, LEASE)
+                        next_due = await broadcast_jobs.next_due_at(session, job_id)
+                        renewed = await broadcast_jobs.renew(session, job_id, self.runner, LEASE)
                 else:
-                    renewed = await aq.renew(session, job_id, self.runner, LEASE)
-                    claimed = await aq.claim(session, job_id, [d.id for d in due]) if renewed else 0
+                    renewed = await broadcast_jobs.renew(session, job_id, self.runner, LEASE)
+                    claimed = (
+                        await broadcast_jobs.claim(session, job_id, [d.id for d in due])
+                        if renewed
+                        else 0
+                    )
                 await session.commit()
             if finished:
                 break
@@ -301,74 +305,84 @@ class Delivery:
             outcomes = [outcome for outcome, _ in results]
             file_id = next((sent.file_id for _, sent in results if sent and sent.file_id), None)
             async with self.context.sessions() as session:
-                if not await aq.renew(session, job_id, self.runner, LEASE):
+                if not await broadcast_jobs.renew(session, job_id, self.runner, LEASE):
                     # Another runner took the job and has marked these rows interrupted.
                     log.warning("broadcast %s: lease lost; outcomes dropped", job_id)
                     return
-                await aq.record(session, outcomes)
+                await broadcast_jobs.record(session, outcomes)
                 if file_id and job.media_content and not job.media_file_id:
-                    await aq.media_uploaded(session, job_id, file_id)
+                    await broadcast_jobs.media_uploaded(session, job_id, file_id)
                     job.media_file_id, job.media_content = file_id, None  # the rest go by id
                 await session.commit()
-            run.sent += sum(1 for o in outcomes if o.state == aq.SENT)
+            run.sent += sum(1 for o in outcomes if o.state == broadcast_jobs.SENT)
             if time.monotonic() - last_progress >= self.progress_seconds and await self._show(
                 job, run
             ):
                 last_progress = time.monotonic()
         # Paused, cancelled, done, or we stop: whoever resumes it may take it at once.
         async with self.context.sessions() as session:
-            await aq.release(session, job_id, self.runner)
+            await broadcast_jobs.release(session, job_id, self.runner)
             await session.commit()
         job = await self._reload(job)
-        if job.status != aq.RUNNING:
+        if job.status != broadcast_jobs.RUNNING:
             await self._show(job, run)
 
     async def _reload(self, job: Broadcast) -> Broadcast:
         assert job.id is not None
         async with self.context.sessions() as session:
-            return await aq.get_broadcast(session, job.id) or job
+            return await broadcast_jobs.get_broadcast(session, job.id) or job
 
     async def _send(
-        self, job: Broadcast, due: aq.Due, pauses: int
-    ) -> tuple[aq.Outcome, Sent | None]:
+        self, job: Broadcast, due: broadcast_jobs.Due, pauses: int
+    ) -> tuple[broadcast_jobs.Outcome, Sent | None]:
         later = self.spacing.wait_needed(due.chat_id)
         if later > 0:  # this chat had a message less than a second ago
             retry_at = utcnow() + timedelta(seconds=later)
-            return aq.Outcome(due, aq.PENDING, None, due.attempts, retry_at), None
+            return broadcast_jobs.Outcome(
+                due, broadcast_jobs.PENDING, None, due.attempts, retry_at
+            ), None
         if not await self.limiter.acquire(pauses):  # a 429 meanwhile: not sent, goes again
-            return aq.Outcome(due, aq.PENDING, None, due.attempts), None
+            return broadcast_jobs.Outcome(due, broadcast_jobs.PENDING, None, due.attempts), None
         self.spacing.mark(due.chat_id)
         try:
             sent = await self.sender.send(due.chat_id, view.message_of(job))
         except RateLimited as e:
             self.limiter.pause(e.retry_after)
             retry_at = utcnow() + timedelta(seconds=e.retry_after)
-            return aq.Outcome(due, aq.PENDING, _reason(e), due.attempts, retry_at), None
+            return broadcast_jobs.Outcome(
+                due, broadcast_jobs.PENDING, _reason(e), due.attempts, retry_at
+            ), None
         except RecipientGone as e:
-            return aq.Outcome(due, aq.BLOCKED, _reason(e), due.attempts + 1), None
+            return broadcast_jobs.Outcome(
+                due, broadcast_jobs.BLOCKED, _reason(e), due.attempts + 1
+            ), None
         except Exception as e:
             attempts = due.attempts + 1
             log.info(
                 "broadcast %s to chat %s: attempt %s failed: %s", job.id, due.chat_id, attempts, e
             )
             if attempts >= MAX_ATTEMPTS:
-                return aq.Outcome(due, aq.FAILED, _reason(e), attempts), None
+                return broadcast_jobs.Outcome(
+                    due, broadcast_jobs.FAILED, _reason(e), attempts
+                ), None
             retry_at = utcnow() + timedelta(seconds=BACKOFF_SECONDS[attempts - 1])
-            return aq.Outcome(due, aq.PENDING, _reason(e), attempts, retry_at), None
-        return aq.Outcome(due, aq.SENT, None, due.attempts), sent
+            return broadcast_jobs.Outcome(
+                due, broadcast_jobs.PENDING, _reason(e), attempts, retry_at
+            ), None
+        return broadcast_jobs.Outcome(due, broadcast_jobs.SENT, None, due.attempts), sent
 
     # -- the admin's status message ---------------------------------------------------------
 
     async def _status(self, job: Broadcast, run: Run | None) -> Reply:
         assert job.id is not None
         async with self.context.sessions() as session:
-            counts = (await aq.state_counts(session, [job.id]))[job.id]
+            counts = (await broadcast_jobs.state_counts(session, [job.id]))[job.id]
             reasons = (
-                await aq.failure_reasons(session, job.id, view.REASONS_SHOWN)
-                if job.status != aq.RUNNING
+                await broadcast_jobs.failure_reasons(session, job.id, view.REASONS_SHOWN)
+                if job.status != broadcast_jobs.RUNNING
                 else []
             )
-        rate = run.rate() if run is not None and job.status == aq.RUNNING else None
+        rate = run.rate() if run is not None and job.status == broadcast_jobs.RUNNING else None
         return view.status_reply(translator(job.locale), job, counts, rate=rate, reasons=reasons)
 
     async def _show(self, job: Broadcast, run: Run | None) -> bool:
@@ -378,7 +392,7 @@ class Delivery:
             return True
         assert job.id is not None
         chat = job.status_chat_id
-        if job.status == aq.RUNNING and self.spacing.wait_needed(chat) > 0:
+        if job.status == broadcast_jobs.RUNNING and self.spacing.wait_needed(chat) > 0:
             return False  # progress can wait; the broadcast must not
         reply = await self._status(job, run)
         for _ in range(3):  # a 429 on the final summary: wait and try again
@@ -391,28 +405,30 @@ class Delivery:
                 if job.status_message_id is None:
                     sent = await self.sender.send(chat, reply)
                     async with self.context.sessions() as session:
-                        await aq.status_message_sent(session, job.id, sent.message_id, job.status)
+                        await broadcast_jobs.status_message_sent(
+                            session, job.id, sent.message_id, job.status
+                        )
                         await session.commit()
                     job.status_message_id = sent.message_id
                 else:
                     await self.sender.edit(chat, job.status_message_id, reply)
-                    if job.status != aq.RUNNING:
+                    if job.status != broadcast_jobs.RUNNING:
                         async with self.context.sessions() as session:
-                            await aq.status_shown(session, job.id, job.status)
+                            await broadcast_jobs.status_shown(session, job.id, job.status)
                             await session.commit()
                 return True
             except RateLimited as e:
                 self.limiter.pause(e.retry_after)
-                if job.status == aq.RUNNING:
+                if job.status == broadcast_jobs.RUNNING:
                     return False  # the next progress edit will do
                 await self.limiter.ready()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the admin blocked the bot, deleted the message, …
                 log.warning("broadcast %s: status message not updated", job.id, exc_info=True)
-                if job.status != aq.RUNNING:
+                if job.status != broadcast_jobs.RUNNING:
                     async with self.context.sessions() as session:
-                        await aq.status_shown(session, job.id, job.status)
+                        await broadcast_jobs.status_shown(session, job.id, job.status)
                         await session.commit()
                 return True
         return False
@@ -420,6 +436,6 @@ class Delivery:
     async def _show_statuses(self) -> None:
         """Status messages of jobs paused, cancelled or finished while no runner was on them."""
         async with self.context.sessions() as session:
-            jobs = await aq.unshown(session)
+            jobs = await broadcast_jobs.unshown(session)
         for job in jobs:
             await self._show(job, None)

@@ -24,7 +24,7 @@ from handlers.context import Turn
 from handlers.spreadsheet import BOOK_OPTIONS, Sheet, add_formats
 from handlers.types import Document, Reply
 from locales import LANGUAGE_NAMES, N_, Translator
-from models import admin_queries as aq
+from models import queries, statistics
 from models.tables import Application, Flag, User, utcnow
 
 STATUS_NAMES = {
@@ -165,11 +165,11 @@ async def workbook(
     session: AsyncSession, form: Form, t: Translator, admin_ids: frozenset[int]
 ) -> tuple[bytes, int, int]:
     """(the .xlsx file, applications, users)."""
-    applications = await aq.programme_applications(session, form.id)
-    answers = await aq.programme_answers(session, form.id)
-    flags = await aq.programme_flags(session, form.id)
-    users = await aq.all_users(session)
-    admins = set(admin_ids) | {a.user_id for a, _ in await aq.stored_admins(session)}
+    applications = await statistics.programme_applications(session, form.id)
+    answers = await statistics.programme_answers(session, form.id)
+    flags = await statistics.programme_flags(session, form.id)
+    users = await statistics.all_users(session)
+    admins = set(admin_ids) | {a.user_id for a, _ in await queries.stored_admins(session)}
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, BOOK_OPTIONS)
     formats = add_formats(book)

@@ -9,7 +9,7 @@ from handlers import draft, interview, render
 from handlers.context import Context, Turn
 from handlers.types import Command, Keyboard, RecipientGone, Reply
 from locales import N_, translator
-from models import admin_queries as aq
+from models import queries
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ async def register_menus(context: Context) -> None:
     for menu in command_menus(context.default_locale):
         await context.sender.set_commands(None, menu.language_code, menu.public)
     async with context.sessions() as session:
-        stored = {admin.user_id for admin, _ in await aq.stored_admins(session)}
+        stored = {admin.user_id for admin, _ in await queries.stored_admins(session)}
     for user_id in sorted(context.admin_ids | stored):
         await admin_menu(context, user_id, True)
 
@@ -139,4 +139,3 @@ def cancel(turn: Turn) -> list[Reply]:
 
 def unknown(turn: Turn) -> list[Reply]:
     return [Reply(turn.t("error.unknown_command"))]
-

@@ -15,8 +15,7 @@ from handlers.context import Turn
 from handlers.events import load_report
 from handlers.types import Reply
 from locales import LANGUAGE_NAMES, Translator
-from models import admin_queries as aq
-from models import queries
+from models import audiences, queries, statistics
 from models.tables import utcnow
 
 # The question the applications are broken down by: the industry cluster (E1a). A call
@@ -46,7 +45,7 @@ def _cluster_label(t: Translator, form: Form, value: str) -> str:
 
 async def stats_text(session: AsyncSession, form: Form, t: Translator) -> str:
     """Everything /stats says, as chat HTML."""
-    o = await aq.overview(session, form.id, BY_QUESTION)
+    o = await statistics.overview(session, form.id, BY_QUESTION)
     languages = " · ".join(
         t("stats.language_item", language=LANGUAGE_NAMES.get(code, code), count=t.number(n))
         for code, n in sorted(o.by_language.items(), key=lambda item: -item[1])
@@ -65,7 +64,7 @@ async def stats_text(session: AsyncSession, form: Form, t: Translator) -> str:
         "",
         render.bold(t("stats.flags_title")),
     ]
-    flags = (await aq.flag_counts(session, form.id))[:TOP_FLAGS]
+    flags = (await audiences.flag_counts(session, form.id))[:TOP_FLAGS]
     lines += [
         t(
             "stats.flag_line",

@@ -39,6 +39,40 @@ async def add_user(
     return user
 
 
+# Admins added in the chat (/admins); those of ADMIN_IDS are the settings'.
+
+
+async def is_stored_admin(session: AsyncSession, user_id: int) -> bool:
+    return await session.get(Admin, user_id) is not None
+
+
+async def stored_admins(session: AsyncSession) -> list[tuple[Admin, User | None]]:
+    query = (
+        select(Admin, User)
+        .outerjoin(User, col(User.id) == col(Admin.user_id))
+        .order_by(col(Admin.added_at))
+    )
+    return [(admin, user) for admin, user in (await session.exec(query)).all()]
+
+
+async def add_admin(session: AsyncSession, user_id: int, added_by: int) -> bool:
+    """False when they already were one."""
+    if await session.get(Admin, user_id) is not None:
+        return False
+    session.add(Admin(user_id=user_id, added_by=added_by))
+    await session.flush()
+    return True
+
+
+async def remove_admin(session: AsyncSession, user_id: int) -> bool:
+    admin = await session.get(Admin, user_id)
+    if admin is None:
+        return False
+    await session.delete(admin)
+    await session.flush()
+    return True
+
+
 async def conversation(session: AsyncSession, user_id: int) -> Conversation:
     found = await session.get(Conversation, user_id, with_for_update=True)
     if found is None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.types import Reply, Sent
-from models import admin_queries as aq
+from models import broadcast_jobs
 from models.tables import Answer, Application, Broadcast, Event, Flag, User, utcnow
 
 PROGRAMME = "nansha-2024"
@@ -188,13 +188,13 @@ class MemorySender:
 async def wait_for_status(
     sessions: async_sessionmaker[AsyncSession],
     broadcast_id: int,
-    statuses: tuple[str, ...] = (aq.DONE,),
+    statuses: tuple[str, ...] = (broadcast_jobs.DONE,),
     timeout: float = 20,
 ) -> Broadcast:
     deadline = time.monotonic() + timeout
     while True:
         async with sessions() as session:
-            job = await aq.get_broadcast(session, broadcast_id)
+            job = await broadcast_jobs.get_broadcast(session, broadcast_id)
         if job is not None and job.status in statuses:
             return job
         state = job.status if job else "not created"

@@ -30,7 +30,7 @@ from handlers.context import Context
 from handlers.router import Router
 from handlers.types import Reply
 from locales import SUPPORTED, translator
-from models import admin_queries as aq
+from models import queries
 from models.db import connect
 from models.tables import Answer, Application, Conversation
 from models.tables import Event as EventRow
@@ -330,7 +330,7 @@ class Fuzzer:
         chat = Chat(self.router, self.next_user)
         if target.flow in ("event", BROADCAST):
             async with self.router.context.sessions() as session:
-                await aq.add_admin(session, chat.user_id, ADMIN)
+                await queries.add_admin(session, chat.user_id, ADMIN)
                 await session.commit()
         match target.flow:
             case "interview":

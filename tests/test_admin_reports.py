@@ -14,7 +14,7 @@ from bot.settings import Settings, SettingsError
 from handlers.render import plain
 from handlers.router import Router
 from locales import translator
-from models import admin_queries as aq
+from models import broadcast_jobs
 from tests.broadcast_helpers import Population, populate
 from tests.chat import Chat
 from tests.xlsx import column_width
@@ -115,7 +115,7 @@ async def test_broadcast_from_the_terminal(
     )
     assert said == plain(ZH("broadcast.queued_offline", id=1, count=2))
     async with router.context.sessions() as session:
-        job = await aq.get_broadcast(session, 1)
+        job = await broadcast_jobs.get_broadcast(session, 1)
     assert job is not None
     assert (job.media_kind, job.media_filename, job.media_content) == (
         "document",

@@ -17,7 +17,7 @@ from handlers.render import plain
 from handlers.router import Router
 from handlers.types import Event, RateLimited, RecipientGone, Reply
 from locales import translator
-from models import admin_queries as aq
+from models import audiences, broadcast_jobs, queries
 from models.tables import Broadcast, User
 from tests.broadcast_helpers import (
     PROGRAMME,
@@ -57,7 +57,9 @@ async def runner(router: Router, sender: MemorySender) -> AsyncIterator[Delivery
 async def queue(router: Router, audience: str, text: str = "通知") -> Broadcast:
     async with router.context.sessions() as session:
         job = Broadcast(text=text, locale="zh_CN", created_by=ADMIN, status_chat_id=ADMIN)
-        job = await aq.create_broadcast(session, job, aq.Audience.parse(audience), PROGRAMME)
+        job = await broadcast_jobs.create_broadcast(
+            session, job, audiences.Audience.parse(audience), PROGRAMME
+        )
         await session.commit()
     router.context.jobs_changed.set()
     return job
@@ -97,14 +99,17 @@ async def test_admin_buttons_do_nothing_for_a_non_admin(router: Router, data: st
     stranger = Chat(router, 1005)
     await stranger.send("/start")
     async with router.context.sessions() as session:
-        await aq.create_broadcast(
-            session, Broadcast(text="x", locale="zh_CN"), aq.Audience("all"), PROGRAMME
+        await broadcast_jobs.create_broadcast(
+            session, Broadcast(text="x", locale="zh_CN"), audiences.Audience("all"), PROGRAMME
         )
         await session.commit()
     replies = await router.handle(Event(1005, 1005, callback_data=data))
     assert [r.text for r in replies] == [ZH("error.stale_button")]
     async with router.context.sessions() as session:
-        assert all(j.status == aq.RUNNING for j in await aq.recent_broadcasts(session, 5))
+        assert all(
+            j.status == broadcast_jobs.RUNNING
+            for j in await broadcast_jobs.recent_broadcasts(session, 5)
+        )
 
 
 async def test_an_admin_adds_and_removes_admins_in_the_chat(router: Router) -> None:
@@ -146,7 +151,7 @@ async def test_an_admin_adds_and_removes_admins_in_the_chat(router: Router) -> N
 async def test_each_audience_is_exactly_its_users(
     router: Router, population: Population, audience: str, expected: str
 ) -> None:
-    parsed = aq.Audience.parse(audience.format(event=population.event_id))
+    parsed = audiences.Audience.parse(audience.format(event=population.event_id))
     job = await queue(router, str(parsed))
     states = await recipient_states(router.context.sessions, job.id or 0)
     if expected == "en":
@@ -161,7 +166,7 @@ async def test_each_audience_is_exactly_its_users(
     assert job.total == len(wanted)
     assert not set(states) & set(population.unreachable)  # never the unreachable
     async with router.context.sessions() as session:
-        count, unreachable = await aq.count_audience(session, parsed, PROGRAMME)
+        count, unreachable = await audiences.count_audience(session, parsed, PROGRAMME)
     assert count == len(wanted)
     assert unreachable == (1 if expected == "everyone" else 0)
 
@@ -195,7 +200,7 @@ async def test_compose_choose_preview_confirm(
     await admin.press("bc:send")  # a second tap starts nothing
     assert admin.text == plain(ZH("error.stale_button"))
     async with router.context.sessions() as session:
-        jobs = await aq.recent_broadcasts(session, 5)
+        jobs = await broadcast_jobs.recent_broadcasts(session, 5)
     assert [(j.total, j.text, j.audience) for j in jobs] == [
         (len(population.not_eligible), "<b>截止</b> 提醒 &lt;3", "flag:prior_project")
     ]
@@ -272,14 +277,16 @@ async def test_429s_403s_and_errors_end_with_everyone_sent_exactly_once(
     for user_id in population.everyone:
         expected = 0 if user_id in (blocked, broken) else 1
         assert sender.received(user_id) == expected, user_id
-    assert states[blocked][0] == aq.BLOCKED
-    assert states[broken] == (aq.FAILED, "RuntimeError: Bad Request: nope")
-    assert states[flaky][0] == states[storm][0] == aq.SENT
+    assert states[blocked][0] == broadcast_jobs.BLOCKED
+    assert states[broken] == (broadcast_jobs.FAILED, "RuntimeError: Bad Request: nope")
+    assert states[flaky][0] == states[storm][0] == broadcast_jobs.SENT
     assert running.limiter.pauses == 3  # every 429 paused everyone
     async with router.context.sessions() as session:
         gone = await session.get(User, blocked)
         assert gone is not None and gone.unreachable_at is not None
-        count, unreachable = await aq.count_audience(session, aq.Audience("all"), PROGRAMME)
+        count, unreachable = await audiences.count_audience(
+            session, audiences.Audience("all"), PROGRAMME
+        )
     assert (count, unreachable) == (len(population.everyone) - 1, 2)
     # The final summary says why some failed.
     final = sender.edits[-1][2].text
@@ -318,12 +325,12 @@ async def test_a_crash_mid_send_resumes_without_sending_anyone_twice(
     finally:
         await second.stop()
     states = await recipient_states(router.context.sessions, job.id or 0)
-    assert states[victim] == (aq.FAILED, broadcast.INTERRUPTED)
+    assert states[victim] == (broadcast_jobs.FAILED, broadcast.INTERRUPTED)
     assert sender.received(victim) == (1 if when == "after" else 0)
     for user_id in population.everyone:
         if user_id != victim:
             assert sender.received(user_id) == 1, user_id
-            assert states[user_id][0] == aq.SENT
+            assert states[user_id][0] == broadcast_jobs.SENT
     assert plain(ZH("broadcast.reason.interrupted")) in plain(sender.edits[-1][2].text)
 
 
@@ -342,7 +349,7 @@ async def test_pause_resume_and_cancel(
     while delivered() < 1:
         await asyncio.sleep(0.02)
     await admin.send(f"/broadcast pause {job.id}")
-    await wait_for_status(router.context.sessions, job.id or 0, (aq.PAUSED,))
+    await wait_for_status(router.context.sessions, job.id or 0, (broadcast_jobs.PAUSED,))
     await asyncio.sleep(0.5)
     paused_at = delivered()
     await asyncio.sleep(0.6)
@@ -356,7 +363,7 @@ async def test_pause_resume_and_cancel(
         await asyncio.sleep(0.02)
     await admin.press(f"#{job.id} {ZH('broadcast.button.stop')}")  # asks first
     await admin.press(ZH("broadcast.button.stop_confirm"))
-    job = await wait_for_status(router.context.sessions, job.id or 0, (aq.CANCELLED,))
+    job = await wait_for_status(router.context.sessions, job.id or 0, (broadcast_jobs.CANCELLED,))
     await asyncio.sleep(0.5)
     delivered = delivered()
     assert paused_at < delivered < job.total
@@ -459,8 +466,15 @@ def test_terminal_html_is_checked() -> None:
 async def test_the_status_reply_counts(router: Router) -> None:
     from collections import Counter
 
-    job = Broadcast(id=3, text="x", locale="en", total=10, status=aq.RUNNING)
-    counts = Counter({aq.SENT: 5, aq.FAILED: 1, aq.BLOCKED: 1, aq.PENDING: 3})
+    job = Broadcast(id=3, text="x", locale="en", total=10, status=broadcast_jobs.RUNNING)
+    counts = Counter(
+        {
+            broadcast_jobs.SENT: 5,
+            broadcast_jobs.FAILED: 1,
+            broadcast_jobs.BLOCKED: 1,
+            broadcast_jobs.PENDING: 3,
+        }
+    )
     reply: Reply = broadcast.status_reply(translator("en"), job, counts, rate=2.0)
     assert "▓▓▓▓▓▓▓▓░░░░ 70%" in reply.text
     assert "Sent 5 · failed 1 · unreachable 1 · remaining 3 (of 10)" in reply.text
@@ -475,7 +489,7 @@ async def test_delete_erases_whom_broadcasts_went_to(
     job = await queue(router, "all")
     await wait_for_status(router.context.sessions, job.id or 0)
     async with router.context.sessions() as session:
-        await aq.add_admin(session, leaving, ADMIN)
+        await queries.add_admin(session, leaving, ADMIN)
         await session.commit()
     chat = Chat(router, leaving)
     await chat.send("/delete")
@@ -483,4 +497,4 @@ async def test_delete_erases_whom_broadcasts_went_to(
     states = await recipient_states(router.context.sessions, job.id or 0)
     assert leaving not in states and len(states) == job.total - 1
     async with router.context.sessions() as session:
-        assert not await aq.is_stored_admin(session, leaving)
+        assert not await queries.is_stored_admin(session, leaving)

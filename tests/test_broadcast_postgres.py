@@ -13,7 +13,7 @@ from handlers.context import Context
 from handlers.delivery import Delivery
 from handlers.stats import stats_text
 from locales import translator
-from models import admin_queries as aq
+from models import audiences, broadcast_jobs
 from models.db import connect
 from models.tables import Broadcast
 from tests.broadcast_helpers import PROGRAMME, MemorySender, populate, wait_for_status
@@ -36,10 +36,15 @@ async def test_broadcasts_stats_and_export_on_postgresql(
                 (f"event:{population.event_id}", population.attendees),
                 ("unfinished", population.unfinished),
             ]:
-                count, _ = await aq.count_audience(session, aq.Audience.parse(audience), PROGRAMME)
+                count, _ = await audiences.count_audience(
+                    session, audiences.Audience.parse(audience), PROGRAMME
+                )
                 assert count == len(users), audience
-            job = await aq.create_broadcast(
-                session, Broadcast(text="通知", locale="zh_CN"), aq.Audience("all"), PROGRAMME
+            job = await broadcast_jobs.create_broadcast(
+                session,
+                Broadcast(text="通知", locale="zh_CN"),
+                audiences.Audience("all"),
+                PROGRAMME,
             )
             await session.commit()
         runner = Delivery(context, poll_seconds=0.1)

@@ -14,7 +14,7 @@ import pytest
 from handlers import broadcast
 from handlers.render import plain
 from locales import translator
-from models import admin_queries as aq
+from models import audiences, broadcast_jobs
 from models.db import connect
 from models.tables import Broadcast, User
 from tests.broadcast_helpers import PROGRAMME, recipient_states, wait_for_status
@@ -43,7 +43,9 @@ async def test_sigkill_mid_broadcast_then_restart_sends_everyone_at_most_once(
             session.add_all(User(id=u.id, chat_id=u.id, locale="zh_CN") for u in users)
             await session.flush()
             job = Broadcast(text="<b>通知</b>", locale="zh_CN", status_chat_id=ADMIN)
-            job = await aq.create_broadcast(session, job, aq.Audience("all"), PROGRAMME)
+            job = await broadcast_jobs.create_broadcast(
+                session, job, audiences.Audience("all"), PROGRAMME
+            )
             await session.commit()
         assert job.id is not None
         bot = await start_bot(server, database_url, tmp_path, framework)
@@ -60,7 +62,7 @@ async def test_sigkill_mid_broadcast_then_restart_sends_everyone_at_most_once(
             in_flight = [
                 user_id
                 for user_id, (state, _) in (await recipient_states(sessions, job.id)).items()
-                if state == aq.SENDING
+                if state == broadcast_jobs.SENDING
             ]
             assert len(in_flight) <= 1  # one recipient per wave at this rate
 
@@ -71,10 +73,10 @@ async def test_sigkill_mid_broadcast_then_restart_sends_everyone_at_most_once(
                 received = len(user.transcript)
                 state, error = states[user.id]
                 if user.id in in_flight:  # the one window: resolved at-most-once
-                    assert (state, error) == (aq.FAILED, broadcast.INTERRUPTED)
+                    assert (state, error) == (broadcast_jobs.FAILED, broadcast.INTERRUPTED)
                     assert received <= 1
                 else:
-                    assert (state, received) == (aq.SENT, 1), user.id
+                    assert (state, received) == (broadcast_jobs.SENT, 1), user.id
             # The same status message goes on being edited after the restart.
             final = await admin.collect(lambda m: m.edited and "✅" in (m.text or ""), timeout=10)
             assert final[-1].message_id == status

@@ -17,7 +17,7 @@ from handlers import menu
 from handlers.render import plain
 from handlers.router import Router
 from locales import translator
-from models import admin_queries as aq
+from models import audiences, broadcast_jobs
 from models.tables import Broadcast, User
 from tests.broadcast_helpers import PROGRAMME, recipient_states, wait_for_status
 from tests.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
@@ -61,7 +61,9 @@ async def recipients(
 async def queue(router: Router, audience: str = "all") -> int:
     async with router.context.sessions() as session:
         job = Broadcast(text="<b>通知</b>：培训改期", locale="zh_CN", status_chat_id=ADMIN)
-        job = await aq.create_broadcast(session, job, aq.Audience.parse(audience), PROGRAMME)
+        job = await broadcast_jobs.create_broadcast(
+            session, job, audiences.Audience.parse(audience), PROGRAMME
+        )
         await session.commit()
     router.context.jobs_changed.set()
     assert job.id is not None
@@ -155,7 +157,7 @@ async def test_a_429_storm_still_delivers_everything_exactly_once(
     for user in users:
         assert len(outputs(user)) == 1
     states = await recipient_states(router.context.sessions, job_id)
-    assert {state for state, _ in states.values()} == {aq.SENT}
+    assert {state for state, _ in states.values()} == {broadcast_jobs.SENT}
     assert job.total == len(users)
 
 
@@ -170,12 +172,14 @@ async def test_blocked_and_unknown_chats_become_unreachable(
     job_id = await queue(router)
     await wait_for_status(router.context.sessions, job_id, timeout=20)
     states = await recipient_states(router.context.sessions, job_id)
-    blocked = {u for u, (state, _) in states.items() if state == aq.BLOCKED}
+    blocked = {u for u, (state, _) in states.items() if state == broadcast_jobs.BLOCKED}
     assert blocked == {u.id for u in users[:3]} | {60_000, 60_001}
     for user in users[3:]:
         assert len(outputs(user)) == 1
     async with router.context.sessions() as session:
-        count, unreachable = await aq.count_audience(session, aq.Audience("all"), PROGRAMME)
+        count, unreachable = await audiences.count_audience(
+            session, audiences.Audience("all"), PROGRAMME
+        )
     assert (count, unreachable) == (len(users) - 3, 5)  # left out of later broadcasts
 
 

@@ -18,7 +18,7 @@ from handlers.delivery import Delivery
 from handlers.router import Router
 from handlers.types import Event, Reply
 from locales import translator
-from models import admin_queries as aq
+from models import audiences, broadcast_jobs, queries
 from models.tables import Broadcast
 from tests.broadcast_helpers import PROGRAMME, MemorySender, wait_for_status
 from tests.chat import Chat, run_interview
@@ -114,10 +114,12 @@ async def give_everything(router: Router, form: Form, chat: PersonChat) -> int:
     await admin.send(f"/admins add {LEAVING}")
     await chat.send(f"/admins add {OTHER}")
     async with router.context.sessions() as session:
-        assert await aq.is_stored_admin(session, LEAVING)
-        assert await aq.is_stored_admin(session, OTHER)
+        assert await queries.is_stored_admin(session, LEAVING)
+        assert await queries.is_stored_admin(session, OTHER)
         job = Broadcast(text="通知：培训改期", locale="zh_CN", created_by=ADMIN)
-        job = await aq.create_broadcast(session, job, aq.Audience.parse("all"), PROGRAMME)
+        job = await broadcast_jobs.create_broadcast(
+            session, job, audiences.Audience.parse("all"), PROGRAMME
+        )
         await session.commit()
     router.context.jobs_changed.set()
     await wait_for_status(router.context.sessions, job.id or 0)

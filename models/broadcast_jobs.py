@@ -1,5 +1,5 @@
-"""The reads and writes of the admin side: who is an admin, broadcast audiences and jobs,
-statistics and exports. (The applicants' side is ``models.queries``.)"""
+"""Broadcast jobs and their recipient rows: created with the audience as it is, then
+claimed, sent, recorded and finished by the delivery runner that holds the job's lease."""
 
 from __future__ import annotations
 
@@ -7,206 +7,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import and_, func, insert, literal, or_, update
+from sqlalchemy import func, insert, literal, or_, update
 from sqlalchemy import select as core_select  # more columns than sqlmodel's select types
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import (
-    Admin,
-    Answer,
-    Application,
-    Broadcast,
-    BroadcastRecipient,
-    Flag,
-    User,
-    utcnow,
-)
-
-# ------------------------------------------------------------------ admins
-
-
-async def is_stored_admin(session: AsyncSession, user_id: int) -> bool:
-    return await session.get(Admin, user_id) is not None
-
-
-async def stored_admins(session: AsyncSession) -> list[tuple[Admin, User | None]]:
-    query = (
-        select(Admin, User)
-        .outerjoin(User, col(User.id) == col(Admin.user_id))
-        .order_by(col(Admin.added_at))
-    )
-    return [(admin, user) for admin, user in (await session.exec(query)).all()]
-
-
-async def add_admin(session: AsyncSession, user_id: int, added_by: int) -> bool:
-    """False when they already were one."""
-    if await session.get(Admin, user_id) is not None:
-        return False
-    session.add(Admin(user_id=user_id, added_by=added_by))
-    await session.flush()
-    return True
-
-
-async def remove_admin(session: AsyncSession, user_id: int) -> bool:
-    admin = await session.get(Admin, user_id)
-    if admin is None:
-        return False
-    await session.delete(admin)
-    await session.flush()
-    return True
-
-
-# ------------------------------------------------------------------ audiences
-
-# Who a broadcast goes to: a kind, and for some kinds a value ("flag:rd_ratio_low").
-AUDIENCE_KINDS = ("all", "unfinished", "eligible", "flag", "event", "language")
-AUDIENCE_WITH_VALUE = frozenset({"flag", "event", "language"})
-ELIGIBLE_VERDICTS = ("eligible", "eligible_with_points")
-
-
-@dataclass(frozen=True)
-class Audience:
-    kind: str
-    value: str = ""
-
-    @classmethod
-    def parse(cls, text: str) -> Audience:
-        """``all``, ``eligible``, ``flag:<rule id>``, ``event:<id>``, ``language:<locale>``."""
-        kind, _, value = text.strip().partition(":")
-        if kind not in AUDIENCE_KINDS or (kind in AUDIENCE_WITH_VALUE) != bool(value):
-            raise ValueError(f"unknown audience {text!r}")
-        if kind == "event" and not value.isdigit():
-            raise ValueError(f"unknown audience {text!r}")
-        return cls(kind, value)
-
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.value}" if self.value else self.kind
-
-
-def _latest_submitted(programme_id: str) -> Any:
-    """Each user's latest submitted application of the programme (its verdict counts)."""
-    latest = (
-        select(
-            col(Application.user_id).label("user_id"),
-            func.max(col(Application.version)).label("version"),
-        )
-        .where(
-            col(Application.programme_id) == programme_id,
-            col(Application.event_id).is_(None),
-            col(Application.status) == "submitted",
-        )
-        .group_by(col(Application.user_id))
-        .subquery()
-    )
-    return (
-        select(col(Application.id).label("id"), col(Application.user_id).label("user_id"))
-        .join(
-            latest,
-            and_(
-                col(Application.user_id) == latest.c.user_id,
-                col(Application.version) == latest.c.version,
-            ),
-        )
-        .where(
-            col(Application.programme_id) == programme_id,
-            col(Application.event_id).is_(None),
-            col(Application.status) == "submitted",
-        )
-        .subquery()
-    )
-
-
-def _audience_condition(audience: Audience, programme_id: str) -> Any:
-    match audience.kind:
-        case "all":
-            return literal(True)
-        case "unfinished":
-            return col(User.id).in_(
-                select(col(Application.user_id)).where(
-                    col(Application.programme_id) == programme_id,
-                    col(Application.event_id).is_(None),
-                    col(Application.status) == "in_progress",
-                )
-            )
-        case "eligible":
-            latest = _latest_submitted(programme_id)
-            return col(User.id).in_(
-                select(latest.c.user_id)
-                .join(Application, col(Application.id) == latest.c.id)
-                .where(col(Application.verdict).in_(ELIGIBLE_VERDICTS))
-            )
-        case "flag":
-            latest = _latest_submitted(programme_id)
-            return col(User.id).in_(
-                select(latest.c.user_id)
-                .join(Flag, col(Flag.application_id) == latest.c.id)
-                .where(col(Flag.rule_id) == audience.value)
-            )
-        case "event":
-            return col(User.id).in_(
-                select(col(Application.user_id)).where(
-                    col(Application.event_id) == int(audience.value)
-                )
-            )
-        case "language":
-            return col(User.locale) == audience.value
-    raise ValueError(f"unknown audience {audience}")
-
-
-def _recipients(audience: Audience, programme_id: str) -> Any:
-    """The users of the audience Telegram has not told us are gone, oldest first."""
-    return (
-        select(col(User.id), col(User.chat_id))
-        .where(_audience_condition(audience, programme_id), col(User.unreachable_at).is_(None))
-        .order_by(col(User.id))
-    )
-
-
-async def count_audience(
-    session: AsyncSession, audience: Audience, programme_id: str
-) -> tuple[int, int]:
-    """(reachable recipients, users of the audience left out as unreachable)."""
-    condition = _audience_condition(audience, programme_id)
-    reachable = func.count().filter(col(User.unreachable_at).is_(None))
-    unreachable = func.count().filter(col(User.unreachable_at).is_not(None))
-    query = select(reachable, unreachable).select_from(User).where(condition)
-    row = (await session.exec(query)).one()
-    return int(row[0]), int(row[1])
-
-
-async def flag_counts(session: AsyncSession, programme_id: str) -> list[tuple[Flag, int]]:
-    """Each rule that holds on someone's latest submitted application (one example flag,
-    for its severity, clause and message), with how many; the most frequent first."""
-    latest = _latest_submitted(programme_id)
-    query = (
-        select(col(Flag.rule_id), func.count(), func.max(col(Flag.id)))
-        .join(latest, col(Flag.application_id) == latest.c.id)
-        .group_by(col(Flag.rule_id))
-        .order_by(func.count().desc(), col(Flag.rule_id))
-    )
-    rows = (await session.exec(query)).all()
-    examples = {
-        f.rule_id: f
-        for f in (
-            await session.exec(select(Flag).where(col(Flag.id).in_([r[2] for r in rows])))
-        ).all()
-    }
-    return [(examples[rule_id], int(n)) for rule_id, n, _ in rows]
-
-
-async def language_counts(session: AsyncSession) -> dict[str, int]:
-    query = (
-        select(col(User.locale), func.count())
-        .where(col(User.unreachable_at).is_(None))
-        .group_by(col(User.locale))
-    )
-    return {locale: int(n) for locale, n in (await session.exec(query)).all()}
-
-
-# ------------------------------------------------------------------ broadcast jobs
+from models.audiences import Audience, recipients
+from models.tables import Broadcast, BroadcastRecipient, User, utcnow
 
 PENDING, SENDING, SENT, FAILED, BLOCKED = "pending", "sending", "sent", "failed", "blocked"
 RUNNING, PAUSED, CANCELLED, DONE = "running", "paused", "cancelled", "done"
@@ -221,11 +29,11 @@ async def create_broadcast(
     broadcast.status = RUNNING
     session.add(broadcast)
     await session.flush()
-    recipients = _recipients(audience, programme_id).subquery()
+    chosen = recipients(audience, programme_id).subquery()
     rows = core_select(
         literal(broadcast.id),
-        recipients.c.id,
-        recipients.c.chat_id,
+        chosen.c.id,
+        chosen.c.chat_id,
         literal(PENDING),
         literal(0),
     )
@@ -534,112 +342,3 @@ async def unshown(session: AsyncSession) -> list[Broadcast]:
         ),
     )
     return list((await session.exec(query)).all())
-
-
-# ------------------------------------------------------------------ statistics, exports
-
-
-@dataclass
-class Overview:
-    users: int
-    unreachable: int
-    by_language: dict[str, int]
-    started: int  # users with an application of the programme
-    finished: int  # users with a submitted one
-    verdicts: Counter[str]  # of each user's latest submitted application
-    clusters: dict[str, Counter[str]]  # answer → verdicts, for one question
-
-
-async def overview(session: AsyncSession, programme_id: str, by_question: str) -> Overview:
-    users = (await session.exec(select(func.count()).select_from(User))).one()
-    unreachable = (
-        await session.exec(select(func.count()).where(col(User.unreachable_at).is_not(None)))
-    ).one()
-    by_language = {
-        locale: int(n)
-        for locale, n in (
-            await session.exec(select(col(User.locale), func.count()).group_by(col(User.locale)))
-        ).all()
-    }
-    programme = and_(
-        col(Application.programme_id) == programme_id, col(Application.event_id).is_(None)
-    )
-    started = (
-        await session.exec(
-            select(func.count(func.distinct(col(Application.user_id)))).where(programme)
-        )
-    ).one()
-    finished = (
-        await session.exec(
-            select(func.count(func.distinct(col(Application.user_id)))).where(
-                programme, col(Application.status) == "submitted"
-            )
-        )
-    ).one()
-    latest = _latest_submitted(programme_id)
-    verdict_rows = (
-        await session.exec(
-            select(col(Application.verdict), func.count())
-            .join(latest, col(Application.id) == latest.c.id)
-            .group_by(col(Application.verdict))
-        )
-    ).all()
-    verdicts = Counter({str(v): int(n) for v, n in verdict_rows})
-    # Counted here, not grouped in SQL: PostgreSQL cannot group a JSON column.
-    cluster_rows = (
-        await session.exec(
-            select(col(Answer.value), col(Application.verdict))
-            .join(latest, col(Answer.application_id) == latest.c.id)
-            .join(Application, col(Application.id) == latest.c.id)
-            .where(col(Answer.question_id) == by_question, col(Answer.superseded_at).is_(None))
-        )
-    ).all()
-    clusters: dict[str, Counter[str]] = {}
-    for value, verdict in cluster_rows:
-        clusters.setdefault(str(value), Counter())[str(verdict)] += 1
-    return Overview(
-        int(users), int(unreachable), by_language, int(started), int(finished), verdicts, clusters
-    )
-
-
-async def programme_applications(session: AsyncSession, programme_id: str) -> list[Application]:
-    query = (
-        select(Application)
-        .where(Application.programme_id == programme_id, col(Application.event_id).is_(None))
-        .order_by(col(Application.id))
-    )
-    return list((await session.exec(query)).all())
-
-
-def _of_programme(programme_id: str) -> Any:
-    return select(col(Application.id)).where(
-        col(Application.programme_id) == programme_id, col(Application.event_id).is_(None)
-    )
-
-
-async def programme_answers(session: AsyncSession, programme_id: str) -> dict[int, dict[str, Any]]:
-    """application id → {question id: stored value} of the current answers, in one query."""
-    query = select(col(Answer.application_id), col(Answer.question_id), col(Answer.value)).where(
-        col(Answer.application_id).in_(_of_programme(programme_id)),
-        col(Answer.superseded_at).is_(None),
-    )
-    answers: dict[int, dict[str, Any]] = {}
-    for application_id, question_id, value in (await session.exec(query)).all():
-        answers.setdefault(application_id, {})[question_id] = value
-    return answers
-
-
-async def programme_flags(session: AsyncSession, programme_id: str) -> dict[int, list[Flag]]:
-    query = (
-        select(Flag)
-        .where(col(Flag.application_id).in_(_of_programme(programme_id)))
-        .order_by(col(Flag.id))
-    )
-    flags: dict[int, list[Flag]] = {}
-    for flag in (await session.exec(query)).all():
-        flags.setdefault(flag.application_id, []).append(flag)
-    return flags
-
-
-async def all_users(session: AsyncSession) -> list[User]:
-    return list((await session.exec(select(User).order_by(col(User.id)))).all())
