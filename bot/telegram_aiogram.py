@@ -37,7 +37,6 @@ from bot import telegram_messages as tm
 from bot.aiogram_responses import keep_response_models
 from bot.app import deliveries, until_stopped
 from bot.settings import Settings
-from handlers import menu
 from handlers.router import Router
 from handlers.types import (
     Document,
@@ -181,10 +180,7 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
     dispatcher = build_dispatcher(router)
     try:
         me = await bot.me()  # asks Telegram once; later calls are cached
-        router.context.bot_username = me.username
-        router.context.bot_id = me.id
-        router.context.sender = AiogramSender(bot)
-        await menu.register_menus(router.context)
+        await router.connect(AiogramSender(bot), me.username, me.id)
         async with deliveries(router.context):  # broadcasts, in the background
             if settings.webhook_url is None:
                 await _poll(bot, dispatcher, handle_signals)

@@ -30,7 +30,6 @@ from bot import polling, webhook
 from bot import telegram_messages as tm
 from bot.app import deliveries, until_stopped
 from bot.settings import Settings
-from handlers import menu
 from handlers.router import Router
 from handlers.types import (
     Document,
@@ -197,10 +196,8 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
     add_handlers(application, router)
     async with application:  # initialize() (getMe) … shutdown()
         try:
-            router.context.bot_username = application.bot.username
-            router.context.bot_id = application.bot.id
-            router.context.sender = PtbSender(application.bot)
-            await menu.register_menus(router.context)
+            bot = application.bot
+            await router.connect(PtbSender(bot), bot.username, bot.id)
             await application.start()
             async with deliveries(router.context):  # broadcasts, in the background
                 if settings.webhook_url is None:

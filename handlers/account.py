@@ -102,8 +102,15 @@ async def delete(turn: Turn, confirmed: bool) -> list[Reply]:
         return [Reply(turn.t("delete.cancelled"), edit=True)]
     # The scores of their survey answers keep counting in the events' satisfaction rates.
     scores = frozenset(q.id for q in scales(survey_form(turn.form)))
-    await queries.delete_user(turn.session, turn.user.id, scores)
-    # The rows are gone; the loaded objects must not be flushed back.
-    turn.session.expunge(turn.user)
-    turn.session.expunge(turn.conversation)
+    sessions, user_id = turn.context.sessions, turn.user.id
+
+    async def erase() -> None:
+        # After the turn's commit, in a transaction of its own (the router still holds the
+        # user's lock): the turn writes its user and conversation, and this removes them.
+        # Should it fail, the update fails and the user may confirm again.
+        async with sessions() as session:
+            await queries.delete_user(session, user_id, scores)
+            await session.commit()
+
+    turn.after_commit(erase)
     return [Reply(turn.t("delete.done"), edit=True)]

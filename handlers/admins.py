@@ -3,6 +3,7 @@ in the chat (/admins, stored)."""
 
 from __future__ import annotations
 
+from functools import partial
 from html import escape
 
 from handlers import render
@@ -56,11 +57,11 @@ async def command(turn: Turn, args: str) -> list[Reply]:
         user = await queries.get_user(turn.session, user_id)
         if user is None:
             return [Reply(t("admins.added_unknown", id=user_id))]
-        await admin_menu(turn.context, user_id, True)
+        turn.after_commit(partial(admin_menu, turn.context, user_id, True))
         return [Reply(t("admins.added", name=_name(user.display_name), id=user_id))]
     if user_id in turn.context.admin_ids:
         return [Reply(t("admins.in_settings", id=user_id))]
     if not await queries.remove_admin(turn.session, user_id):
         return [Reply(t("admins.not_stored", id=user_id))]
-    await admin_menu(turn.context, user_id, False)
+    turn.after_commit(partial(admin_menu, turn.context, user_id, False))
     return [Reply(t("admins.removed", id=user_id))]

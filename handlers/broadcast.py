@@ -345,7 +345,7 @@ async def _confirm(turn: Turn) -> list[Reply]:
         ]
     turn.conversation.flow = None
     turn.conversation.pending = None
-    turn.context.jobs_changed.set()
+    turn.after_commit(turn.context.wake_delivery)
     if turn.context.sender:
         text = t.plural("broadcast.started", "broadcast.started.plural", job.total, id=job.id)
     else:
@@ -515,7 +515,7 @@ async def control(turn: Turn, action: str, job_id: str, origin: str) -> list[Rep
     moved, text = await move(turn.session, t, job, action)
     if not moved:
         return [Reply(text)]
-    turn.context.jobs_changed.set()  # the runner edits the status message
+    turn.after_commit(turn.context.wake_delivery)  # the runner edits the status message
     said = Reply(text, edit=action == "stop")
     if origin == "l":  # pressed on the list: show it again, changed
         return [said, *await list_jobs(turn)]

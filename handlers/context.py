@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -14,6 +15,9 @@ from locales import Translator
 from models.queries import is_stored_admin
 from models.tables import Conversation, User
 
+# Something outside the reply that must happen only once the update's state is stored.
+Effect = Callable[[], Awaitable[None]]
+
 
 @dataclass
 class Context:
@@ -23,10 +27,10 @@ class Context:
     form: Form
     admin_ids: frozenset[int] = frozenset()
     default_locale: str = "zh_CN"
-    # Filled in by the transport once it has connected (None in the console and tests
-    # that need neither): the bot's @username for deep links, its id (the update ids it
-    # handled are remembered per bot), and the sender for traffic that is not a reply
-    # (broadcasts).
+    # Handed over by a transport once it has connected (``Router.connect``; None in the
+    # console and tests that need neither): the bot's @username for deep links, its id
+    # (the update ids it handled are remembered per bot), and the sender for traffic that
+    # is not a reply (broadcasts, command menus).
     bot_username: str | None = None
     bot_id: int = 0
     # The web chat's public address (PUBLIC_URL), for the links attendees scan.
@@ -36,6 +40,10 @@ class Context:
     # or cancelled, so the delivery runner looks at once instead of at its next poll.
     broadcast_rate: float = 25.0
     jobs_changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wake_delivery(self) -> None:
+        """An effect: wake the delivery runner (a job was queued, paused, resumed, …)."""
+        self.jobs_changed.set()
 
 
 @dataclass
@@ -49,6 +57,7 @@ class Turn:
     conversation: Conversation
     t: Translator
     _admin: bool | None = field(default=None, init=False, repr=False)
+    _effects: list[Effect] = field(default_factory=list, init=False, repr=False)
 
     @property
     def form(self) -> Form:
@@ -61,3 +70,15 @@ class Turn:
             stored = await is_stored_admin(self.session, self.user.id)
             self._admin = self.user.id in self.context.admin_ids or stored
         return self._admin
+
+    def after_commit(self, effect: Effect) -> None:
+        """Run ``effect`` once this turn's transaction has committed, never after a
+        rollback: what others see (the delivery runner, a command menu) must not run ahead
+        of the database."""
+        self._effects.append(effect)
+
+    async def run_effects(self) -> None:
+        """The router's, after the commit, in the order they were registered."""
+        effects, self._effects = self._effects, []
+        for effect in effects:
+            await effect()

@@ -214,9 +214,6 @@ class Delivery:
         except TimeoutError:
             return
         changed.clear()
-        if not self._stopping:
-            # The handler signals before its transaction commits; let it.
-            await asyncio.sleep(0.1)
 
     def _dead(self, holder: str) -> bool:
         """Whether the runner ``holder`` is known to be gone: on this host, and either this

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from functools import partial
 from weakref import WeakValueDictionary
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,7 +25,7 @@ from handlers import (
 )
 from handlers import questionnaire as qs
 from handlers.context import Context, Turn
-from handlers.types import Event, Reply
+from handlers.types import Event, Reply, Sender
 from locales import guess_locale, translator
 from models import queries, updates
 from models.tables import utcnow
@@ -55,6 +56,14 @@ class Router:
         # In a group, one lock per group: its notice is decided once, not per member.
         self._locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
         self._until_forget = 0
+
+    async def connect(self, sender: Sender, bot_username: str | None, bot_id: int) -> None:
+        """A transport, once connected, hands over what the handlers need of it, and the
+        command menus are registered with the platform."""
+        self.context.sender = sender
+        self.context.bot_username = bot_username
+        self.context.bot_id = bot_id
+        await menu.register_menus(self.context)
 
     async def handle(self, event: Event) -> list[Reply]:
         key = event.user_id if event.chat_type == groups.PRIVATE else event.chat_id
@@ -106,16 +115,15 @@ class Router:
             if user.unreachable_at is not None:  # they write to us: broadcasts reach them again
                 user.unreachable_at = None
             replies = await self._route(turn, first_contact)
-            if user in session:
-                if first_contact or user.privacy_seen_at is None:
-                    user.privacy_seen_at = utcnow()
-                conversation.updated_at = utcnow()
-                session.add(conversation)
-            # An admin added before they ever wrote to the bot: their chat exists now.
-            new_admin = first_contact and await turn.is_admin()
+            if first_contact or user.privacy_seen_at is None:
+                user.privacy_seen_at = utcnow()
+            conversation.updated_at = utcnow()
+            session.add(conversation)
+            if first_contact and await turn.is_admin():
+                # An admin added before they ever wrote to the bot: their chat exists now.
+                turn.after_commit(partial(menu.admin_menu, self.context, event.user_id, True))
             await session.commit()  # state is stored before any reply is sent
-        if new_admin:
-            await menu.admin_menu(self.context, event.user_id, True)
+        await turn.run_effects()
         return replies
 
     async def _route(self, turn: Turn, first_contact: bool) -> list[Reply]:
