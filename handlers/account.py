@@ -6,18 +6,28 @@ import json
 from collections import Counter
 
 from forms.definition import Form, admin_form, linked
-from handlers import render
+from handlers import flows, menu, render
+from handlers.commands import Buttons, Command
 from handlers.context import Turn
 from handlers.survey import survey_form
 from handlers.survey_report import scales
 from handlers.types import Document, Reply
-from locales import LANGUAGE_NAMES, SUPPORTED, Translator, translator
+from locales import LANGUAGE_NAMES, N_, SUPPORTED, Translator, translator
 from models import queries
 
+LANGUAGE = Buttons("lang")
+DELETE = Buttons("delete")
 
-def choose_language(turn: Turn) -> list[Reply]:
-    buttons = [render.button(LANGUAGE_NAMES[code], f"lang:{code}") for code in SUPPORTED]
+
+async def choose_language(turn: Turn) -> list[Reply]:
+    buttons = [render.button(LANGUAGE_NAMES[code], LANGUAGE.data(code)) for code in SUPPORTED]
     return [Reply(turn.t("language.choose"), (tuple(buttons),))]
+
+
+async def on_language(turn: Turn, code: str) -> list[Reply]:
+    """The language chosen; then where they were, or the menu, in the new language."""
+    changed = set_language(turn, code)
+    return [*changed, *(await flows.resume(turn) or menu.start(turn, False))]
 
 
 def set_language(turn: Turn, code: str) -> list[Reply]:
@@ -71,7 +81,7 @@ def _form_kind(programme: Form, form_id: str) -> str:
 
 
 def _forms_text(t: Translator, kind: str, count: int) -> str:
-    """"2 份活动满意度问卷": a count of one kind of form, in words (the keys spelt out for
+    """ "2 份活动满意度问卷": a count of one kind of form, in words (the keys spelt out for
     extraction)."""
     match kind:
         case "details":
@@ -83,18 +93,19 @@ def _forms_text(t: Translator, kind: str, count: int) -> str:
     return t.plural("mydata.kind.assessment", "mydata.kind.assessment.plural", count)
 
 
-def ask_delete(turn: Turn) -> list[Reply]:
+async def ask_delete(turn: Turn) -> list[Reply]:
     turn.conversation.flow = "confirm_delete"
     keyboard = (
         (
-            render.button(turn.t("button.delete_confirm"), "delete:yes"),
-            render.button(turn.t("button.delete_cancel"), "delete:no"),
+            render.button(turn.t("button.delete_confirm"), DELETE.data("yes")),
+            render.button(turn.t("button.delete_cancel"), DELETE.data("no")),
         ),
     )
     return [Reply(turn.t("delete.confirm"), keyboard)]
 
 
-async def delete(turn: Turn, confirmed: bool) -> list[Reply]:
+async def on_delete(turn: Turn, answer: str) -> list[Reply]:
+    confirmed = answer == "yes"
     if turn.conversation.flow != "confirm_delete":
         return [Reply(turn.t("error.stale_button"))]
     if not confirmed:
@@ -114,3 +125,8 @@ async def delete(turn: Turn, confirmed: bool) -> list[Reply]:
 
     turn.after_commit(erase)
     return [Reply(turn.t("delete.done"), edit=True)]
+
+
+LANGUAGE_COMMAND = Command("language", N_("command.language"), choose_language)
+MYDATA_COMMAND = Command("mydata", N_("command.mydata"), my_data)
+DELETE_COMMAND = Command("delete", N_("command.delete"), ask_delete)

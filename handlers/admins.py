@@ -7,9 +7,11 @@ from functools import partial
 from html import escape
 
 from handlers import render
+from handlers.command_menu import admin_menu
+from handlers.commands import Command
 from handlers.context import Turn
-from handlers.menu import admin_menu
 from handlers.types import Reply
+from locales import N_
 from models import queries
 
 
@@ -40,10 +42,10 @@ async def _list(turn: Turn) -> list[Reply]:
     return [Reply("\n".join(lines))]
 
 
-async def command(turn: Turn, args: str) -> list[Reply]:
+async def command(turn: Turn) -> list[Reply]:
     """/admins, /admins add <user id>, /admins remove <user id>."""
     t = turn.t
-    words = args.split()
+    words = turn.event.args.split()
     if not words:
         return await _list(turn)
     if len(words) != 2 or words[0] not in ("add", "remove") or not words[1].isdigit():
@@ -57,11 +59,14 @@ async def command(turn: Turn, args: str) -> list[Reply]:
         user = await queries.get_user(turn.session, user_id)
         if user is None:
             return [Reply(t("admins.added_unknown", id=user_id))]
-        turn.after_commit(partial(admin_menu, turn.context, user_id, True))
+        turn.after_commit(partial(admin_menu, turn.context, turn.commands, user_id, True))
         return [Reply(t("admins.added", name=_name(user.display_name), id=user_id))]
     if user_id in turn.context.admin_ids:
         return [Reply(t("admins.in_settings", id=user_id))]
     if not await queries.remove_admin(turn.session, user_id):
         return [Reply(t("admins.not_stored", id=user_id))]
-    turn.after_commit(partial(admin_menu, turn.context, user_id, False))
+    turn.after_commit(partial(admin_menu, turn.context, turn.commands, user_id, False))
     return [Reply(t("admins.removed", id=user_id))]
+
+
+COMMAND = Command("admins", N_("command.admins"), command, admin=True)

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from forms.answers import LOCAL_TIME
 from forms.definition import Form
 from handlers import render
+from handlers.commands import Buttons, Command
 from handlers.context import Turn
 from handlers.types import Button, Document, Keyboard, Reply
 from locales import LANGUAGE_NAMES, N_, SUPPORTED, Translator
@@ -28,6 +29,7 @@ from models import audiences, broadcast_jobs, queries
 from models.tables import Broadcast, Event
 
 FLOW = "broadcast"
+BUTTONS = Buttons("bc", admin=True)
 TEXT_LIMIT = 4096  # Telegram's limits, in characters of the text as shown
 CAPTION_LIMIT = 1024
 JOBS_SHOWN = 10
@@ -194,8 +196,8 @@ async def audience_menu(turn: Turn, *, edit: bool) -> Reply:
             label = _counted(t, label, count)
         else:
             label += " …"
-        rows.append((render.button(label, f"bc:aud:{kind}"),))
-    rows.append((render.button(t("broadcast.button.cancel"), "bc:drop"),))
+        rows.append((render.button(label, BUTTONS.data("aud", kind)),))
+    rows.append((render.button(t("broadcast.button.cancel"), BUTTONS.data("drop")),))
     return Reply(t("broadcast.choose_audience"), tuple(rows), edit=edit)
 
 
@@ -212,7 +214,9 @@ async def _values_menu(turn: Turn, kind: str) -> Reply:
                 title = render.flag_title(t, turn.form, flag, LABEL_LENGTH)
                 label = f"{icon} {flag.clause} {title}"
                 buttons.append(
-                    render.button(_counted(t, label, count), f"bc:aud:flag:{flag.rule_id}")
+                    render.button(
+                        _counted(t, label, count), BUTTONS.data("aud", "flag", flag.rule_id)
+                    )
                 )
             title, empty = N_("broadcast.choose_flag"), N_("broadcast.no_flags")
         case "event":
@@ -220,15 +224,17 @@ async def _values_menu(turn: Turn, kind: str) -> Reply:
             found = await queries.events_with_counts(session, EVENTS_SHOWN, submitted_only=False)
             for event, count in found:
                 label = f"{event.title} · {t.date(event.event_date)}"
-                buttons.append(render.button(_counted(t, label, count), f"bc:aud:event:{event.id}"))
+                buttons.append(
+                    render.button(_counted(t, label, count), BUTTONS.data("aud", "event", event.id))
+                )
             title, empty = N_("broadcast.choose_event"), N_("broadcast.no_events")
         case _:
             counts = await audiences.language_counts(turn.session)
             for code in SUPPORTED:
                 label = _counted(t, LANGUAGE_NAMES[code], counts.get(code, 0))
-                buttons.append(render.button(label, f"bc:aud:language:{code}"))
+                buttons.append(render.button(label, BUTTONS.data("aud", "language", code)))
             title = empty = N_("broadcast.choose_language")
-    back = (render.button(t("broadcast.button.back"), "bc:back"),)
+    back = (render.button(t("broadcast.button.back"), BUTTONS.data("back")),)
     if not buttons:
         return Reply(t(empty), (back,), edit=True)
     return Reply(t(title), (*((b,) for b in buttons), back), edit=True)
@@ -251,8 +257,8 @@ async def _preview(turn: Turn, audience: audiences.Audience) -> list[Reply]:
     count, unreachable = await audiences.count_audience(turn.session, audience, turn.form.id)
     described = await describe(turn.session, turn.form, t, audience)
     chosen = Reply(t("broadcast.audience_chosen", audience=described), edit=True)
-    change = render.button(t("broadcast.button.change_audience"), "bc:back")
-    cancel = render.button(t("broadcast.button.cancel"), "bc:drop")
+    change = render.button(t("broadcast.button.change_audience"), BUTTONS.data("back"))
+    cancel = render.button(t("broadcast.button.cancel"), BUTTONS.data("drop"))
     if count == 0:
         pending["step"] = "audience"
         turn.conversation.pending = pending
@@ -260,7 +266,7 @@ async def _preview(turn: Turn, audience: audiences.Audience) -> list[Reply]:
     pending |= {"step": "confirm", "audience": str(audience)}
     turn.conversation.pending = pending
     lines = preview_lines(t, described, count, unreachable, turn.context.broadcast_rate)
-    send = render.button(t("broadcast.button.send"), "bc:send")
+    send = render.button(t("broadcast.button.send"), BUTTONS.data("send"))
     keyboard = ((send, cancel), (change,))
     return [chosen, _draft_reply(pending["message"]), Reply("\n".join(lines), keyboard)]
 
@@ -293,7 +299,7 @@ def preview_lines(
 def compose(turn: Turn) -> list[Reply]:
     turn.conversation.flow = FLOW
     turn.conversation.pending = {"step": "compose"}
-    jobs = render.button(turn.t("broadcast.button.jobs"), "bc:list")
+    jobs = render.button(turn.t("broadcast.button.jobs"), BUTTONS.data("list"))
     return [Reply(turn.t("broadcast.compose"), ((jobs,),))]
 
 
@@ -413,12 +419,12 @@ def _ratio(part: int, whole: int) -> Decimal:
 def job_buttons(t: Translator, job: Broadcast, origin: str) -> Keyboard:
     """``origin``: "s" pressed on the status message, "l" on the job list."""
     if job.status == broadcast_jobs.RUNNING:
-        toggle = render.button(t("broadcast.button.pause"), f"bc:pause:{job.id}:{origin}")
+        toggle = render.button(t("broadcast.button.pause"), BUTTONS.data("pause", job.id, origin))
     elif job.status == broadcast_jobs.PAUSED:
-        toggle = render.button(t("broadcast.button.resume"), f"bc:resume:{job.id}:{origin}")
+        toggle = render.button(t("broadcast.button.resume"), BUTTONS.data("resume", job.id, origin))
     else:
         return ()
-    stop = render.button(t("broadcast.button.stop"), f"bc:cancel:{job.id}:{origin}")
+    stop = render.button(t("broadcast.button.stop"), BUTTONS.data("cancel", job.id, origin))
     return ((toggle, stop),)
 
 
@@ -503,8 +509,10 @@ async def control(turn: Turn, action: str, job_id: str, origin: str) -> list[Rep
         left = await _left(turn.session, t, job.id)
         keyboard = (
             (
-                render.button(t("broadcast.button.stop_confirm"), f"bc:stop:{job.id}:{origin}"),
-                render.button(t("broadcast.button.keep"), f"bc:keep:{job.id}:{origin}"),
+                render.button(
+                    t("broadcast.button.stop_confirm"), BUTTONS.data("stop", job.id, origin)
+                ),
+                render.button(t("broadcast.button.keep"), BUTTONS.data("keep", job.id, origin)),
             ),
         )
         return [Reply(t("broadcast.confirm_cancel", id=job.id, count=left), keyboard)]
@@ -525,9 +533,9 @@ async def control(turn: Turn, action: str, job_id: str, origin: str) -> list[Rep
 # ------------------------------------------------------------------ entry points
 
 
-async def command(turn: Turn, args: str) -> list[Reply]:
+async def command(turn: Turn) -> list[Reply]:
     """/broadcast, /broadcast list, /broadcast pause|resume|cancel <id>."""
-    words = args.split()
+    words = turn.event.args.split()
     if not words:
         return compose(turn)
     if words[0] == "list" and len(words) == 1:
@@ -567,3 +575,6 @@ async def on_button(turn: Turn, data: str) -> list[Reply]:
         case "send" if composing and pending.get("step") == "confirm":
             return await _confirm(turn)
     return [Reply(turn.t("error.stale_button"))]
+
+
+COMMAND = Command("broadcast", N_("command.broadcast"), command, admin=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,6 +15,9 @@ from handlers.types import Event, Sender
 from locales import Translator
 from models.queries import is_stored_admin
 from models.tables import Conversation, User
+
+if TYPE_CHECKING:
+    from handlers.commands import Command
 
 # Something outside the reply that must happen only once the update's state is stored.
 Effect = Callable[[], Awaitable[None]]
@@ -56,6 +60,9 @@ class Turn:
     user: User
     conversation: Conversation
     t: Translator
+    first_contact: bool = False  # the user's first event: they are new
+    # The commands this update is dispatched from (/help lists them, a menu shows them).
+    commands: Sequence[Command] = ()
     _admin: bool | None = field(default=None, init=False, repr=False)
     _effects: list[Effect] = field(default_factory=list, init=False, repr=False)
 

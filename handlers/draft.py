@@ -16,6 +16,7 @@ from forms.answers import LOCAL_TIME, decode_all
 from forms.definition import Form, linked
 from handlers import questionnaire as qs
 from handlers import render
+from handlers.commands import MENU, Buttons, Command
 from handlers.context import Turn
 from handlers.draft_document import (
     DraftInput,
@@ -30,6 +31,7 @@ from models import queries
 from models.tables import Answer, Application, Draft
 
 FLOW = "details"
+BUTTONS = Buttons("draft")
 
 
 def details_form(form: Form) -> Form:
@@ -46,7 +48,7 @@ async def start(turn: Turn) -> list[Reply]:
     """/draft and the result's button: ask for the details once, else write the draft."""
     application = await queries.latest_submitted(turn.session, turn.user.id, turn.form.id)
     if application is None:
-        apply = ((render.button(turn.t("button.apply"), "menu:apply"),),)
+        apply = ((render.button(turn.t("button.apply"), MENU.data("apply")),),)
         return [Reply(turn.t("draft.needs_assessment"), apply)]
     data = await draft_input(turn.form, turn.session, application)
     assert application.id is not None
@@ -54,13 +56,13 @@ async def start(turn: Turn) -> list[Reply]:
         return await _send_draft(turn, data)  # asked once already
     turn.conversation.flow = None
     choices = (
-        (render.button(turn.t("button.fill_details"), "draft:details"),),
-        (render.button(turn.t("button.draft_now"), "draft:now"),),
+        (render.button(turn.t("button.fill_details"), BUTTONS.data("details")),),
+        (render.button(turn.t("button.draft_now"), BUTTONS.data("now")),),
     )
     return [Reply(turn.t("draft.intro", count=len(data.details_form.questions)), choices)]
 
 
-async def on_menu(turn: Turn, action: str) -> list[Reply]:
+async def on_button(turn: Turn, action: str) -> list[Reply]:
     """draft:details (fill in or change the details), draft:now (write it as it is)."""
     application = await queries.latest_submitted(turn.session, turn.user.id, turn.form.id)
     if application is None:
@@ -129,7 +131,7 @@ async def draft_for_application(
 async def _send_draft(turn: Turn, data: DraftInput) -> list[Reply]:
     draft, content = await write_draft(turn.session, data, turn.t)
     caption = turn.t("draft.caption", version=draft.version)
-    keyboard = ((render.button(turn.t("button.change_details"), "draft:details"),),)
+    keyboard = ((render.button(turn.t("button.change_details"), BUTTONS.data("details")),),)
     text = turn.t("draft.sent", version=draft.version)
     if data.application.verdict == "not_eligible":
         text = turn.t("draft.sent_not_eligible") + "\n\n" + text
@@ -158,3 +160,6 @@ async def write_draft(
     session.add(draft)
     await session.flush()
     return draft, content
+
+
+COMMAND = Command("draft", N_("command.draft"), start)

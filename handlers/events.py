@@ -17,6 +17,7 @@ from forms.answers import LOCAL_TIME
 from forms.definition import Form, admin_form
 from handlers import questionnaire as qs
 from handlers import render
+from handlers.commands import Buttons, Command
 from handlers.context import Context, Turn
 from handlers.survey import DEEP_LINK_PREFIX, is_open, survey_form
 from handlers.survey_report import Report, chart_png, compute, report_text, report_xlsx
@@ -26,6 +27,7 @@ from models import queries
 from models.tables import Application, Event, utcnow
 
 FLOW = "event_setup"
+BUTTONS = Buttons("ev", admin=True)
 # Codes people may read out or type: no 0/o, 1/l/i.
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
@@ -148,13 +150,13 @@ def event_card(turn: Turn, event: Event, responses: int) -> Reply:
         responses=responses,
     )
     toggle = (
-        render.button(t("button.event_close"), f"ev:close:{event.id}")
+        render.button(t("button.event_close"), BUTTONS.data("close", event.id))
         if not event.closed
-        else render.button(t("button.event_open"), f"ev:open:{event.id}")
+        else render.button(t("button.event_open"), BUTTONS.data("open", event.id))
     )
     keyboard = (
-        (render.button(t("button.event_report"), f"ev:report:{event.id}"), toggle),
-        (render.button(t("button.event_qr"), f"ev:qr:{event.id}"),),
+        (render.button(t("button.event_report"), BUTTONS.data("report", event.id)), toggle),
+        (render.button(t("button.event_qr"), BUTTONS.data("qr", event.id)),),
     )
     return Reply(text, keyboard)
 
@@ -192,9 +194,9 @@ async def list_events(turn: Turn) -> list[Reply]:
     events = await queries.events_with_counts(turn.session)
     t = turn.t
     lines = [render.bold(t("event.list_title")), *list_lines(t, events)]
-    buttons = [(render.button(t("button.event_new"), "ev:new"),)]
+    buttons = [(render.button(t("button.event_new"), BUTTONS.data("new")),)]
     buttons += [
-        (render.button(f"📊 {event.title[:40]}", f"ev:show:{event.id}"),)
+        (render.button(f"📊 {event.title[:40]}", BUTTONS.data("show", event.id)),)
         for event, _ in events[:20]
     ]
     return [Reply("\n".join(lines), tuple(buttons))]
@@ -217,9 +219,9 @@ async def _event(turn: Turn, key: str) -> Event | None:
     return await queries.event_by_code(turn.session, key)
 
 
-async def command(turn: Turn, args: str) -> list[Reply]:
+async def command(turn: Turn) -> list[Reply]:
     """/event, /event new, /event report <code>, /event close|open <code>."""
-    action, _, rest = args.strip().partition(" ")
+    action, _, rest = turn.event.args.strip().partition(" ")
     match action.lower():
         case "":
             return await list_events(turn)
@@ -233,7 +235,7 @@ async def command(turn: Turn, args: str) -> list[Reply]:
     return [Reply(turn.t("event.usage"))]
 
 
-async def on_menu(turn: Turn, data: str) -> list[Reply]:
+async def on_button(turn: Turn, data: str) -> list[Reply]:
     """Buttons ev:new, ev:show|report|close|open|qr:<event id>."""
     action, _, key = data.partition(":")
     if action == "new":
@@ -269,7 +271,7 @@ def report_replies(t: Translator, report: Report) -> list[Reply]:
 
 async def current(turn: Turn) -> Application | list[Reply]:
     setup = await qs.current_application(turn)
-    if setup is None or setup.status == "submitted" or not await turn.is_admin():
+    if setup is None or setup.status == "submitted":
         return [Reply(turn.t("hint.no_flow"))]
     return setup
 
@@ -295,3 +297,6 @@ async def submit(turn: Turn, setup: Application, answers: qs.Answers) -> list[Re
         return [Reply(turn.t("event.created")), event_card(turn, event, 0)]
     created = Reply(turn.t("event.created_qr"))
     return [created, event_card(turn, event, 0), qr_reply(turn, event)]
+
+
+COMMAND = Command("event", N_("command.event"), command, admin=True)

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from forms.answers import LOCAL_TIME, Value, decode
 from forms.definition import Form, Question
 from handlers import render
+from handlers.commands import Command
 from handlers.context import Turn
 from handlers.spreadsheet import BOOK_OPTIONS, Sheet, add_formats
 from handlers.types import Document, Reply
@@ -192,3 +193,6 @@ async def command(turn: Turn) -> list[Reply]:
     filename = t("export.filename", stamp=stamp) + ".xlsx"
     caption = t("export.caption", applications=t.number(applications), users=t.number(users))
     return [Reply(document=Document(filename, content, caption))]
+
+
+COMMAND = Command("export", N_("command.export"), command, admin=True)

@@ -9,6 +9,7 @@ from forms.answers import LOCAL_TIME, encode
 from forms.definition import Form, linked
 from handlers import questionnaire as qs
 from handlers import render
+from handlers.commands import MENU, Buttons, Command
 from handlers.context import Turn
 from handlers.types import Reply
 from locales import N_
@@ -16,6 +17,8 @@ from models import queries
 from models.tables import Application, utcnow
 
 FLOW = "interview"
+RESULT = Buttons("result")  # the verdict of the latest submission, again
+RESTART = Buttons("restart")  # a new version of the assessment
 
 
 def questionnaire(turn: Turn) -> qs.Questionnaire:
@@ -62,8 +65,8 @@ async def _closed(turn: Turn) -> list[Reply] | None:
     if await queries.latest_submitted(turn.session, turn.user.id, turn.form.id) is None:
         return [Reply(text)]
     keyboard = (
-        (render.button(turn.t("button.show_result"), "result"),),
-        (render.button(turn.t("button.draft"), "menu:draft"),),
+        (render.button(turn.t("button.show_result"), RESULT.data()),),
+        (render.button(turn.t("button.draft"), MENU.data("draft")),),
     )
     return [Reply(text, keyboard)]
 
@@ -89,8 +92,8 @@ async def start(turn: Turn) -> list[Reply]:
             verdict=render.verdict_text(turn.t, latest.verdict or "not_eligible"),
         )
         keyboard = (
-            (render.button(turn.t("button.show_result"), "result"),),
-            (render.button(turn.t("button.restart"), "restart"),),
+            (render.button(turn.t("button.show_result"), RESULT.data()),),
+            (render.button(turn.t("button.restart"), RESTART.data()),),
         )
         return [Reply(text, keyboard)]
     if turn.conversation.flow != FLOW or turn.conversation.application_id != latest.id:
@@ -143,3 +146,14 @@ async def submit(turn: Turn, application: Application, answers: qs.Answers) -> l
     application.figures = {k: None if v is None else str(encode(v)) for k, v in figures}
     turn.session.add(application)
     return [render.result_reply(turn.t, form, application, records)]
+
+
+async def on_result(turn: Turn, _: str) -> list[Reply]:
+    return await show_result(turn)
+
+
+async def on_restart(turn: Turn, _: str) -> list[Reply]:
+    return await restart(turn)
+
+
+COMMAND = Command("apply", N_("command.apply"), start)

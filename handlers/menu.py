@@ -2,95 +2,34 @@
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-
-from handlers import draft, interview, render
-from handlers.context import Context, Turn
-from handlers.types import Command, Keyboard, RecipientGone, Reply
-from locales import N_, translator
-from models import queries
-
-log = logging.getLogger(__name__)
-
-COMMANDS = (
-    Command("start", N_("command.start")),
-    Command("apply", N_("command.apply")),
-    Command("draft", N_("command.draft")),
-    Command("survey", N_("command.survey")),
-    Command("language", N_("command.language")),
-    Command("help", N_("command.help")),
-    Command("cancel", N_("command.cancel")),
-    Command("mydata", N_("command.mydata")),
-    Command("delete", N_("command.delete")),
-    Command("broadcast", N_("command.broadcast"), admin=True),
-    Command("stats", N_("command.stats"), admin=True),
-    Command("export", N_("command.export"), admin=True),
-    Command("event", N_("command.event"), admin=True),
-    Command("admins", N_("command.admins"), admin=True),
-)
-
-
-# Telegram localises command menus by two-letter language only: "zh" cannot tell
-# Simplified from Traditional, so zh_HK users see the default menu ("").
-MENU_LANGUAGES: dict[str, str | None] = {"": None, "zh": "zh_CN", "en": "en"}
-
-
-@dataclass(frozen=True)
-class CommandMenu:
-    language_code: str  # Telegram's; "" = every other language
-    public: list[tuple[str, str]]  # (command, description)
-    admin: list[tuple[str, str]]  # the public commands and the admin ones
-
-
-def command_menus(default_locale: str) -> list[CommandMenu]:
-    """The command menus a transport registers with the platform, in every language."""
-    menus = []
-    for language_code, locale in MENU_LANGUAGES.items():
-        t = translator(locale or default_locale)
-        described = [(c, (c.name, t(c.description_key))) for c in COMMANDS]
-        menus.append(
-            CommandMenu(
-                language_code,
-                public=[entry for c, entry in described if not c.admin],
-                admin=[entry for _, entry in described],
-            )
-        )
-    return menus
-
-
-async def register_menus(context: Context) -> None:
-    """At start: everyone's command menu, and every admin's (of the settings or stored)."""
-    assert context.sender is not None
-    for menu in command_menus(context.default_locale):
-        await context.sender.set_commands(None, menu.language_code, menu.public)
-    async with context.sessions() as session:
-        stored = {admin.user_id for admin, _ in await queries.stored_admins(session)}
-    for user_id in sorted(context.admin_ids | stored):
-        await admin_menu(context, user_id, True)
-
-
-async def admin_menu(context: Context, user_id: int, admin: bool) -> None:
-    """Show (or take back) the admin commands in this admin's command menu."""
-    if context.sender is None:  # the console has no command menu
-        return
-    try:
-        for menu in command_menus(context.default_locale):
-            commands = menu.admin if admin else []
-            await context.sender.set_commands(user_id, menu.language_code, commands)
-    except RecipientGone as e:  # no chat with the bot yet: they get it at first contact
-        log.info("admin %s: no command menu yet (%s)", user_id, e)
+from handlers import draft, flows, interview, render, survey
+from handlers.commands import MENU, Command
+from handlers.context import Turn
+from handlers.types import Keyboard, Reply
+from locales import N_
 
 
 def menu_keyboard(turn: Turn) -> Keyboard:
     t = turn.t
     return (
-        (render.button(t("button.apply"), "menu:apply"),),
+        (render.button(t("button.apply"), MENU.data("apply")),),
         (
-            render.button(t("button.help"), "menu:help"),
-            render.button(t("button.language"), "menu:language"),
+            render.button(t("button.help"), MENU.data("help")),
+            render.button(t("button.language"), MENU.data("language")),
         ),
     )
+
+
+async def start_command(turn: Turn) -> list[Reply]:
+    """/start: the welcome (and the privacy notice, once), or an event's survey (its QR
+    code's deep link); then where the user was."""
+    first = turn.first_contact or turn.user.privacy_seen_at is None
+    if turn.event.args.startswith(survey.DEEP_LINK_PREFIX):
+        code = turn.event.args.removeprefix(survey.DEEP_LINK_PREFIX)
+        notice = [privacy(turn)] if first else []
+        return [*notice, *await survey.open_survey(turn, code)]
+    resumed = await flows.resume(turn)
+    return [*start(turn, first, with_menu=not resumed), *resumed]
 
 
 def start(turn: Turn, first_contact: bool, *, with_menu: bool = True) -> list[Reply]:
@@ -109,9 +48,10 @@ def privacy(turn: Turn) -> Reply:
     return Reply(turn.t("privacy.notice"))
 
 
-def help_(turn: Turn, *, admin: bool) -> list[Reply]:
+async def help_(turn: Turn) -> list[Reply]:
     t = turn.t
-    commands = [c for c in COMMANDS if not c.admin or admin]
+    admin = await turn.is_admin()
+    commands = [c for c in turn.commands if not c.admin or admin]
     lines = [
         render.bold(t("help.title")),
         *(f"/{c.name} — {t(c.description_key)}" for c in commands),
@@ -120,7 +60,7 @@ def help_(turn: Turn, *, admin: bool) -> list[Reply]:
     return [Reply("\n".join(lines))]
 
 
-def cancel(turn: Turn) -> list[Reply]:
+async def cancel(turn: Turn) -> list[Reply]:
     conversation = turn.conversation
     if conversation.flow is None:
         return [Reply(turn.t("cancel.nothing"), menu_keyboard(turn))]
@@ -129,8 +69,8 @@ def cancel(turn: Turn) -> list[Reply]:
     conversation.pending = None
     if flow == draft.FLOW:  # /draft writes the draft: the way back is the details button
         again = (
-            (render.button(turn.t("button.continue_details"), "draft:details"),),
-            (render.button(turn.t("button.draft_now"), "draft:now"),),
+            (render.button(turn.t("button.continue_details"), draft.BUTTONS.data("details")),),
+            (render.button(turn.t("button.draft_now"), draft.BUTTONS.data("now")),),
         )
         return [Reply(turn.t("cancel.draft_details"), again)]
     key = N_("cancel.interview") if flow == interview.FLOW else N_("cancel.done")  # /apply resumes
@@ -139,3 +79,8 @@ def cancel(turn: Turn) -> list[Reply]:
 
 def unknown(turn: Turn) -> list[Reply]:
     return [Reply(turn.t("error.unknown_command"))]
+
+
+START = Command("start", N_("command.start"), start_command)
+HELP = Command("help", N_("command.help"), help_)
+CANCEL = Command("cancel", N_("command.cancel"), cancel)

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import partial
 from weakref import WeakValueDictionary
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import (
-    account,
-    admins,
-    broadcast,
-    draft,
-    events,
-    export,
-    groups,
-    interview,
-    menu,
-    stats,
-    survey,
-)
+from handlers import broadcast, flows, groups, menu, registry
 from handlers import questionnaire as qs
+from handlers.command_menu import admin_menu, register_menus
+from handlers.commands import MENU, Buttons, Command, Press, split
 from handlers.context import Context, Turn
 from handlers.types import Event, Reply, Sender
 from locales import guess_locale, translator
@@ -31,14 +22,6 @@ from models import queries, updates
 from models.tables import utcnow
 
 log = logging.getLogger(__name__)
-
-
-FLOWS: dict[str, qs.Flow] = {
-    interview.FLOW: interview,
-    draft.FLOW: draft,
-    survey.FLOW: survey,
-    events.FLOW: events,
-}
 
 
 # Telegram sends an update again until it is confirmed, within minutes, not days: an id
@@ -49,8 +32,16 @@ FORGET_EVERY = 500
 
 
 class Router:
-    def __init__(self, context: Context) -> None:
+    def __init__(
+        self,
+        context: Context,
+        commands: Sequence[Command] = registry.COMMANDS,
+        buttons: Sequence[tuple[Buttons, Press]] = registry.BUTTONS,
+    ) -> None:
         self.context = context
+        self.commands = tuple(commands)
+        self._commands = {c.name: c for c in commands}
+        self._buttons = {b.prefix: (b, press) for b, press in buttons}
         # One event at a time per user: a double tap must not answer the same question
         # twice. Weak values: a lock lives only while someone holds or awaits it.
         # In a group, one lock per group: its notice is decided once, not per member.
@@ -63,7 +54,7 @@ class Router:
         self.context.sender = sender
         self.context.bot_username = bot_username
         self.context.bot_id = bot_id
-        await menu.register_menus(self.context)
+        await register_menus(self.context, self.commands)
 
     async def handle(self, event: Event) -> list[Reply]:
         key = event.user_id if event.chat_type == groups.PRIVATE else event.chat_id
@@ -111,107 +102,67 @@ class Router:
                     session, event.user_id, event.chat_id, locale, event.display_name
                 )
             conversation = await queries.conversation(session, user.id)
-            turn = Turn(self.context, event, session, user, conversation, translator(user.locale))
+            turn = Turn(
+                self.context,
+                event,
+                session,
+                user,
+                conversation,
+                translator(user.locale),
+                first_contact=first_contact,
+                commands=self.commands,
+            )
             if user.unreachable_at is not None:  # they write to us: broadcasts reach them again
                 user.unreachable_at = None
-            replies = await self._route(turn, first_contact)
+            replies = await self._route(turn)
             if first_contact or user.privacy_seen_at is None:
                 user.privacy_seen_at = utcnow()
             conversation.updated_at = utcnow()
             session.add(conversation)
             if first_contact and await turn.is_admin():
                 # An admin added before they ever wrote to the bot: their chat exists now.
-                turn.after_commit(partial(menu.admin_menu, self.context, event.user_id, True))
+                menu_shown = partial(admin_menu, self.context, self.commands, event.user_id, True)
+                turn.after_commit(menu_shown)
             await session.commit()  # state is stored before any reply is sent
         await turn.run_effects()
         return replies
 
-    async def _route(self, turn: Turn, first_contact: bool) -> list[Reply]:
+    async def _route(self, turn: Turn) -> list[Reply]:
         event = turn.event
         if event.callback_data is not None:
             return await self._button(turn, event.callback_data)
         if event.command is not None:
-            return await self._command(turn, event.command, first_contact)
-        if first_contact:
+            return await self._command(turn, event.command)
+        if turn.first_contact:
             return menu.start(turn, first_contact=True)
-        if turn.conversation.flow == broadcast.FLOW and await turn.is_admin():
+        if turn.conversation.flow in registry.ADMIN_FLOWS and not await turn.is_admin():
+            turn.conversation.flow = None  # an admin no more: the conversation is over
+        if turn.conversation.flow == broadcast.FLOW:
             return await broadcast.on_message(turn)
-        flow = FLOWS.get(turn.conversation.flow or "")
+        flow = flows.of(turn)
         if flow is not None:
             return await qs.flow_text(turn, flow, event.text or "")
         return [Reply(turn.t("hint.no_flow"), menu.menu_keyboard(turn))]
 
-    async def _resume(self, turn: Turn) -> list[Reply]:
-        """The question or review the user was at, if any (after /start, /language)."""
-        flow = FLOWS.get(turn.conversation.flow or "")
-        return [] if flow is None else [await qs.resume(turn, flow.questionnaire(turn))]
-
-    async def _command(self, turn: Turn, command: str, first_contact: bool) -> list[Reply]:
-        admin_only = {c.name for c in menu.COMMANDS if c.admin}
-        if command in admin_only and not await turn.is_admin():
-            return menu.unknown(turn)
-        match command:
-            case "start":
-                first = first_contact or turn.user.privacy_seen_at is None
-                if turn.event.args.startswith(survey.DEEP_LINK_PREFIX):  # an event's QR code
-                    code = turn.event.args.removeprefix(survey.DEEP_LINK_PREFIX)
-                    notice = [menu.privacy(turn)] if first else []
-                    return [*notice, *await survey.open_survey(turn, code)]
-                resumed = await self._resume(turn)  # back where they were
-                return [*menu.start(turn, first, with_menu=not resumed), *resumed]
-            case "apply":
-                return await interview.start(turn)
-            case "help":
-                return menu.help_(turn, admin=await turn.is_admin())
-            case "cancel":
-                return menu.cancel(turn)
-            case "language":
-                return account.choose_language(turn)
-            case "mydata":
-                return await account.my_data(turn)
-            case "delete":
-                return account.ask_delete(turn)
-            case "draft":
-                return await draft.start(turn)
-            case "survey":
-                return await survey.open_survey(turn, turn.event.args)
-            case "event":
-                return await events.command(turn, turn.event.args)
-            case "broadcast":
-                return await broadcast.command(turn, turn.event.args)
-            case "stats":
-                return await stats.command(turn)
-            case "export":
-                return await export.command(turn)
-            case "admins":
-                return await admins.command(turn, turn.event.args)
-        return menu.unknown(turn)
+    async def _command(self, turn: Turn, name: str) -> list[Reply]:
+        command = self._commands.get(name)
+        if command is None or (command.admin and not await turn.is_admin()):
+            return menu.unknown(turn)  # an admin command answers others as an unknown one
+        return await command.run(turn)
 
     async def _button(self, turn: Turn, data: str) -> list[Reply]:
-        kind, _, value = data.partition(":")
-        match kind:
-            case "menu":
-                return await self._command(turn, value, first_contact=False)
-            case "lang":  # then where they were, or the menu, in the new language
-                changed = account.set_language(turn, value)
-                return [*changed, *(await self._resume(turn) or menu.start(turn, False))]
-            case "delete":
-                return await account.delete(turn, value == "yes")
-            case "result":
-                return await interview.show_result(turn)
-            case "restart":
-                return await interview.restart(turn)
-            case "draft":
-                return await draft.on_menu(turn, value)
-            case "sv" if value.startswith("change:") and value[7:].isdigit():
-                return await survey.change(turn, int(value[7:]))
-            case "bc" | "ev" if not await turn.is_admin():
+        prefix, value = split(data)
+        if prefix == MENU.prefix:
+            return await self._command(turn, value)
+        found = self._buttons.get(prefix)
+        if found is not None:
+            buttons, press = found
+            if buttons.admin and not await turn.is_admin():
                 return qs.stale(turn)  # a forged admin button
-            case "bc":
-                return await broadcast.on_button(turn, value)
-            case "ev":
-                return await events.on_menu(turn, value)
-        flow = FLOWS.get(turn.conversation.flow or "")
-        if flow is None:
+            return await press(turn, value)
+        flow = flows.of(turn)
+        if flow is None or (
+            turn.conversation.flow in registry.ADMIN_FLOWS and not await turn.is_admin()
+        ):
             return qs.stale(turn)
         return await qs.flow_button(turn, flow, data)

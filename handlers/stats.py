@@ -11,10 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from forms.answers import LOCAL_TIME
 from forms.definition import Form
 from handlers import render
+from handlers.commands import Command
 from handlers.context import Turn
 from handlers.events import load_report
 from handlers.types import Reply
-from locales import LANGUAGE_NAMES, Translator
+from locales import LANGUAGE_NAMES, N_, Translator
 from models import audiences, queries, statistics
 from models.tables import utcnow
 
@@ -111,3 +112,6 @@ async def stats_text(session: AsyncSession, form: Form, t: Translator) -> str:
 
 async def command(turn: Turn) -> list[Reply]:
     return [Reply(await stats_text(turn.session, turn.form, turn.t))]
+
+
+COMMAND = Command("stats", N_("command.stats"), command, admin=True)

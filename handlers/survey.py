@@ -14,6 +14,7 @@ from html import escape
 from forms.definition import Form, linked
 from handlers import questionnaire as qs
 from handlers import render
+from handlers.commands import Buttons, Command
 from handlers.context import Turn
 from handlers.types import Reply
 from locales import N_
@@ -21,6 +22,7 @@ from models import queries
 from models.tables import Application, Event, utcnow
 
 FLOW = "survey"
+BUTTONS = Buttons("sv")
 DEEP_LINK_PREFIX = "survey-"
 
 
@@ -79,7 +81,7 @@ async def open_survey(turn: Turn, code: str) -> list[Reply]:
             event=event_line(turn, event),
             date=render.local_date(turn.t, response.submitted_at),
         )
-        change = render.button(turn.t("button.survey_change"), f"sv:change:{response.id}")
+        change = render.button(turn.t("button.survey_change"), BUTTONS.data("change", response.id))
         return [Reply(text, ((change,),))]
     _, answers = await qs.answers_of(turn, qn.form, response)
     turn.conversation.flow = FLOW
@@ -122,3 +124,18 @@ async def submit(turn: Turn, response: Application, answers: qs.Answers) -> list
     turn.session.add(response)
     key = N_("survey.changed") if changed else N_("survey.thanks")
     return [Reply(turn.t(key, event=event_line(turn, event)))]
+
+
+async def on_button(turn: Turn, data: str) -> list[Reply]:
+    """sv:change:<response id>."""
+    action, _, response_id = data.partition(":")
+    if action == "change" and response_id.isdigit():
+        return await change(turn, int(response_id))
+    return qs.stale(turn)
+
+
+async def command(turn: Turn) -> list[Reply]:
+    return await open_survey(turn, turn.event.args)
+
+
+COMMAND = Command("survey", N_("command.survey"), command)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlmodel import select
 
-from handlers import broadcast, delivery, menu
+from handlers import broadcast, delivery, registry
 from handlers.delivery import ChatSpacing, Delivery, RateLimiter
 from handlers.render import plain
 from handlers.router import Router
@@ -76,7 +76,7 @@ async def edited_to(sender: MemorySender, mark: str, timeout: float = 5) -> None
 # ------------------------------------------------------------------ who may
 
 
-ADMIN_COMMANDS = [c.name for c in menu.COMMANDS if c.admin]
+ADMIN_COMMANDS = [c.name for c in registry.COMMANDS if c.admin]
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import segno
 
-from handlers import menu
+from handlers import registry
 from handlers.render import plain
 from handlers.router import Router
 from locales import translator
@@ -216,6 +216,6 @@ async def test_every_admin_command_is_refused_to_a_non_admin(
     await stranger.send("/start")
     await stranger.collect(count=1)
     unknown = plain(ZH("error.unknown_command"))
-    for command in [c.name for c in menu.COMMANDS if c.admin]:
+    for command in [c.name for c in registry.COMMANDS if c.admin]:
         await stranger.send(f"/{command}")
         assert (await stranger.next_message()).text == unknown, command

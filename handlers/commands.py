@@ -1,0 +1,53 @@
+"""How a feature declares what it answers: its commands and its buttons.
+
+A feature module declares each command (name, description key, admin or not, what runs)
+and its buttons: one callback prefix, built and read here (in the spirit of aiogram's
+``CallbackData``), paired with the function a press runs. ``handlers.registry`` lists
+them; the router dispatches from that list and checks admin rights once, before anything
+of an admin command or button runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from handlers.context import Turn
+from handlers.types import Reply
+
+Run = Callable[[Turn], Awaitable[list[Reply]]]
+Press = Callable[[Turn, str], Awaitable[list[Reply]]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """``/name``; its arguments are ``turn.event.args``."""
+
+    name: str
+    description_key: str
+    run: Run
+    admin: bool = False
+
+
+@dataclass(frozen=True)
+class Buttons:
+    """A feature's buttons: callback data ``prefix:part:part…`` (or the bare prefix). Its
+    handler, paired with it in the registry, gets what follows ``prefix:``."""
+
+    prefix: str
+    admin: bool = False
+
+    def data(self, *parts: str | int | None) -> str:
+        """``render.button`` holds it to Telegram's 64 bytes. (``None``: SQLModel types
+        the id of a stored row as optional.)"""
+        return ":".join((self.prefix, *map(str, parts)))
+
+
+def split(data: str) -> tuple[str, str]:
+    """(prefix, the rest) of a button's callback data."""
+    prefix, _, rest = data.partition(":")
+    return prefix, rest
+
+
+# Buttons that run a command ("menu:apply"), checked as the command itself is.
+MENU = Buttons("menu")

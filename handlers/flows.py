@@ -1,0 +1,25 @@
+"""The conversations that fill in a form, by the name ``Conversation.flow`` stores."""
+
+from __future__ import annotations
+
+from handlers import draft, events, interview, survey
+from handlers import questionnaire as qs
+from handlers.context import Turn
+from handlers.types import Reply
+
+FLOWS: dict[str, qs.Flow] = {
+    interview.FLOW: interview,
+    draft.FLOW: draft,
+    survey.FLOW: survey,
+    events.FLOW: events,
+}
+
+
+def of(turn: Turn) -> qs.Flow | None:
+    return FLOWS.get(turn.conversation.flow or "")
+
+
+async def resume(turn: Turn) -> list[Reply]:
+    """The question or review the user was at, if any (after /start, /language)."""
+    flow = of(turn)
+    return [] if flow is None else [await qs.resume(turn, flow.questionnaire(turn))]
