@@ -10,10 +10,10 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.delivery import Delivery
 from bot.settings import Settings
 from forms.definition import programme
 from handlers.context import Context
-from handlers.delivery import Delivery
 from handlers.router import Router
 from models.db import connect
 

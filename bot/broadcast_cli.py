@@ -19,13 +19,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.settings import Settings, SettingsError
 from forms.answers import InvalidAnswer, parse_yes_no
 from forms.definition import Form, programme
-from handlers import broadcast
+from handlers import broadcast_text
+from handlers.broadcast_queue import (
+    Author,
+    Message,
+    Reason,
+    Refused,
+    check_message,
+    move,
+    parse_audience,
+    queue_broadcast,
+)
 from handlers.render import plain
 from handlers.stats import stats_text
-from locales import N_, SUPPORTED, Translator, translator
+from locales import N_, Translator, translator
 from models import audiences, broadcast_jobs
 from models.db import database
-from models.tables import Broadcast
 
 WAIT_SECONDS = 2.0
 
@@ -77,36 +86,43 @@ async def run_broadcast_command(settings: Settings, args: argparse.Namespace) ->
             return await _send(settings, args, t, form, sessions)
         async with sessions() as session:
             if args.action == "list":
-                text, _ = await broadcast.jobs_text(session, form, t, N_("cli.broadcast_none"))
+                text, _ = await broadcast_text.jobs_text(session, form, t, N_("cli.broadcast_none"))
                 return plain(text)
             job = await broadcast_jobs.get_broadcast(session, args.id)
             if job is None:
                 raise SettingsError(plain(t("broadcast.not_found", id=args.id)))
             action = "stop" if args.action == "cancel" else args.action  # no "are you sure?"
-            moved, said = await broadcast.move(session, t, job, action)
+            moved, said = await move(session, t, job, action)
             if not moved:
                 raise SettingsError(plain(said))
             await session.commit()
             return plain(said)
 
 
-def _message(
-    args: argparse.Namespace, t: Translator
-) -> tuple[str, str | None, str | None, bytes | None]:
-    """(text, media kind, file name, file content) as given, checked."""
+def _refused(t: Translator, refused: Refused, audience: str) -> SettingsError:
+    """A refusal in the terminal's words (its options, not the chat's buttons)."""
+    match refused.reason:
+        case Reason.EMPTY:
+            return SettingsError(plain(t("cli.broadcast_empty")))
+        case Reason.BAD_AUDIENCE:
+            error = t("broadcast.cli_bad_audience", audience=escape(audience))
+            return SettingsError(plain(error))
+    return SettingsError(plain(refused.text(t)))
+
+
+def _message(args: argparse.Namespace, t: Translator) -> Message:
+    """The message as given, checked before the preview."""
     text = args.text if args.text is not None else _read(args.text_file, t).decode()
-    shown, problems = broadcast.check_html(text)
-    if problems:
-        found = escape(", ".join(problems))
-        raise SettingsError(plain(t("broadcast.bad_html", problems=found)))
     path = args.photo or args.document
-    kind = None if path is None else "photo" if args.photo else "document"
-    error = broadcast.length_error(t, shown, path is not None)
-    if error:
-        raise SettingsError(plain(error))
-    if not shown.strip() and path is None:
-        raise SettingsError(plain(t("cli.broadcast_empty")))
-    return text, kind, path.name if path else None, _read(path, t) if path else None
+    if path is None:
+        message = Message(text)
+    else:
+        kind = "photo" if args.photo else "document"
+        message = Message(text, kind, filename=path.name, content=_read(path, t))
+    refused = check_message(message)
+    if refused is not None:
+        raise _refused(t, refused, args.audience)
+    return message
 
 
 def _read(path: Path, t: Translator) -> bytes:
@@ -124,21 +140,18 @@ async def _send(
     form: Form,
     sessions: async_sessionmaker[AsyncSession],
 ) -> str:
-    try:
-        audience = audiences.Audience.parse(args.audience)
-        if audience.kind == "language" and audience.value not in SUPPORTED:
-            raise ValueError(audience.value)
-    except ValueError:
-        error = t("broadcast.cli_bad_audience", audience=escape(args.audience))
-        raise SettingsError(plain(error)) from None
-    text, kind, filename, content = _message(args, t)
+    audience = parse_audience(args.audience)
+    if isinstance(audience, Refused):
+        raise _refused(t, audience, args.audience)
+    message = _message(args, t)
     async with sessions() as session:
         count, unreachable = await audiences.count_audience(session, audience, form.id)
-        described = await broadcast.describe(session, form, t, audience)
+        described = await broadcast_text.describe(session, form, t, audience)
     if count == 0:
         raise SettingsError(plain(t("broadcast.preview_none")))
-    lines = broadcast.preview_lines(t, described, count, unreachable, settings.broadcast_rate)
-    preview = [plain(text), *([f"📎 {filename}"] if filename else []), "", *map(plain, lines)]
+    lines = broadcast_text.preview_lines(t, described, count, unreachable, settings.broadcast_rate)
+    attached = [f"📎 {message.filename}"] if message.filename else []
+    preview = [plain(message.text), *attached, "", *map(plain, lines)]
     print("\n".join(preview))
     if not args.yes:  # no transaction stays open while a person decides
         prompt = plain(t.plural("broadcast.cli_confirm", "broadcast.cli_confirm.plural", count))
@@ -146,15 +159,10 @@ async def _send(
         if not _yes(answer):
             return plain(t("broadcast.dropped"))
     async with sessions() as session:  # the audience is counted again as the job is made
-        job = Broadcast(
-            audience=str(audience),
-            text=text,
-            media_kind=kind,
-            media_filename=filename,
-            media_content=content,
-            locale=t.locale,
-        )
-        job = await broadcast_jobs.create_broadcast(session, job, audience, form.id)
+        author = Author(None, t.locale)
+        job = await queue_broadcast(session, form.id, author, str(audience), message)
+        if isinstance(job, Refused):
+            raise _refused(t, job, args.audience)
         await session.commit()
         assert job.id is not None
         queued = plain(
@@ -175,8 +183,10 @@ async def _follow(sessions: async_sessionmaker[AsyncSession], job_id: int, t: Tr
             job = await broadcast_jobs.get_broadcast(session, job_id)
             assert job is not None
             counts = (await broadcast_jobs.state_counts(session, [job_id]))[job_id]
-            reasons = await broadcast_jobs.failure_reasons(session, job_id, broadcast.REASONS_SHOWN)
+            reasons = await broadcast_jobs.failure_reasons(
+                session, job_id, broadcast_text.REASONS_SHOWN
+            )
         if job.status != broadcast_jobs.RUNNING:
-            return plain(broadcast.status_reply(t, job, counts, reasons=reasons).text)
-        print(plain(broadcast.counts_line(t, job, counts)), flush=True)
+            return plain(broadcast_text.status_reply(t, job, counts, reasons=reasons).text)
+        print(plain(broadcast_text.counts_line(t, job, counts)), flush=True)
         await asyncio.sleep(WAIT_SECONDS)

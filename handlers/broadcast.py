@@ -1,5 +1,6 @@
 """/broadcast (admins): write a message, choose who gets it, see the exact count, confirm;
-list, pause, resume and cancel jobs. Delivery itself is ``handlers.delivery``'s.
+list, pause, resume and cancel jobs. Queueing is ``handlers.broadcast_queue``'s, showing
+``handlers.broadcast_text``'s, delivery ``bot.delivery``'s.
 
 The draft lives in ``Conversation.pending`` while the admin composes it (flow
 ``broadcast``): ``{"step": "compose" | "audience" | "confirm", "message": {...},
@@ -9,177 +10,49 @@ transaction that answers the button, so a double tap cannot start it twice.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from html import escape
-from html.parser import HTMLParser
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from forms.answers import LOCAL_TIME
-from forms.definition import Form
 from handlers import render
-from handlers.commands import Buttons, Command
+from handlers.broadcast_queue import (
+    MOVES,
+    Author,
+    Message,
+    Reason,
+    Refused,
+    check_message,
+    left,
+    move,
+    queue_broadcast,
+)
+from handlers.broadcast_text import (
+    AUDIENCE_LABELS,
+    BUTTONS,
+    LABEL_LENGTH,
+    describe,
+    job_buttons,
+    jobs_text,
+    message_reply,
+    preview_lines,
+)
+from handlers.commands import Command
 from handlers.context import Turn
-from handlers.types import Button, Document, Keyboard, Reply
+from handlers.types import Button, Reply
 from locales import LANGUAGE_NAMES, N_, SUPPORTED, Translator
 from models import audiences, broadcast_jobs, queries
-from models.tables import Broadcast, Event
+from models.tables import Broadcast
 
 FLOW = "broadcast"
-BUTTONS = Buttons("bc", admin=True)
-TEXT_LIMIT = 4096  # Telegram's limits, in characters of the text as shown
-CAPTION_LIMIT = 1024
-JOBS_SHOWN = 10
 EVENTS_SHOWN = 10
 FLAGS_SHOWN = 12
-REASONS_SHOWN = 3
-BAR_CELLS = 12
-LABEL_LENGTH = 36  # of a flag's description on a button
-INTERRUPTED = "interrupted"  # the error stored for a message a restart cut off mid-send
-
-STATUS_HEADINGS = {
-    broadcast_jobs.RUNNING: N_("broadcast.status.running"),
-    broadcast_jobs.PAUSED: N_("broadcast.status.paused"),
-    broadcast_jobs.CANCELLED: N_("broadcast.status.cancelled"),
-    broadcast_jobs.DONE: N_("broadcast.status.done"),
-}
-STATUS_NAMES = {
-    broadcast_jobs.RUNNING: N_("broadcast.state.running"),
-    broadcast_jobs.PAUSED: N_("broadcast.state.paused"),
-    broadcast_jobs.CANCELLED: N_("broadcast.state.cancelled"),
-    broadcast_jobs.DONE: N_("broadcast.state.done"),
-}
-AUDIENCE_LABELS = {
-    "all": N_("broadcast.audience.all"),
-    "unfinished": N_("broadcast.audience.unfinished"),
-    "eligible": N_("broadcast.audience.eligible"),
-    "flag": N_("broadcast.audience.flag"),
-    "event": N_("broadcast.audience.event"),
-    "language": N_("broadcast.audience.language"),
-}
 
 
-# ------------------------------------------------------------------ the message
+def _draft_reply(message: Message) -> Reply:
+    return message_reply(message.text, message.kind, message.file_id, message.filename)
 
 
-def message_reply(
-    text: str,
-    kind: str | None,
-    file_id: str | None,
-    filename: str | None,
-    content: bytes | None = None,
-) -> Reply:
-    """The broadcast as each recipient gets it: a text, or a photo or file with a caption."""
-    if kind is None:
-        return Reply(text)
-    file = Document(filename or "", content or b"", text, file_id)
-    return Reply(photo=file) if kind == "photo" else Reply(document=file)
-
-
-def message_of(job: Broadcast) -> Reply:
-    return message_reply(
-        job.text, job.media_kind, job.media_file_id, job.media_filename, job.media_content
-    )
-
-
-def _draft_reply(message: Mapping[str, Any]) -> Reply:
-    return message_reply(message["text"], message["kind"], message["file_id"], message["filename"])
-
-
-class _TelegramHtml(HTMLParser):
-    """Checks text against the HTML subset Telegram accepts (for text typed in the terminal;
-    the chat hands over HTML Telegram itself made)."""
-
-    TAGS = frozenset(
-        {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre"}
-        | {"span", "tg-spoiler", "tg-emoji", "blockquote"}
-    )
-    ENTITIES = frozenset({"lt", "gt", "amp", "quot"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=False)
-        self.open: list[str] = []
-        self.errors: list[str] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in self.TAGS:
-            self.errors.append(f"<{tag}>")
-        self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.open or self.open[-1] != tag:
-            self.errors.append(f"</{tag}>")
-        else:
-            self.open.pop()
-
-    def handle_data(self, data: str) -> None:
-        if "<" in data or ">" in data:
-            self.errors.append(data.strip()[:20])
-        self.text.append(data)
-
-    def handle_entityref(self, name: str) -> None:
-        if name not in self.ENTITIES:
-            self.errors.append(f"&{name};")
-        self.text.append("&")
-
-    def handle_charref(self, name: str) -> None:
-        self.text.append("#")
-
-
-def check_html(text: str) -> tuple[str, list[str]]:
-    """(the text as shown, the problems found: unknown tags, unclosed tags, stray < > &)."""
-    parser = _TelegramHtml()
-    parser.feed(text)
-    parser.close()
-    errors = parser.errors + [f"<{tag}>" for tag in parser.open]
-    if parser.rawdata:  # an unfinished tag at the end
-        errors.append(parser.rawdata[:20])
-    return "".join(parser.text), errors
-
-
-def length_error(t: Translator, shown: str, with_file: bool) -> str | None:
-    limit = CAPTION_LIMIT if with_file else TEXT_LIMIT
-    if len(shown) > limit:
-        return t("broadcast.too_long", length=len(shown), limit=limit)
-    return None
-
-
-# ------------------------------------------------------------------ audiences
-
-
-async def describe(
-    session: AsyncSession, form: Form, t: Translator, audience: audiences.Audience
-) -> str:
-    """The audience in words, as the preview and the job list say it."""
-    match audience.kind:
-        case "flag":
-            rule = form.rule(audience.value)
-            if rule is not None:  # no query: the job list describes up to ten jobs
-                name = f"{rule.clause} {t(rule.title)}"
-            else:  # a rule the programme no longer has: as its flags were stored
-                flags = {f.rule_id: f for f, _ in await audiences.flag_counts(session, form.id)}
-                flag = flags.get(audience.value)
-                name = audience.value
-                if flag is not None:
-                    name = f"{flag.clause} {render.flag_title(t, form, flag, LABEL_LENGTH)}"
-            return t("broadcast.audience.flag_value", flag=escape(name))
-        case "event":
-            event = await session.get(Event, int(audience.value))
-            if event is None:
-                return t("broadcast.audience.event_value", title="#" + audience.value, date="")
-            return t(
-                "broadcast.audience.event_value",
-                title=escape(event.title),
-                date=t.date(event.event_date),
-            )
-        case "language":
-            name = LANGUAGE_NAMES.get(audience.value, audience.value)
-            return t("broadcast.audience.language_value", language=name)
-    return t(AUDIENCE_LABELS[audience.kind])
+def _draft(pending: dict[str, Any]) -> Message:
+    return Message(**pending["message"])
 
 
 def _counted(t: Translator, label: str, count: int) -> str:
@@ -240,17 +113,6 @@ async def _values_menu(turn: Turn, kind: str) -> Reply:
     return Reply(t(title), (*((b,) for b in buttons), back), edit=True)
 
 
-def duration(t: Translator, seconds: float) -> str:
-    whole = max(1, round(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return t("broadcast.duration.hours", h=hours, m=minutes)
-    if minutes:
-        return t("broadcast.duration.minutes", m=minutes, s=secs)
-    return t("broadcast.duration.seconds", s=secs)
-
-
 async def _preview(turn: Turn, audience: audiences.Audience) -> list[Reply]:
     t = turn.t
     pending = dict(turn.conversation.pending or {})
@@ -268,29 +130,7 @@ async def _preview(turn: Turn, audience: audiences.Audience) -> list[Reply]:
     lines = preview_lines(t, described, count, unreachable, turn.context.broadcast_rate)
     send = render.button(t("broadcast.button.send"), BUTTONS.data("send"))
     keyboard = ((send, cancel), (change,))
-    return [chosen, _draft_reply(pending["message"]), Reply("\n".join(lines), keyboard)]
-
-
-def preview_lines(
-    t: Translator, described: str, count: int, unreachable: int, rate: float
-) -> list[str]:
-    """Who gets it, how many, how long it takes (chat and terminal)."""
-    lines = [
-        t(
-            "broadcast.preview",
-            audience=described,
-            count=t.number(count),
-            rate=t.number(rate),
-            duration=duration(t, count / rate),
-        )
-    ]
-    if unreachable:
-        lines.append(
-            t.plural(
-                "broadcast.preview_unreachable", "broadcast.preview_unreachable.plural", unreachable
-            )
-        )
-    return lines
+    return [chosen, _draft_reply(_draft(pending)), Reply("\n".join(lines), keyboard)]
 
 
 # ------------------------------------------------------------------ composing
@@ -307,42 +147,36 @@ async def on_message(turn: Turn) -> list[Reply]:
     """The message to broadcast (again, if the admin sends another one)."""
     event, t = turn.event, turn.t
     attachment = event.attachment
-    text = event.html if event.html is not None else escape(event.text or "")
-    if not text.strip() and attachment is None:
-        return [Reply(t("broadcast.empty"))]
-    if attachment is not None and attachment.kind == "other":
-        return [Reply(t("broadcast.unsupported"))]
-    shown, _ = check_html(text)  # Telegram's own HTML: every tag it accepts is markup
-    error = length_error(t, shown, attachment is not None)
-    if error:
-        return [Reply(error)]
-    message = {
-        "text": text,
-        "kind": attachment.kind if attachment else None,
-        "file_id": attachment.file_id if attachment else None,
-        "filename": attachment.filename if attachment else None,
+    message = Message(
+        event.html if event.html is not None else escape(event.text or ""),
+        attachment.kind if attachment else None,
+        attachment.file_id if attachment else None,
+        attachment.filename if attachment else None,
+    )
+    refused = check_message(message)  # at once, not only when it is sent
+    if refused is not None:
+        return [Reply(refused.text(t))]
+    stored = {
+        "text": message.text,
+        "kind": message.kind,
+        "file_id": message.file_id,
+        "filename": message.filename,
     }
-    turn.conversation.pending = {"step": "audience", "message": message}
+    turn.conversation.pending = {"step": "audience", "message": stored}
     return [await audience_menu(turn, edit=False)]
 
 
 async def _confirm(turn: Turn) -> list[Reply]:
     t = turn.t
     pending = turn.conversation.pending or {}
-    audience = audiences.Audience.parse(pending["audience"])
-    message = pending["message"]
-    job = Broadcast(
-        created_by=turn.user.id,
-        audience=str(audience),
-        text=message["text"],
-        media_kind=message["kind"],
-        media_file_id=message["file_id"],
-        media_filename=message["filename"],
-        locale=turn.user.locale,
-        status_chat_id=turn.event.chat_id,
+    author = Author(turn.user.id, turn.user.locale, turn.event.chat_id)
+    job = await queue_broadcast(
+        turn.session, turn.form.id, author, pending["audience"], _draft(pending)
     )
-    job = await broadcast_jobs.create_broadcast(turn.session, job, audience, turn.form.id)
-    if job.total == 0:  # everyone left the audience since the preview
+    if isinstance(job, Refused):
+        if job.reason != Reason.NOBODY:  # checked as it was written: never expected
+            return [Reply(job.text(t))]
+        # Everyone left the audience since the preview.
         pending = {**pending, "step": "audience"}
         turn.conversation.pending = pending
         return [
@@ -364,97 +198,6 @@ async def _confirm(turn: Turn) -> list[Reply]:
 # ------------------------------------------------------------------ jobs
 
 
-def counts_line(t: Translator, job: Broadcast, counts: Counter[str]) -> str:
-    return t(
-        "broadcast.counts",
-        sent=t.number(counts[broadcast_jobs.SENT]),
-        failed=t.number(counts[broadcast_jobs.FAILED]),
-        unreachable=t.number(counts[broadcast_jobs.BLOCKED]),
-        remaining=t.number(counts[broadcast_jobs.PENDING] + counts[broadcast_jobs.SENDING]),
-        total=t.number(job.total),
-    )
-
-
-def status_reply(
-    t: Translator,
-    job: Broadcast,
-    counts: Counter[str],
-    *,
-    rate: float | None = None,
-    reasons: Sequence[tuple[str, int]] = (),
-) -> Reply:
-    """The admin's status message: a bar, the counts, the rate and ETA; buttons to pause,
-    resume or cancel while it can be."""
-    total = job.total
-    remaining = counts[broadcast_jobs.PENDING] + counts[broadcast_jobs.SENDING]
-    finished = total - remaining
-    cells = round(BAR_CELLS * finished / total) if total else BAR_CELLS
-    percent = t.percent(_ratio(finished, total), digits=0)
-    lines = [
-        t(STATUS_HEADINGS[job.status], id=job.id),
-        f"{'▓' * cells}{'░' * (BAR_CELLS - cells)} {percent}",
-        counts_line(t, job, counts),
-    ]
-    if job.status == broadcast_jobs.RUNNING and rate:
-        lines.append(t("broadcast.rate", rate=t.number(rate, 1), eta=duration(t, remaining / rate)))
-    if job.status == broadcast_jobs.DONE and job.started_at and job.finished_at:
-        lines.append(
-            t(
-                "broadcast.took",
-                duration=duration(t, (job.finished_at - job.started_at).total_seconds()),
-            )
-        )
-    if reasons:
-        lines.append(t("broadcast.reasons"))
-        for reason, count in reasons:
-            shown = t("broadcast.reason.interrupted") if reason == INTERRUPTED else escape(reason)
-            lines.append(t("broadcast.reason_line", reason=shown, count=t.number(count)))
-    return Reply("\n".join(lines), job_buttons(t, job, "s"))
-
-
-def _ratio(part: int, whole: int) -> Decimal:
-    return Decimal(part) / Decimal(whole) if whole else Decimal(1)
-
-
-def job_buttons(t: Translator, job: Broadcast, origin: str) -> Keyboard:
-    """``origin``: "s" pressed on the status message, "l" on the job list."""
-    if job.status == broadcast_jobs.RUNNING:
-        toggle = render.button(t("broadcast.button.pause"), BUTTONS.data("pause", job.id, origin))
-    elif job.status == broadcast_jobs.PAUSED:
-        toggle = render.button(t("broadcast.button.resume"), BUTTONS.data("resume", job.id, origin))
-    else:
-        return ()
-    stop = render.button(t("broadcast.button.stop"), BUTTONS.data("cancel", job.id, origin))
-    return ((toggle, stop),)
-
-
-async def jobs_text(
-    session: AsyncSession, form: Form, t: Translator, none: str = N_("broadcast.no_jobs")
-) -> tuple[str, list[Broadcast]]:
-    """The latest jobs, a line each (the chat adds buttons, the terminal prints it);
-    ``none`` says how to make one where there is none (a chat or a terminal command)."""
-    jobs = await broadcast_jobs.recent_broadcasts(session, JOBS_SHOWN)
-    if not jobs:
-        return t(none), []
-    counts = await broadcast_jobs.state_counts(session, [j.id for j in jobs if j.id is not None])
-    lines = [t("broadcast.jobs_title", count=len(jobs))]
-    for job in jobs:
-        assert job.id is not None
-        audience = await describe(session, form, t, audiences.Audience.parse(job.audience))
-        lines.append(
-            t(
-                "broadcast.job_line",
-                id=job.id,
-                status=t(STATUS_NAMES[job.status]),
-                sent=t.number(counts[job.id][broadcast_jobs.SENT]),
-                total=t.number(job.total),
-                created=t.datetime(job.created_at.astimezone(LOCAL_TIME)),
-                audience=audience,
-            )
-        )
-    return "\n".join(lines), jobs
-
-
 async def list_jobs(turn: Turn, *, edit: bool = False) -> list[Reply]:
     t = turn.t
     text, jobs = await jobs_text(turn.session, turn.form, t)
@@ -470,35 +213,6 @@ async def _job(turn: Turn, text: str) -> Broadcast | None:
     return await broadcast_jobs.get_broadcast(turn.session, int(text)) if text.isdigit() else None
 
 
-# action → (new status, from which statuses, what is said)
-MOVES = {
-    "pause": (broadcast_jobs.PAUSED, (broadcast_jobs.RUNNING,), N_("broadcast.paused")),
-    "resume": (broadcast_jobs.RUNNING, (broadcast_jobs.PAUSED,), N_("broadcast.resumed")),
-    "stop": (
-        broadcast_jobs.CANCELLED,
-        (broadcast_jobs.RUNNING, broadcast_jobs.PAUSED),
-        N_("broadcast.cancelled"),
-    ),
-}
-
-
-async def _left(session: AsyncSession, t: Translator, job_id: int) -> str:
-    counts = (await broadcast_jobs.state_counts(session, [job_id]))[job_id]
-    return t.number(counts[broadcast_jobs.PENDING] + counts[broadcast_jobs.SENDING])
-
-
-async def move(
-    session: AsyncSession, t: Translator, job: Broadcast, action: str
-) -> tuple[bool, str]:
-    """Pause, resume or stop a job (chat and terminal): whether it moved, what to say."""
-    assert job.id is not None
-    status, allowed, done = MOVES[action]
-    left = await _left(session, t, job.id)
-    if await broadcast_jobs.set_status(session, job.id, status, allowed) is None:
-        return False, t("broadcast.not_changed", id=job.id, status=t(STATUS_NAMES[job.status]))
-    return True, t(done, id=job.id, count=left)
-
-
 async def control(turn: Turn, action: str, job_id: str, origin: str) -> list[Reply]:
     """Pause, resume, cancel (asks first), stop (cancel confirmed), keep (not cancelled)."""
     t = turn.t
@@ -506,7 +220,7 @@ async def control(turn: Turn, action: str, job_id: str, origin: str) -> list[Rep
     if job is None or job.id is None:
         return [Reply(t("broadcast.not_found", id=escape(job_id)))]
     if action == "cancel" and job.status in (broadcast_jobs.RUNNING, broadcast_jobs.PAUSED):
-        left = await _left(turn.session, t, job.id)
+        remaining = await left(turn.session, t, job.id)
         keyboard = (
             (
                 render.button(
@@ -515,7 +229,7 @@ async def control(turn: Turn, action: str, job_id: str, origin: str) -> list[Rep
                 render.button(t("broadcast.button.keep"), BUTTONS.data("keep", job.id, origin)),
             ),
         )
-        return [Reply(t("broadcast.confirm_cancel", id=job.id, count=left), keyboard)]
+        return [Reply(t("broadcast.confirm_cancel", id=job.id, count=remaining), keyboard)]
     if action == "keep":
         return [Reply(t("broadcast.kept", id=job.id), edit=True)]
     if action not in MOVES:

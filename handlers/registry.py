@@ -9,6 +9,7 @@ from handlers import (
     account,
     admins,
     broadcast,
+    broadcast_text,
     draft,
     events,
     export,
@@ -46,7 +47,7 @@ BUTTONS: tuple[tuple[Buttons, Press], ...] = (
     (interview.RESTART, interview.on_restart),
     (draft.BUTTONS, draft.on_button),
     (survey.BUTTONS, survey.on_button),
-    (broadcast.BUTTONS, broadcast.on_button),
+    (broadcast_text.BUTTONS, broadcast.on_button),
     (events.BUTTONS, events.on_button),
 )
 

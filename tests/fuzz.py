@@ -25,7 +25,7 @@ from sqlmodel import col, select
 from forms.answers import LOCAL_TIME, InvalidAnswer, Value, decode, parse
 from forms.codes import uscc_well_formed
 from forms.definition import Form, Question, admin_form, linked, programme
-from handlers import broadcast
+from handlers import broadcast_queue
 from handlers.context import Context
 from handlers.router import Router
 from handlers.types import Reply
@@ -418,15 +418,15 @@ class Fuzzer:
         pending = conversation.pending if conversation else None
         if conversation and conversation.flow == BROADCAST and pending and "message" in pending:
             text = pending["message"]["text"]
-            shown, problems = broadcast.check_html(text)
+            shown, problems = broadcast_queue.check_html(text)
             assert not problems, f"the broadcast draft is not Telegram HTML: {problems}"
-            assert len(shown) <= broadcast.TEXT_LIMIT
+            assert len(shown) <= broadcast_queue.TEXT_LIMIT
 
 
 def check_reply(reply: Reply) -> None:
     text = reply.text or ""
     assert text not in INTERNAL_ERRORS, "the internal-error message"
-    _, problems = broadcast.check_html(text)  # the HTML subset Telegram accepts
+    _, problems = broadcast_queue.check_html(text)  # the HTML subset Telegram accepts
     assert not problems, f"a reply is not Telegram HTML ({problems}): {text[:200]!r}"
     for row in reply.buttons:
         for button in row:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery import Delivery
 from handlers.context import Context
-from handlers.delivery import Delivery
 from handlers.render import plain
 from handlers.router import Router
 from locales import translator

@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlmodel import select
 
-from handlers import broadcast, delivery, registry
-from handlers.delivery import ChatSpacing, Delivery, RateLimiter
+from bot import delivery
+from bot.delivery import Delivery
+from bot.pacing import ChatSpacing, RateLimiter
+from handlers import broadcast_queue, broadcast_text, registry
 from handlers.render import plain
 from handlers.router import Router
 from handlers.types import Event, RateLimited, RecipientGone, Reply
@@ -325,7 +327,7 @@ async def test_a_crash_mid_send_resumes_without_sending_anyone_twice(
     finally:
         await second.stop()
     states = await recipient_states(router.context.sessions, job.id or 0)
-    assert states[victim] == (broadcast_jobs.FAILED, broadcast.INTERRUPTED)
+    assert states[victim] == (broadcast_jobs.FAILED, broadcast_text.INTERRUPTED)
     assert sender.received(victim) == (1 if when == "after" else 0)
     for user_id in population.everyone:
         if user_id != victim:
@@ -453,14 +455,14 @@ async def test_the_rate_limiter_spaces_sends_evenly() -> None:
 
 
 def test_terminal_html_is_checked() -> None:
-    assert broadcast.check_html("<b>粗</b> &amp; <a href='https://x'>链接</a>") == (
+    assert broadcast_queue.check_html("<b>粗</b> &amp; <a href='https://x'>链接</a>") == (
         "粗 & 链接",
         [],
     )
-    assert broadcast.check_html("<div>x</div>")[1] == ["<div>"]
-    assert broadcast.check_html("<b>open")[1] == ["<b>"]
-    assert broadcast.check_html("1 < 2")[1]
-    assert broadcast.check_html("&nbsp;")[1] == ["&nbsp;"]
+    assert broadcast_queue.check_html("<div>x</div>")[1] == ["<div>"]
+    assert broadcast_queue.check_html("<b>open")[1] == ["<b>"]
+    assert broadcast_queue.check_html("1 < 2")[1]
+    assert broadcast_queue.check_html("&nbsp;")[1] == ["&nbsp;"]
 
 
 async def test_the_status_reply_counts(router: Router) -> None:
@@ -475,7 +477,7 @@ async def test_the_status_reply_counts(router: Router) -> None:
             broadcast_jobs.PENDING: 3,
         }
     )
-    reply: Reply = broadcast.status_reply(translator("en"), job, counts, rate=2.0)
+    reply: Reply = broadcast_text.status_reply(translator("en"), job, counts, rate=2.0)
     assert "▓▓▓▓▓▓▓▓░░░░ 70%" in reply.text
     assert "Sent 5 · failed 1 · unreachable 1 · remaining 3 (of 10)" in reply.text
     assert "Rate 2.0/s · about 2 s to go" in reply.text

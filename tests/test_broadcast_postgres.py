@@ -7,10 +7,10 @@ import io
 
 from openpyxl import load_workbook
 
+from bot.delivery import Delivery
 from forms.definition import Form
 from handlers import export
 from handlers.context import Context
-from handlers.delivery import Delivery
 from handlers.stats import stats_text
 from locales import translator
 from models import audiences, broadcast_jobs

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers import broadcast
+from handlers import broadcast_text
 from handlers.render import plain
 from locales import translator
 from models import audiences, broadcast_jobs
@@ -73,7 +73,7 @@ async def test_sigkill_mid_broadcast_then_restart_sends_everyone_at_most_once(
                 received = len(user.transcript)
                 state, error = states[user.id]
                 if user.id in in_flight:  # the one window: resolved at-most-once
-                    assert (state, error) == (broadcast_jobs.FAILED, broadcast.INTERRUPTED)
+                    assert (state, error) == (broadcast_jobs.FAILED, broadcast_text.INTERRUPTED)
                     assert received <= 1
                 else:
                     assert (state, received) == (broadcast_jobs.SENT, 1), user.id

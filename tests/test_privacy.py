@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import JSON, MetaData, Table, inspect, select
 from sqlalchemy.engine import Connection
 
+from bot.delivery import Delivery
 from forms.definition import Form
-from handlers.delivery import Delivery
 from handlers.router import Router
 from handlers.types import Event, Reply
 from locales import translator
