@@ -6,6 +6,7 @@ from handlers import draft, events, interview, survey
 from handlers import questionnaire as qs
 from handlers.context import Turn
 from handlers.types import Reply
+from models.tables import Application
 
 FLOWS: dict[str, qs.Flow] = {
     interview.FLOW: interview,
@@ -22,4 +23,10 @@ def of(turn: Turn) -> qs.Flow | None:
 async def resume(turn: Turn) -> list[Reply]:
     """The question or review the user was at, if any (after /start, /language)."""
     flow = of(turn)
-    return [] if flow is None else [await qs.resume(turn, flow.questionnaire(turn))]
+    if flow is None:
+        return []
+    found = await flow.current(turn)  # e.g. the call has closed since: say so instead
+    if not isinstance(found, Application):
+        turn.conversation.flow = None
+        return found
+    return [await qs.resume(turn, flow.questionnaire(turn))]
