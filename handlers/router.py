@@ -129,14 +129,14 @@ class Router:
 
     async def _route(self, turn: Turn) -> list[Reply]:
         event = turn.event
+        if turn.conversation.flow in registry.ADMIN_FLOWS and not await turn.is_admin():
+            turn.conversation.flow = None  # an admin no more: that conversation is over
         if event.callback_data is not None:
             return await self._button(turn, event.callback_data)
         if event.command is not None:
             return await self._command(turn, event.command)
         if turn.first_contact:
             return menu.start(turn, first_contact=True)
-        if turn.conversation.flow in registry.ADMIN_FLOWS and not await turn.is_admin():
-            turn.conversation.flow = None  # an admin no more: the conversation is over
         if turn.conversation.flow == broadcast.FLOW:
             return await broadcast.on_message(turn)
         flow = flows.of(turn)
@@ -161,8 +161,6 @@ class Router:
                 return qs.stale(turn)  # a forged admin button
             return await press(turn, value)
         flow = flows.of(turn)
-        if flow is None or (
-            turn.conversation.flow in registry.ADMIN_FLOWS and not await turn.is_admin()
-        ):
+        if flow is None:
             return qs.stale(turn)
         return await qs.flow_button(turn, flow, data)
