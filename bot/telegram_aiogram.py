@@ -1,13 +1,15 @@
 """The aiogram 3 transport: Telegram updates → Events, Replies → Bot API calls.
 
-No business logic here: every decision is the router's. Imported only when the bot
+Only aiogram's calls and errors: what both Telegram transports share is in
+``bot/telegram_messages.py`` (in) and ``bot/telegram_out.py`` (out). No business logic
+here: every decision is the router's. Imported only when the bot
 runs on Telegram with BOT_FRAMEWORK=aiogram (aiogram costs ~2 s and ~170 MB to import).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -32,20 +34,13 @@ from aiogram.types import (
     Update,
 )
 
-from bot import polling, webhook
+from bot import polling
 from bot import telegram_messages as tm
 from bot.aiogram_responses import keep_response_models
-from bot.app import deliveries, until_stopped
 from bot.settings import Settings
+from bot.telegram_out import Failure, Kind, deliver, serve_updates
 from handlers.router import Router
-from handlers.types import (
-    Document,
-    Keyboard,
-    RateLimited,
-    RecipientGone,
-    Reply,
-    Sent,
-)
+from handlers.types import Document, Keyboard
 
 log = logging.getLogger(__name__)
 
@@ -82,76 +77,45 @@ def _file(document: Document) -> BufferedInputFile | str:
     return BufferedInputFile(document.content, filename=document.filename)
 
 
-async def deliver(
-    bot: Bot, chat_id: int, replies: Iterable[Reply], pressed: int | None = None
-) -> list[Message]:
-    """Send replies in order; an ``edit`` reply rewrites the message whose button was pressed."""
-    sent: list[Message] = []
-    for reply in replies:
-        markup = _markup(reply.buttons)
-        if reply.edit and pressed is not None:
-            try:
-                await bot.edit_message_text(
-                    text=reply.text, chat_id=chat_id, message_id=pressed, reply_markup=markup
-                )
-                continue
-            except TelegramBadRequest as e:  # too old to edit, or unchanged: send instead
-                if "not modified" in str(e):
-                    continue
-        if reply.photo is not None:
-            photo, caption = _file(reply.photo), reply.photo.caption or None
-            sent.append(await bot.send_photo(chat_id, photo, caption=caption))
-        if reply.document is not None:
-            file, caption = _file(reply.document), reply.document.caption or None
-            sent.append(await bot.send_document(chat_id, file, caption=caption))
-        if reply.text:
-            sent.append(await bot.send_message(chat_id, reply.text, reply_markup=markup))
-    return sent
-
-
-class AiogramSender:
-    """The neutral sender (broadcasts): platform errors become RateLimited / RecipientGone."""
+class AiogramCalls:
+    """The Bot API calls of ``bot/telegram_out.py``, made with aiogram."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: int, reply: Reply) -> Sent:
-        try:
-            return tm.sent(await deliver(self.bot, chat_id, [reply]))
-        except TelegramRetryAfter as e:
-            raise RateLimited(e.retry_after) from e
-        except (TelegramForbiddenError, TelegramNotFound) as e:
-            raise RecipientGone(str(e)) from e
-        except TelegramBadRequest as e:
-            if "chat not found" in str(e).lower():
-                raise RecipientGone(str(e)) from e
-            raise
+    async def send_message(self, chat_id: int, text: str, buttons: Keyboard) -> Message:
+        return await self.bot.send_message(chat_id, text, reply_markup=_markup(buttons))
 
-    async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None:
-        try:
-            await self.bot.edit_message_text(
-                text=reply.text,
-                chat_id=chat_id,
-                message_id=message_id,
-                reply_markup=_markup(reply.buttons),
-            )
-        except TelegramRetryAfter as e:
-            raise RateLimited(e.retry_after) from e
-        except TelegramForbiddenError as e:
-            raise RecipientGone(str(e)) from e
-        except TelegramBadRequest as e:
-            if "not modified" not in str(e):
-                raise
+    async def send_photo(self, chat_id: int, photo: Document) -> Message:
+        return await self.bot.send_photo(chat_id, _file(photo), caption=photo.caption or None)
+
+    async def send_document(self, chat_id: int, document: Document) -> Message:
+        file, caption = _file(document), document.caption or None
+        return await self.bot.send_document(chat_id, file, caption=caption)
+
+    async def edit_text(self, chat_id: int, message_id: int, text: str, buttons: Keyboard) -> None:
+        await self.bot.edit_message_text(
+            text=text, chat_id=chat_id, message_id=message_id, reply_markup=_markup(buttons)
+        )
 
     async def set_commands(
         self, chat_id: int | None, language_code: str, commands: Sequence[tuple[str, str]]
     ) -> None:
         scope = None if chat_id is None else BotCommandScopeChat(chat_id=chat_id)
         listed = [BotCommand(command=name, description=text) for name, text in commands]
-        try:  # an empty menu removes the scope's own, as Telegram's deleteMyCommands does
-            await self.bot.set_my_commands(listed, scope=scope, language_code=language_code or None)
-        except (TelegramBadRequest, TelegramForbiddenError) as e:  # no chat with the bot (yet)
-            raise RecipientGone(str(e)) from e
+        await self.bot.set_my_commands(listed, scope=scope, language_code=language_code or None)
+
+    def failure(self, error: Exception) -> Failure | None:
+        match error:
+            case TelegramRetryAfter():
+                return Failure(Kind.RETRY_AFTER, str(error), error.retry_after)
+            case TelegramForbiddenError():
+                return Failure(Kind.FORBIDDEN, str(error))
+            case TelegramNotFound():
+                return Failure(Kind.NOT_FOUND, str(error))
+            case TelegramBadRequest():
+                return Failure(Kind.BAD_REQUEST, str(error))
+        return None
 
 
 def build_dispatcher(router: Router) -> Dispatcher:
@@ -161,7 +125,7 @@ def build_dispatcher(router: Router) -> Dispatcher:
     async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
         event = tm.message_event(message, event_update.update_id, message.html_text)
         if event is not None:
-            await deliver(bot, event.chat_id, await router.handle(event))
+            await deliver(AiogramCalls(bot), event.chat_id, await router.handle(event))
 
     @dispatcher.callback_query()
     async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
@@ -169,7 +133,8 @@ def build_dispatcher(router: Router) -> Dispatcher:
         event = tm.button_event(query, event_update.update_id)
         if event is not None and query.message is not None:
             replies = await router.handle(event)
-            await deliver(bot, event.chat_id, replies, pressed=query.message.message_id)
+            pressed = query.message.message_id
+            await deliver(AiogramCalls(bot), event.chat_id, replies, pressed=pressed)
 
     return dispatcher
 
@@ -178,43 +143,19 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
     """Long polling, or a webhook when WEBHOOK_URL is set, until a signal or cancellation."""
     bot = create_bot(settings)
     dispatcher = build_dispatcher(router)
-    try:
-        me = await bot.me()  # asks Telegram once; later calls are cached
-        await router.connect(AiogramSender(bot), me.username, me.id)
-        async with deliveries(router.context):  # broadcasts, in the background
-            if settings.webhook_url is None:
-                await _poll(bot, dispatcher, handle_signals)
-            else:
-                await _webhook(settings, bot, dispatcher, handle_signals)
-    finally:
-        await bot.session.close()
 
-
-async def _poll(bot: Bot, dispatcher: Dispatcher, handle_signals: bool) -> None:
-    await bot.delete_webhook(drop_pending_updates=False)
-    log.info("polling Telegram as @%s", (await bot.me()).username)
-
-    fetch = polling.fetcher(bot.get_updates, request_timeout=polling.POLL_SECONDS + 10)
-
-    async def handle(update: Update) -> None:
-        await dispatcher.feed_update(bot, update)
-
-    # Not dispatcher.start_polling: it confirms a batch before handling it (bot/polling.py).
-    await polling.poll_until_stopped(fetch, handle, handle_signals)
-
-
-async def _webhook(
-    settings: Settings, bot: Bot, dispatcher: Dispatcher, handle_signals: bool
-) -> None:
     def parse(update: dict[str, Any]) -> Update:
         return Update.model_validate(update, context={"bot": bot})
 
     async def handle(update: Update) -> None:
         await dispatcher.feed_update(bot, update)
 
-    async with webhook.listening(settings, parse, handle) as secret:
-        await bot.set_webhook(
-            str(settings.webhook_url), secret_token=secret, allowed_updates=tm.ALLOWED_UPDATES
+    fetch = polling.fetcher(bot.get_updates, request_timeout=polling.POLL_SECONDS + 10)
+    try:
+        me = await bot.me()  # asks Telegram once; later calls are cached
+        calls, named = AiogramCalls(bot), (me.username, me.id)
+        await serve_updates(
+            settings, router, bot, calls, named, fetch, parse, handle, handle_signals
         )
-        log.info("Telegram posts to %s for @%s", settings.webhook_url, (await bot.me()).username)
-        await until_stopped(handle_signals)
+    finally:
+        await bot.session.close()

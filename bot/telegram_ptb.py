@@ -1,14 +1,16 @@
 """The python-telegram-bot (v22) transport: Telegram updates → Events, Replies → Bot API calls.
 
-The twin of ``bot/telegram_aiogram.py``, and like it without business logic: every decision
-is the router's. Imported only when the bot runs with BOT_FRAMEWORK=ptb.
+The twin of ``bot/telegram_aiogram.py``: only PTB's calls and errors, what both share being
+in ``bot/telegram_messages.py`` (in) and ``bot/telegram_out.py`` (out); and like it without
+business logic: every decision is the router's. Imported only when the bot runs with
+BOT_FRAMEWORK=ptb.
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -26,19 +28,12 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, Defaults, MessageHandler, filters
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import polling, webhook
+from bot import polling
 from bot import telegram_messages as tm
-from bot.app import deliveries, until_stopped
 from bot.settings import Settings
+from bot.telegram_out import Failure, Kind, deliver, serve_updates
 from handlers.router import Router
-from handlers.types import (
-    Document,
-    Keyboard,
-    RateLimited,
-    RecipientGone,
-    Reply,
-    Sent,
-)
+from handlers.types import Document, Keyboard
 
 log = logging.getLogger(__name__)
 
@@ -72,43 +67,6 @@ def _file(document: Document) -> bytes | str:
     return document.file_id or document.content  # by id: already on Telegram's side
 
 
-async def deliver(
-    bot: Bot, chat_id: int, replies: Iterable[Reply], pressed: int | None = None
-) -> list[Message]:
-    """Send replies in order; an ``edit`` reply rewrites the message whose button was pressed."""
-    sent: list[Message] = []
-    for reply in replies:
-        markup = _markup(reply.buttons)
-        if reply.edit and pressed is not None:
-            try:
-                await bot.edit_message_text(
-                    text=reply.text, chat_id=chat_id, message_id=pressed, reply_markup=markup
-                )
-                continue
-            except BadRequest as e:  # too old to edit, or unchanged: send instead
-                if "not modified" in str(e).lower():
-                    continue
-        if reply.photo is not None:
-            photo = await bot.send_photo(
-                chat_id,
-                _file(reply.photo),
-                filename=reply.photo.filename,
-                caption=reply.photo.caption or None,
-            )
-            sent.append(photo)
-        if reply.document is not None:
-            document = await bot.send_document(
-                chat_id,
-                _file(reply.document),
-                filename=reply.document.filename,
-                caption=reply.document.caption or None,
-            )
-            sent.append(document)
-        if reply.text:
-            sent.append(await bot.send_message(chat_id, reply.text, reply_markup=markup))
-    return sent
-
-
 def _seconds(error: RetryAfter) -> float:
     with warnings.catch_warnings():  # an int until PTB_TIMEDELTA is the default
         warnings.simplefilter("ignore", PTBDeprecationWarning)
@@ -116,46 +74,46 @@ def _seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-class PtbSender:
-    """The neutral sender (broadcasts): platform errors become RateLimited / RecipientGone."""
+class PtbCalls:
+    """The Bot API calls of ``bot/telegram_out.py``, made with python-telegram-bot."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: int, reply: Reply) -> Sent:
-        try:
-            return tm.sent(await deliver(self.bot, chat_id, [reply]))
-        except RetryAfter as e:
-            raise RateLimited(_seconds(e)) from e
-        except Forbidden as e:
-            raise RecipientGone(str(e)) from e
-        except BadRequest as e:  # PTB rewrites "Bad Request: chat not found" as "Chat not found"
-            if "chat not found" in str(e).lower():
-                raise RecipientGone(str(e)) from e
-            raise
+    async def send_message(self, chat_id: int, text: str, buttons: Keyboard) -> Message:
+        return await self.bot.send_message(chat_id, text, reply_markup=_markup(buttons))
 
-    async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None:
-        try:
-            await self.bot.edit_message_text(
-                reply.text, chat_id, message_id, reply_markup=_markup(reply.buttons)
-            )
-        except RetryAfter as e:
-            raise RateLimited(_seconds(e)) from e
-        except Forbidden as e:
-            raise RecipientGone(str(e)) from e
-        except BadRequest as e:
-            if "not modified" not in str(e).lower():
-                raise
+    async def send_photo(self, chat_id: int, photo: Document) -> Message:
+        caption = photo.caption or None
+        return await self.bot.send_photo(
+            chat_id, _file(photo), filename=photo.filename, caption=caption
+        )
+
+    async def send_document(self, chat_id: int, document: Document) -> Message:
+        caption = document.caption or None
+        return await self.bot.send_document(
+            chat_id, _file(document), filename=document.filename, caption=caption
+        )
+
+    async def edit_text(self, chat_id: int, message_id: int, text: str, buttons: Keyboard) -> None:
+        await self.bot.edit_message_text(text, chat_id, message_id, reply_markup=_markup(buttons))
 
     async def set_commands(
         self, chat_id: int | None, language_code: str, commands: Sequence[tuple[str, str]]
     ) -> None:
         scope = None if chat_id is None else BotCommandScopeChat(chat_id=chat_id)
         listed = [BotCommand(name, text) for name, text in commands]
-        try:  # an empty menu removes the scope's own, as Telegram's deleteMyCommands does
-            await self.bot.set_my_commands(listed, scope=scope, language_code=language_code or None)
-        except (BadRequest, Forbidden) as e:  # no chat with the bot (yet)
-            raise RecipientGone(str(e)) from e
+        await self.bot.set_my_commands(listed, scope=scope, language_code=language_code or None)
+
+    def failure(self, error: Exception) -> Failure | None:
+        match error:  # PTB rewrites "Bad Request: chat not found" as "Chat not found"
+            case RetryAfter():
+                return Failure(Kind.RETRY_AFTER, str(error), _seconds(error))
+            case Forbidden():
+                return Failure(Kind.FORBIDDEN, str(error))
+            case BadRequest():
+                return Failure(Kind.BAD_REQUEST, str(error))
+        return None
 
 
 def add_handlers(application: PtbApplication, router: Router) -> None:
@@ -168,7 +126,7 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
         html = message.text_html if message.text is not None else message.caption_html
         event = tm.message_event(message, update.update_id, html)
         if event is not None:
-            await deliver(context.bot, event.chat_id, await router.handle(event))
+            await deliver(PtbCalls(context.bot), event.chat_id, await router.handle(event))
 
     async def on_button(update: Update, context: Any) -> None:
         query = update.callback_query
@@ -178,7 +136,8 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
         event = tm.button_event(query, update.update_id)
         if event is not None and query.message is not None:
             replies = await router.handle(event)
-            await deliver(context.bot, event.chat_id, replies, pressed=query.message.message_id)
+            pressed = query.message.message_id
+            await deliver(PtbCalls(context.bot), event.chat_id, replies, pressed=pressed)
 
     # Every message: on_message answers what it can use and what it cannot (a sticker).
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, on_message))
@@ -189,54 +148,33 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
     """Long polling, or a webhook when WEBHOOK_URL is set, until a signal or cancellation.
 
     The Application's async API, not run_polling / run_webhook, so that it runs in a loop it
-    does not own (the CLI's asyncio.run, or a test's task)."""
+    does not own (the CLI's asyncio.run, or a test's task). Not the Updater either: it
+    confirms a batch before handling it (bot/polling.py); nor PTB's start_webhook (tornado):
+    the webhook receiver is the same for every framework, and it answers Telegram only once
+    the update is handled."""
     # httpx logs every request at INFO with its URL, and the URL holds the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     application = create_application(settings)
     add_handlers(application, router)
-    async with application:  # initialize() (getMe) … shutdown()
-        try:
-            bot = application.bot
-            await router.connect(PtbSender(bot), bot.username, bot.id)
-            await application.start()
-            async with deliveries(router.context):  # broadcasts, in the background
-                if settings.webhook_url is None:
-                    await _poll(application, handle_signals)
-                else:
-                    await _webhook(settings, application, handle_signals)
-        finally:
-            if application.updater is not None and application.updater.running:
-                await application.updater.stop()
-            if application.running:
-                await application.stop()  # waits for the updates being handled
 
-
-async def _poll(application: PtbApplication, handle_signals: bool) -> None:
-    bot = application.bot
-    await bot.delete_webhook(drop_pending_updates=False)
-    log.info("polling Telegram as @%s", bot.username)
-
-    fetch = polling.fetcher(bot.get_updates, read_timeout=polling.POLL_SECONDS + 10)
-
-    async def handle(update: Update) -> None:
-        await application.process_update(update)
-
-    # Not the Updater: it confirms a batch before handling it (bot/polling.py).
-    await polling.poll_until_stopped(fetch, handle, handle_signals)
-
-
-async def _webhook(settings: Settings, application: PtbApplication, handle_signals: bool) -> None:
-    # Our own aiohttp receiver, not PTB's start_webhook (tornado): the same for every
-    # framework, and it answers Telegram only once the update is handled.
     def parse(update: dict[str, Any]) -> Update:
         return Update.de_json(update, application.bot)
 
     async def handle(update: Update) -> None:
         await application.process_update(update)
 
-    async with webhook.listening(settings, parse, handle) as secret:
-        await application.bot.set_webhook(
-            str(settings.webhook_url), secret_token=secret, allowed_updates=tm.ALLOWED_UPDATES
-        )
-        log.info("Telegram posts to %s for @%s", settings.webhook_url, application.bot.username)
-        await until_stopped(handle_signals)
+    async with application:  # initialize() (getMe) … shutdown()
+        try:
+            bot = application.bot
+            fetch = polling.fetcher(bot.get_updates, read_timeout=polling.POLL_SECONDS + 10)
+            await application.start()
+            me = (bot.username, bot.id)
+            calls = PtbCalls(bot)
+            await serve_updates(
+                settings, router, bot, calls, me, fetch, parse, handle, handle_signals
+            )
+        finally:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()  # waits for the updates being handled

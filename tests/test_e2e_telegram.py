@@ -21,6 +21,7 @@ import aiohttp
 import pytest
 
 from bot.settings import Settings
+from bot.telegram_out import TelegramSender
 from forms.definition import Form
 from handlers.render import plain
 from handlers.types import Button, Document, RateLimited, RecipientGone, Reply, Sender
@@ -319,22 +320,22 @@ async def test_in_a_group_the_bot_reveals_nothing_and_says_once_where_it_works(
 @asynccontextmanager
 async def open_sender(framework: str, settings: Settings) -> AsyncIterator[Sender]:
     if framework == "aiogram":
-        from bot.telegram_aiogram import AiogramSender, create_bot
+        from bot.telegram_aiogram import AiogramCalls, create_bot
 
         bot = create_bot(settings)
         try:
-            yield AiogramSender(bot)
+            yield TelegramSender(AiogramCalls(bot))
         finally:
             await bot.session.close()
     else:
-        from bot.telegram_ptb import PtbSender, create_application
+        from bot.telegram_ptb import PtbCalls, create_application
 
         async with create_application(settings) as application:
-            yield PtbSender(application.bot)
+            yield TelegramSender(PtbCalls(application.bot))
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-# PTB's own RetryAfter warns that retry_after will become a timedelta (PtbSender handles both).
+# PTB's own RetryAfter warns that retry_after will become a timedelta (PtbCalls handles both).
 @pytest.mark.filterwarnings("ignore:Deprecated since version v22.2:DeprecationWarning")
 async def test_the_sender_turns_platform_errors_into_neutral_ones(
     framework: str, database_url: str
