@@ -65,7 +65,8 @@ class Router:
             try:
                 return await self._handle(event)
             except Exception:
-                # Nothing of this event was committed; say so rather than go silent.
+                # Nothing of this event was committed, or an effect after its commit
+                # failed (the erasure /delete confirmed): say so rather than go silent.
                 log.exception("failed to handle %s", event)
                 if event.chat_type != groups.PRIVATE:
                     return []  # a group hears nothing but where the bot works
