@@ -23,7 +23,7 @@ from tests.broadcast_helpers import PROGRAMME, recipient_states, wait_for_status
 from tests.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
 from tests.telegram import ADMIN, FRAMEWORKS, TOKEN, bot_settings, running
 
-# PTB's own RetryAfter warns that retry_after will become a timedelta (PtbSender handles both).
+# PTB's own RetryAfter warns that retry_after will become a timedelta (PtbCalls handles both).
 pytestmark = pytest.mark.filterwarnings("ignore:Deprecated since version v22.2:DeprecationWarning")
 
 ZH = translator("zh_CN")
