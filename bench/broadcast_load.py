@@ -48,7 +48,7 @@ from bench.interview_load import (
     peak_rss_mb,
     spawn,
 )
-from tests.fake_bot_api import FakeBotAPI
+from testkit.fake_bot_api import FakeBotAPI
 
 ADMIN = 999
 FIRST_RECIPIENT = 100_000

@@ -26,7 +26,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz import Fuzzer, inputs, targets
+from testkit.fuzz import Fuzzer, inputs, targets
 
 
 def _arguments() -> argparse.Namespace:

@@ -48,8 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
-from tests.telegram import free_port
+from testkit.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
+from testkit.telegram import free_port
 
 TOKEN = "123456:BENCH-TOKEN"
 BENCH_DIR = Path(__file__).resolve().parent
@@ -274,8 +274,8 @@ class Interview:
     def __init__(self) -> None:
         from forms.definition import programme
         from locales import guess_locale
-        from tests.chat import question_texts
-        from tests.conftest import ELIGIBLE_ZH
+        from testkit.answers import ELIGIBLE_ZH
+        from testkit.chat import question_texts
 
         self.form = programme("nansha-2024")
         self.answers = dict(ELIGIBLE_ZH)
@@ -283,7 +283,7 @@ class Interview:
 
     def question_in(self, message: BotMessage) -> str | None:
         """Which question a message asks (the last one its text mentions)."""
-        from tests.chat import question_in
+        from testkit.chat import question_in
 
         return question_in(self.texts, message.text or "")
 

@@ -47,12 +47,12 @@ from handlers import events
 from locales import translator
 from models.db import connect
 from models.tables import Answer, Application
-from tests.chat import question_in, question_texts
-from tests.conftest import ELIGIBLE_ZH
-from tests.fake_bot_api import FakeBotAPI, FakeUser
-from tests.fake_bot_api.server import BotMessage
-from tests.telegram import MARKERS, TOKEN
-from tests.test_restart import start_bot
+from testkit.answers import ELIGIBLE_ZH
+from testkit.bot_process import start_bot
+from testkit.chat import question_in, question_texts
+from testkit.fake_bot_api import FakeBotAPI, FakeUser
+from testkit.fake_bot_api.server import BotMessage
+from testkit.telegram import MARKERS, TOKEN
 
 t = translator("zh_CN")
 REVIEW, RESULT, DOCUMENT, DRAFT_MENU = "<review>", "<result>", "<document>", "<draft menu>"

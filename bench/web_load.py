@@ -26,10 +26,10 @@ from yarl import URL
 
 from bench.interview_load import CpuSample, machine_busy, peak_rss_mb, spawn
 from forms.definition import programme
-from tests.chat import answer, current_question
-from tests.conftest import ELIGIBLE_ZH
-from tests.telegram import free_port
-from tests.web import WebVisitor
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import answer, current_question
+from testkit.telegram import free_port
+from testkit.web import WebVisitor
 
 ROOT = Path(__file__).resolve().parents[1]
 

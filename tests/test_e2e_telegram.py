@@ -25,10 +25,10 @@ from forms.definition import Form
 from handlers.render import plain
 from handlers.types import Button, Document, RateLimited, RecipientGone, Reply, Sender
 from locales import translator
-from tests.chat import current_question
-from tests.conftest import ELIGIBLE_ZH, eligible_answers
-from tests.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
-from tests.telegram import (
+from testkit.answers import ELIGIBLE_ZH, eligible_answers
+from testkit.chat import current_question
+from testkit.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
+from testkit.telegram import (
     ADMIN,
     FRAMEWORKS,
     TOKEN,

@@ -13,8 +13,8 @@ from bot.settings import Settings
 from forms.definition import Form
 from handlers.router import Router
 from locales import translator
-from tests.chat import current_question
-from tests.fake_bot_api import FakeBotAPI, FakeUser
+from testkit.chat import current_question
+from testkit.fake_bot_api import FakeBotAPI, FakeUser
 
 TOKEN = "123456:TEST-TOKEN"
 ADMIN = 999

@@ -15,7 +15,7 @@ from forms.definition import Form
 from handlers.render import plain
 from handlers.types import Button
 from locales import translator
-from tests.chat import current_question
+from testkit.chat import current_question
 
 
 @dataclass

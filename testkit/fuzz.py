@@ -34,9 +34,8 @@ from models import admin_queries as aq
 from models.db import connect
 from models.tables import Answer, Application, Conversation
 from models.tables import Event as EventRow
-from tests.chat import Chat, current_question, run_interview
-from tests.conftest import ELIGIBLE_ZH
-from tests.test_draft import DETAILS_ZH, fill_details
+from testkit.answers import DETAILS_ZH, ELIGIBLE_ZH
+from testkit.chat import Chat, current_question, fill_details, run_interview
 
 t = translator("zh_CN")
 ADMIN = 999
