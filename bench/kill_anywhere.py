@@ -50,8 +50,7 @@ from models.tables import Answer, Application
 from testkit.answers import ELIGIBLE_ZH
 from testkit.bot_process import start_bot
 from testkit.chat import question_in, question_texts
-from testkit.fake_bot_api import FakeBotAPI, FakeUser
-from testkit.fake_bot_api.server import BotMessage
+from testkit.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
 from testkit.telegram import MARKERS, TOKEN
 
 t = translator("zh_CN")

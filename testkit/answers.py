@@ -45,7 +45,8 @@ def eligible_answers(locale: str) -> dict[str, str]:
     answers = {}
     for qid, answer in ELIGIBLE_ZH.items():
         question = form.question(qid)
-        labels = {zh(o.label): t(o.label) for o in (*question.options, *question.groups)}
+        keys = [o.label for o in question.options] + [g.label for g in question.groups]
+        labels = {zh(key): t(key) for key in keys}
         labels |= {zh("button.yes"): t("button.yes"), zh("button.no"): t("button.no")}
         parts = answer.split("/") if question.groups else [answer]  # "group/cluster"
         answers[qid] = "/".join(labels.get(part, part) for part in parts)

@@ -190,7 +190,8 @@ class Input:
 def own_buttons(question: Question) -> st.SearchStrategy[str]:
     """The question's own buttons with forged values: what a stale keyboard or a
     tampered client sends while the question is asked."""
-    values = [o.id for o in (*question.options, *question.groups)] + ["", "1", "0", "2", "x"]
+    own = [o.id for o in question.options] + [g.id for g in question.groups]
+    values = [*own, "", "1", "0", "2", "x"]
     return st.builds(
         lambda kind, value: f"{kind}:{question.id}:{value}"[:64],
         st.sampled_from(["a", "g", "back", "keep", "skip", "edit"]),

@@ -76,8 +76,9 @@ def main() -> None:
         ]
         lines.append(f', "{table}": {{\n' + ",\n".join(rows) + "\n  }")
     args.out.write_text("".join(lines) + "}\n", encoding="utf-8")
-    print(f"{args.out}: {data['version']}, {len(data['methods'])} methods, "
-          f"{len(data['types'])} types")
+    print(
+        f"{args.out}: {data['version']}, {len(data['methods'])} methods, {len(data['types'])} types"
+    )
 
 
 if __name__ == "__main__":
