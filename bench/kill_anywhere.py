@@ -4,8 +4,8 @@ same question, with no answer lost or doubled.
 
     .venv/bin/python -m bench.kill_anywhere [--kills 50] [--seed 1] [--json out.json]
 
-The bot runs as in production (``python -m bot.cli``, tests/test_restart.py's
-``start_bot``), long-polling the fake Bot API server (tests/fake_bot_api) on 127.0.0.1,
+The bot runs as in production (``python -m bot.cli``, testkit/bot_process.py's
+``start_bot``), long-polling the fake Bot API server (testkit/fake_bot_api) on 127.0.0.1,
 on a fresh SQLite file; aiogram and python-telegram-bot take turns. Users work all the
 time, each as a person does: one message or press, then wait for the bot's answer (the
 next question, the review, the result, the draft document, the survey's thanks). Three

@@ -24,7 +24,7 @@ from pathlib import Path
 import aiohttp
 from yarl import URL
 
-from bench.interview_load import CpuSample, machine_busy, peak_rss_mb, spawn
+from bench.harness import CpuSample, machine_busy, peak_rss_mb, percentile, spawn
 from forms.definition import programme
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import answer, current_question
@@ -45,14 +45,13 @@ class Phase:
     machine: float = 0.0
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] * 1000
+        return percentile(self.latencies, q) * 1000
 
     def row(self) -> str:
         n = len(self.latencies)
         return (
-            f"| {self.name} | {n} | {self.wall:.1f} | {n / self.wall:.1f} | {self.pct(0.5):.0f} "
-            f"| {self.pct(0.99):.0f} | {max(self.latencies) * 1000:.0f} | {self.rss:.0f} "
+            f"| {self.name} | {n} | {self.wall:.1f} | {n / self.wall:.1f} | {self.pct(50):.0f} "
+            f"| {self.pct(99):.0f} | {max(self.latencies) * 1000:.0f} | {self.rss:.0f} "
             f"| {1000 * self.cpu / max(n, 1):.2f} | {self.machine:.0f} | {self.failures} |"
         )
 

@@ -1,4 +1,4 @@
-"""Random input at every question of every form (tests/fuzz.py says what must hold); a
+"""Random input at every question of every form (testkit/fuzz.py says what must hold); a
 fast profile here, 100,000 examples in bench/fuzz.py."""
 
 from __future__ import annotations
