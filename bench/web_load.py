@@ -18,8 +18,10 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from yarl import URL
@@ -105,8 +107,14 @@ async def echo_session(base: URL, phase: Phase, answers: int, gate: asyncio.Even
         await browser.close()
 
 
-async def run_phase(name: str, argv: list[str], env: dict[str, str], args: argparse.Namespace,
-                    workdir: Path, session) -> Phase:  # type: ignore[no-untyped-def]
+async def run_phase(
+    name: str,
+    argv: list[str],
+    env: dict[str, str],
+    args: argparse.Namespace,
+    workdir: Path,
+    session: Callable[[URL, Phase, int, asyncio.Event], Coroutine[Any, Any, None]],
+) -> Phase:
     port = free_port()
     server = await spawn(name, [*argv, f"127.0.0.1:{port}"] if name == "echo" else argv,
                          {**env, "WEB_LISTEN": f"127.0.0.1:{port}"}, workdir)  # fmt: skip
