@@ -26,7 +26,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from testkit.fuzz import Fuzzer, inputs, targets
+from testkit.fuzz import Fuzzer
+from testkit.fuzz_inputs import inputs, targets
 
 
 def _arguments() -> argparse.Namespace:

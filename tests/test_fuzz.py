@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from testkit.fuzz import Fuzzer, Input, inputs, targets
+from testkit.fuzz import Fuzzer
+from testkit.fuzz_inputs import Input, inputs, targets
 
 # Bounded for the suite: every question is reached by the fixed inputs below, the random
 # ones spread over them. No deadline: the machine is shared, a slow example is no failure.
