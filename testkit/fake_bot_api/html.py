@@ -6,18 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .parsing import (
-    EOF,
-    SPACE,
-    EntityParseError,
-    Output,
-    ParsedText,
-    at,
-    byte_offset,
-    is_ascii_alnum,
-    link_entity,
-    sorted_entities,
-)
+from .entities import EntityParseError, ParsedText, link_entity, sorted_entities
+from .reading import EOF, SPACE, Output, at, byte_offset, is_ascii_alnum
 
 _HTML_TAGS = frozenset(
     {

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .parsing import (
-    EOF,
-    SPACE,
-    EntityParseError,
-    Output,
-    ParsedText,
-    at,
-    byte_offset,
-    link_entity,
-    sorted_entities,
-)
+from .entities import EntityParseError, ParsedText, link_entity, sorted_entities
+from .reading import EOF, SPACE, Output, at, byte_offset
 
 _MARKDOWN_V2_RESERVED = "_*[]()~`>#+-=|{}.!"
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .entities import EntityParseError, ParsedText, UnsupportedParseModeError
 from .html import parse_html
 from .markdown import parse_markdown, parse_markdown_v2
-from .parsing import EntityParseError, ParsedText, UnsupportedParseModeError, utf16_len
+from .reading import utf16_len
 
 __all__ = [
     "EntityParseError",

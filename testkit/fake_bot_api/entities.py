@@ -1,14 +1,12 @@
-"""What Telegram's three markup parsers share: the result (text plus entities with UTF-16
-offsets), the refusal, and the pieces each parser reads its input with."""
+"""What a markup parser gives back: the text and its entities, or the refusal; and the
+link entities built as Telegram builds them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-# TDLib's is_space(); NUL is included because its parsers read one past the end.
-SPACE = frozenset(" \t\r\n\0\v")
-EOF = "\0"
+from .reading import SPACE
 
 
 class EntityParseError(ValueError):
@@ -23,45 +21,6 @@ class UnsupportedParseModeError(ValueError):
 class ParsedText:
     text: str
     entities: list[dict[str, Any]] = field(default_factory=list)
-
-
-def utf16_len(text: str) -> int:
-    """Entity offsets are counted in UTF-16 code units, like the Bot API counts them."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def byte_offset(text: str, index: int) -> int:
-    # Error messages report UTF-8 byte offsets; only computed on the error path.
-    return len(text[:index].encode("utf-8"))
-
-
-class Output:
-    """Accumulates parsed text and tracks the UTF-16 offset of its end."""
-
-    def __init__(self) -> None:
-        self.chars: list[str] = []
-        self.utf16 = 0
-
-    def add(self, chars: str) -> None:
-        self.chars.append(chars)
-        self.utf16 += utf16_len(chars)
-
-    def text_since(self, index: int) -> str:
-        return "".join(self.chars[index:])
-
-    def __len__(self) -> int:
-        return len(self.chars)
-
-    def value(self) -> str:
-        return "".join(self.chars)
-
-
-def at(text: str, index: int) -> str:
-    return text[index] if index < len(text) else EOF
-
-
-def is_ascii_alnum(char: str) -> bool:
-    return char.isascii() and char.isalnum()
 
 
 def normalize_url(url: str) -> str | None:
