@@ -50,6 +50,8 @@ _BOT_COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 
 
 class Chats(Dispatcher):
+    """The bot's identity and the chats it may write to: what every concern above looks up."""
+
     # Set by FakeBotAPI from its arguments.
     bot_id: int
     bot_username: str

@@ -23,6 +23,8 @@ MAX_UPLOAD_SIZE = 50 * 1024 * 1024
 
 
 class Files(Messages):
+    """The files on the server, both ways: uploads, file_ids sent again, downloads."""
+
     def __init__(self) -> None:
         super().__init__()
         self._files: dict[str, StoredFile] = {}

@@ -38,6 +38,8 @@ _QUERY_ID_INVALID = (
 
 
 class Messages(Updates):
+    """The messages the bot sends and edits, kept in each chat as Telegram keeps them."""
+
     def __init__(self) -> None:
         super().__init__()
         self._queries: dict[str, ButtonPress] = {}

@@ -35,6 +35,10 @@ class FakeBotAPI(Files):
     copy*/forward* calls beyond the limit (sendChatAction is not limited);
     ``blocked_chat_ids`` answer 403; with ``strict_chats`` a chat id never registered
     through ``user()`` is "chat not found"; ``fail_next()`` injects any error once.
+
+    One class a concern, each on top of the last and registering its own methods:
+    Dispatcher (the HTTP calls), Chats, Updates, Messages, Files; this one adds the
+    settings and the lifecycle.
     """
 
     def __init__(

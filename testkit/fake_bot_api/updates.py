@@ -31,6 +31,8 @@ _CONFLICT_WEBHOOK = (
 
 
 class Updates(Chats):
+    """The queue of updates the bot takes, by getUpdates or from the webhook's posts."""
+
     def __init__(self) -> None:
         super().__init__()
         self._pending: list[Json] = []
