@@ -17,8 +17,8 @@ from handlers.render import plain
 from handlers.router import Router
 from locales import translator
 from models import broadcast_jobs, queries
+from testkit.chat import Chat
 from tests.broadcast_helpers import MemorySender, populate, wait_for_status
-from tests.chat import Chat
 
 ADMIN = 999
 ZH = translator("zh_CN")

@@ -21,6 +21,7 @@ from handlers.types import Event, RateLimited, RecipientGone, Reply
 from locales import translator
 from models import audiences, broadcast_jobs, queries
 from models.tables import Broadcast, User
+from testkit.chat import Chat
 from tests.broadcast_helpers import (
     PROGRAMME,
     MemorySender,
@@ -29,7 +30,6 @@ from tests.broadcast_helpers import (
     recipient_states,
     wait_for_status,
 )
-from tests.chat import Chat
 
 ADMIN = 999
 ZH = translator("zh_CN")

@@ -19,7 +19,7 @@ from handlers.types import Event as Update
 from locales import translator
 from models import audiences, broadcast_jobs, queries
 from models.tables import Broadcast, Event
-from tests.chat import Chat
+from testkit.chat import Chat
 
 ADMIN, STRANGER = 999, 1005
 ZH = translator("zh_CN")
