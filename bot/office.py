@@ -31,8 +31,9 @@ from forms.definition import admin_form
 from handlers import events, render, stats
 from handlers.context import Context
 from handlers.draft import draft_for_application
+from handlers.events import SurveyLinks
 from handlers.export import export_document
-from handlers.survey_report import chart_png, report_text, report_xlsx
+from handlers.survey_report import Report, chart_png, report_text, report_xlsx
 from locales import LANGUAGE_NAMES, N_, SUPPORTED, Translator, guess_locale, translator
 from models import admin_queries as aq
 from models import office_queries as oq
@@ -206,7 +207,7 @@ class Office:
         self.public_url = public_url
 
     def routes(self) -> list[web.RouteDef]:
-        page, act = self._page, self._action
+        page, act, one = self._page, self._action, self._event_page
         return [
             web.get("/office", self.to_overview),
             web.get("/office/", page(self.overview)),
@@ -220,11 +221,11 @@ class Office:
             web.post("/office/applications/{id:\\d{1,12}}/draft", act(self.draft)),
             web.get("/office/events", page(self.events)),
             web.post("/office/events", act(self.create_event)),
-            web.get("/office/events/{id:\\d{1,12}}", page(self.event)),
-            web.post("/office/events/{id:\\d{1,12}}/{to:close|open}", act(self.set_open)),
-            web.get("/office/events/{id:\\d{1,12}}/qr.png", page(self.event_qr)),
-            web.get("/office/events/{id:\\d{1,12}}/chart.png", page(self.event_chart)),
-            web.get("/office/events/{id:\\d{1,12}}/report.xlsx", page(self.event_xlsx)),
+            web.get("/office/events/{id:\\d{1,12}}", page(one(self.event))),
+            web.post("/office/events/{id:\\d{1,12}}/{to:close|open}", act(one(self.set_open))),
+            web.get("/office/events/{id:\\d{1,12}}/qr.png", page(one(self.event_qr))),
+            web.get("/office/events/{id:\\d{1,12}}/chart.png", page(one(self.event_chart))),
+            web.get("/office/events/{id:\\d{1,12}}/report.xlsx", page(one(self.event_xlsx))),
             web.get("/office/export.xlsx", page(self.export)),
             web.get("/office/audit", page(self.audit)),
             web.get("/office/static/office.css", self.static),
@@ -671,20 +672,34 @@ class Office:
             await session.commit()
         return _see(f"/office/events/{event.id}")
 
-    async def _event(self, request: web.Request) -> Event | None:
-        async with self.sessions() as session:
-            return await session.get(Event, int(request.match_info["id"]))
+    def _event_page(
+        self, handler: Callable[..., Awaitable[web.StreamResponse]]
+    ) -> Callable[..., Awaitable[web.StreamResponse]]:
+        """A page or a post about one event: its handler gets the event, or a 404."""
 
-    async def event(self, request: web.Request, who: SignedIn, t: Translator) -> web.Response:
-        """An event: its addresses and QR code, open or closed, and its live report."""
-        event = await self._event(request)
-        if event is None:
-            return self._not_found(request, t, who)
+        async def found(request: web.Request, *args: Any) -> web.StreamResponse:
+            who, t = args[0], args[1]
+            async with self.sessions() as session:
+                event = await session.get(Event, int(request.match_info["id"]))
+            if event is None:
+                return self._not_found(request, t, who)
+            return await handler(request, who, t, event, *args[2:])
+
+        return found
+
+    async def _report(self, event: Event) -> Report:
         async with self.sessions() as session:
-            report = await events.load_report(session, self.form, event)
-        links = events.survey_links(
-            self.public_base(request), self.context.bot_username, event.code
-        )
+            return await events.load_report(session, self.form, event)
+
+    def _links(self, request: web.Request, event: Event) -> SurveyLinks:
+        base = self.public_base(request)
+        return events.survey_links(base, self.context.bot_username, event.code)
+
+    async def event(
+        self, request: web.Request, who: SignedIn, t: Translator, event: Event
+    ) -> web.Response:
+        """An event: its addresses and QR code, open or closed, and its live report."""
+        report = await self._report(event)
         return self._render(
             request,
             t,
@@ -694,17 +709,14 @@ class Office:
             date=t.date(event.event_date),
             closes=_local(t, event.closes_at) or t("event.no_closing"),
             state=events.status_text(t, event),
-            links=Markup(events.links_text(t, links)),
+            links=Markup(events.links_text(t, self._links(request, event))),
             report=Markup(report_text(t, report)),
             responses=report.valid,
         )
 
     async def set_open(
-        self, request: web.Request, who: SignedIn, t: Translator, form: dict[str, str]
+        self, request: web.Request, who: SignedIn, t: Translator, event: Event, form: dict[str, str]
     ) -> web.StreamResponse:
-        event = await self._event(request)
-        if event is None:
-            return self._not_found(request, t, who)
         to = request.match_info["to"]
         async with self.sessions() as session:
             await events.set_open(session, event, to == "open")
@@ -713,40 +725,26 @@ class Office:
         return _see(f"/office/events/{event.id}")
 
     async def event_qr(
-        self, request: web.Request, who: SignedIn, t: Translator
+        self, request: web.Request, who: SignedIn, t: Translator, event: Event
     ) -> web.StreamResponse:
-        event = await self._event(request)
-        if event is None:
-            return self._not_found(request, t, who)
-        links = events.survey_links(
-            self.public_base(request), self.context.bot_username, event.code
-        )
-        assert links.scannable is not None  # the web address is always known here
-        png = events.qr_png(links.scannable)
+        link = self._links(request, event).scannable
+        assert link is not None  # the web address is always known here
+        inline = "inline" in request.query  # shown on the page; else downloaded, to project
         return _download(
-            f"survey-{event.code}.png", png, "image/png", inline="inline" in request.query
+            f"survey-{event.code}.png", events.qr_png(link), "image/png", inline=inline
         )
 
     async def event_chart(
-        self, request: web.Request, who: SignedIn, t: Translator
+        self, request: web.Request, who: SignedIn, t: Translator, event: Event
     ) -> web.StreamResponse:
-        event = await self._event(request)
-        if event is None:
-            return self._not_found(request, t, who)
-        async with self.sessions() as session:
-            report = await events.load_report(session, self.form, event)
-        png = chart_png(t, report)
+        png = chart_png(t, await self._report(event))
         return _download(f"survey-{event.code}-chart.png", png, "image/png", inline=True)
 
     async def event_xlsx(
-        self, request: web.Request, who: SignedIn, t: Translator
+        self, request: web.Request, who: SignedIn, t: Translator, event: Event
     ) -> web.StreamResponse:
-        event = await self._event(request)
-        if event is None:
-            return self._not_found(request, t, who)
-        async with self.sessions() as session:
-            report = await events.load_report(session, self.form, event)
-        return _download(f"survey-{event.code}.xlsx", report_xlsx(t, report), XLSX)
+        sheet = report_xlsx(t, await self._report(event))
+        return _download(f"survey-{event.code}.xlsx", sheet, XLSX)
 
     # --- export and audit ----------------------------------------------------------
 

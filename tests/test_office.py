@@ -7,21 +7,18 @@ import asyncio
 import html as html_module
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from io import BytesIO
 
 import aiohttp
 import openpyxl
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlalchemy import update
 from sqlmodel import col, select
 from yarl import URL
 
 from bot.cli import main
-from bot.web import WebChat
-from bot.web_identity import Buckets, Signer
+from bot.web_identity import Buckets
 from forms.definition import Form
 from handlers.context import Context
 from handlers.render import plain
@@ -32,6 +29,7 @@ from models import queries
 from models.db import connect
 from models.tables import Event, Flag, OfficeAudit, OfficerLink, utcnow
 from tests.test_postgres import postgres_url  # noqa: F401  (the fixture)
+from tests.test_web import serving
 from tests.web import WebVisitor, answer_survey_in_pages
 
 t = translator("zh_CN")
@@ -107,21 +105,12 @@ async def add_officer(
     return found.group(0)
 
 
-@asynccontextmanager
-async def serving(router: Router) -> AsyncIterator[URL]:
-    fast = Buckets(rate=1000, burst=1000)
-    app = WebChat(
-        router, Signer(b"test-key"), secure_cookie=False, per_visitor=fast, per_address=fast
-    ).app()
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield server.make_url("/")
-    await server.close()
+FAST = Buckets(rate=1000, burst=1000)  # a test posts faster than any person
 
 
 @pytest.fixture
 async def site(router: Router) -> AsyncIterator[URL]:
-    async with serving(router) as url:
+    async with serving(router, per_visitor=FAST, per_address=FAST) as url:
         yield url
 
 
@@ -253,17 +242,22 @@ async def test_the_terminal_lists_and_removes_officers(
     assert await terminal("admins", "remove", "王芳") == 2
 
 
+async def an_application_and_an_event(router: Router, form: Form, officer: Officer) -> str:
+    """Something to see on every page; the event's page."""
+    await seed(router, form, 1)
+    fields = {"title": "秘密培训会", "event_date": "2024-10-08", "place": "南沙"}
+    await officer.post("/office/events", fields)
+    assert officer.status == 200
+    return "/office/events/1"
+
+
 # --- nobody else -----------------------------------------------------------------------
 
 
 async def test_every_page_refuses_a_visitor_without_a_session(
     router: Router, form: Form, site: URL, officer: Officer
 ) -> None:
-    await seed(router, form, 1)
-    await officer.post(
-        "/office/events", {"title": "秘密培训会", "event_date": "2024-10-08", "place": "南沙"}
-    )
-    event_path = "/office/events/1"
+    event_path = await an_application_and_an_event(router, form, officer)
     pages = [
         "/office/", "/office/applications", "/office/applications/1", "/office/events",
         event_path, f"{event_path}/qr.png", f"{event_path}/chart.png",
@@ -293,11 +287,7 @@ async def test_every_page_refuses_a_visitor_without_a_session(
 async def test_every_post_without_its_token_is_refused(
     router: Router, form: Form, site: URL, officer: Officer
 ) -> None:
-    await seed(router, form, 1)
-    await officer.post(
-        "/office/events", {"title": "培训会", "event_date": "2024-10-08", "place": "南沙"}
-    )
-    event_path = "/office/events/1"
+    event_path = await an_application_and_an_event(router, form, officer)
     before = await audit(router)
     posts = {
         "/office/signout": {},
@@ -468,7 +458,7 @@ async def test_the_tables_on_postgresql(
     router = Router(Context(sessions=sessions, form=form))
     try:
         await seed(router, form, 60)
-        async with serving(router) as site:
+        async with serving(router, per_visitor=FAST, per_address=FAST) as site:
             officer = Officer(site)
             await officer.sign_in(await add_officer("王芳", postgres_url, monkeypatch, capsys))
             await officer.get("/office/")
