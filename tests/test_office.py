@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from yarl import URL
 
 from bot.cli import main
+from bot.office_auth import signin_link
 from bot.web_identity import Buckets
 from forms.definition import Form
 from handlers.context import Context
@@ -25,7 +26,7 @@ from handlers.render import plain
 from handlers.router import Router
 from handlers.survey import survey_form
 from locales import translator
-from models import queries
+from models import officers, queries
 from models.db import connect
 from models.tables import Event, Flag, OfficeAudit, OfficerLink, utcnow
 from tests.test_postgres import postgres_url  # noqa: F401  (the fixture)
@@ -106,6 +107,16 @@ async def add_officer(
 
 
 FAST = Buckets(rate=1000, burst=1000)  # a test posts faster than any person
+
+
+async def add_officer_link(router: Router, name: str) -> str:
+    """What ``patentbot admins add`` does, in this process (for the benchmark)."""
+    async with router.context.sessions() as session:
+        officer = await officers.add(session, name, "terminal")
+        assert officer is not None
+        token = await officers.new_link(session, officer)
+        await session.commit()
+    return signin_link("http://127.0.0.1", token)
 
 
 @pytest.fixture
