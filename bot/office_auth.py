@@ -78,7 +78,3 @@ class OfficeAuth:
     @staticmethod
     def clear_cookie(response: web.StreamResponse) -> None:
         response.del_cookie(COOKIE, path=PATH)
-
-
-def signin_link(base: str, token: str) -> str:
-    return f"{base.rstrip('/')}{PATH}/signin/{token}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 
-from bot.office_auth import signin_link
 from bot.settings import Settings, SettingsError
 from handlers.render import local_date, plain
 from locales import translator
@@ -58,14 +57,10 @@ async def run_admins_command(settings: Settings, args: argparse.Namespace) -> st
                 raise SettingsError(t("cli.admins.not_found", name=name))
             await session.commit()
             return t("cli.admins.removed", name=name)
-        if not name or len(name) > officers.NAME_LENGTH or not name.isprintable():
+        if not officers.valid_name(name):
             raise SettingsError(t("cli.admins.bad_name", length=officers.NAME_LENGTH))
-        officer = await officers.by_name(session, name)
-        known = officer is not None
-        officer = officer or await officers.add(session, name, ADDED_BY)
-        assert officer is not None
-        token = await officers.new_link(session, officer)
+        token, new = await officers.add_with_link(session, name, ADDED_BY)
         await session.commit()
-    link = signin_link(base_url(settings), token)
+    link = officers.signin_link(base_url(settings), token)
     values = {"name": name, "hours": officers.LINK_HOURS, "link": link}
-    return plain(t("cli.admins.new_link", **values) if known else t("cli.admins.added", **values))
+    return plain(t("cli.admins.added", **values) if new else t("cli.admins.new_link", **values))

@@ -17,9 +17,28 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import OfficeAudit, Officer, OfficerLink, OfficerSession, utcnow
 
+SIGNIN_PATH = "/office/signin/"  # + the link's token: the page that signs in with it
 LINK_HOURS = 24
 SESSION_DAYS = 30  # a morning a week: a month without signing in again
 NAME_LENGTH = 64
+
+
+def signin_link(base: str, token: str) -> str:
+    return f"{base.rstrip('/')}{SIGNIN_PATH}{token}"
+
+
+def valid_name(name: str) -> bool:
+    return 0 < len(name) <= NAME_LENGTH and name.isprintable()
+
+
+async def add_with_link(session: AsyncSession, name: str, added_by: str) -> tuple[str, bool]:
+    """A sign-in link's token for the officer of that name, added if new; and whether
+    they were new (a known officer gets a new link: a new browser, a lost link)."""
+    officer = await by_name(session, name)
+    new = officer is None
+    officer = officer or await add(session, name, added_by)
+    assert officer is not None
+    return await new_link(session, officer), new
 
 
 def _hash(token: str) -> str:

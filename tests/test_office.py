@@ -18,7 +18,6 @@ from sqlmodel import col, select
 from yarl import URL
 
 from bot.cli import main
-from bot.office_auth import signin_link
 from bot.web_identity import Buckets
 from forms.definition import Form
 from handlers.context import Context
@@ -29,6 +28,7 @@ from locales import translator
 from models import officers, queries
 from models.db import connect
 from models.tables import Event, Flag, OfficeAudit, OfficerLink, utcnow
+from tests.chat import Chat
 from tests.test_postgres import postgres_url  # noqa: F401  (the fixture)
 from tests.test_web import serving
 from tests.web import WebVisitor, answer_survey_in_pages
@@ -116,7 +116,7 @@ async def add_officer_link(router: Router, name: str) -> str:
         assert officer is not None
         token = await officers.new_link(session, officer)
         await session.commit()
-    return signin_link("http://127.0.0.1", token)
+    return officers.signin_link("http://127.0.0.1", token)
 
 
 @pytest.fixture
@@ -489,3 +489,23 @@ async def test_the_tables_on_postgresql(
             await officer.close()
     finally:
         await engine.dispose()
+
+
+async def test_an_admin_adds_an_officer_in_the_chat(router: Router, site: URL) -> None:
+    admin, stranger = Chat(router, 999), Chat(router, 4321)  # 999: of ADMIN_IDS
+    await stranger.send("/start")
+    await stranger.send("/admins officer 张伟")
+    assert stranger.text == plain(t("error.unknown_command"))
+    await admin.send("/start")
+    await admin.send("/admins officer 张伟")  # no PUBLIC_URL: no link a browser could open
+    assert admin.text == plain(t("admins.officer_no_address", name="张伟"))
+    router.context.public_url = str(site)
+    await admin.send("/admins officer  张伟 ")
+    found = re.search(r"http\S+/office/signin/\S+", admin.text)
+    assert found and "张伟" in admin.text, admin.text
+    browser = Officer(site)  # the link, passed on by WeChat to the office
+    await browser.sign_in(found.group(0))
+    assert "张伟" in browser.html
+    await browser.close()
+    await admin.send("/admins")
+    assert "张伟" in admin.text
