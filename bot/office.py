@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
@@ -181,6 +182,16 @@ def _pager(request: web.Request, total: int, query: dict[str, str]) -> Pager:
     return Pager(min(max(page, 1), pages), pages, total, query)
 
 
+async def _fields(request: web.Request) -> dict[str, str]:
+    """The posted form's text fields. A body that is none (not UTF-8, broken multipart)
+    is the sender's mistake: 400, as on the web chat, not a 500."""
+    try:
+        posted = await request.post()
+    except (ValueError, RequestPayloadError) as e:
+        raise web.HTTPBadRequest() from e
+    return {k: str(v)[:MAX_FIELD] for k, v in posted.items() if isinstance(v, str)}
+
+
 def _see(path: str) -> web.Response:
     """Post/redirect/get: a reload shows the page, it does not post again."""
     return web.Response(status=303, headers={"Location": path})
@@ -257,8 +268,7 @@ class Office:
             if who is None:
                 return self._signin_needed(request, 403)
             t = translator(self._locale(request, who.officer))
-            posted = await request.post()
-            form = {k: str(v)[:MAX_FIELD] for k, v in posted.items() if isinstance(v, str)}
+            form = await _fields(request)
             if not self.auth.csrf_ok(who, form.get("csrf", "")):
                 return self._message(request, t, who, t("office.forged"), 403)
             return await handler(request, who, t, form)
@@ -283,6 +293,7 @@ class Office:
             csrf=self.auth.csrf(who) if who else "",
             locale=t.locale,
             languages=LANGUAGE_NAMES,
+            number=t.number,  # 10,000 as the language writes it
             path=request.path,
             **values,
         )
@@ -343,10 +354,10 @@ class Office:
         )
 
     async def signin(self, request: web.Request) -> web.StreamResponse:
-        posted = await request.post()
-        token = str(posted.get("link", ""))[:64]
+        posted = await _fields(request)
+        token = posted.get("link", "")[:64]
         t = translator(self._locale(request, None))
-        if not self.auth.link_csrf_ok(token, str(posted.get("csrf", ""))):
+        if not self.auth.link_csrf_ok(token, posted.get("csrf", "")):
             return self._message(request, t, None, t("office.forged"), 403)
         async with self.sessions() as session:
             officer = await officers.take_link(session, token)
@@ -383,8 +394,9 @@ class Office:
             session.add(officer)
             await officers.record(session, officer, "language", locale)
             await session.commit()
-        back = form.get("back", "/office/")
-        return _see(back if back.startswith("/office/") else "/office/")
+        back = form.get("back", "")
+        plain_path = back.startswith("/office/") and back.isprintable() and "\\" not in back
+        return _see(back if plain_path else "/office/")  # only back to a page of its own
 
     # --- overview ------------------------------------------------------------------
 
@@ -396,13 +408,9 @@ class Office:
             users = await oq.users_by_language_and_channel(session, -WEB_ID_BASE)
             flags = (await aq.flag_counts(session, form.id))[: stats.TOP_FLAGS]
             latest = await stats.latest_events(session, form)
-        languages = sorted(
-            {locale for locale, _ in users},
-            key=lambda x: -sum(n for (loc, _), n in users.items() if loc == x),
-        )
         by_language = [
             (LANGUAGE_NAMES.get(loc, loc), users[(loc, "telegram")], users[(loc, "web")])
-            for loc in languages
+            for loc, _ in sorted(o.by_language.items(), key=lambda item: -item[1])
         ]
         verdicts = [(Markup(render.verdict_text(t, v)), o.verdicts[v]) for v in render.VERDICTS]
         flag_rows = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import html as html_module
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -509,3 +510,18 @@ async def test_an_admin_adds_an_officer_in_the_chat(router: Router, site: URL) -
     await browser.close()
     await admin.send("/admins")
     assert "张伟" in admin.text
+
+
+async def test_a_body_that_is_no_form_is_a_bad_request_not_an_error(
+    officer: Officer, caplog: pytest.LogCaptureFixture
+) -> None:
+    form = "application/x-www-form-urlencoded"
+    for path in ("/office/events", "/office/signin", "/office/signout"):
+        for headers, body in (
+            ({"Content-Type": form}, b"title=\xff\xfe&csrf=" + officer.csrf.encode()),
+            ({"Content-Type": "multipart/form-data; boundary=b"}, b"junk"),
+        ):
+            url = officer.base.join(URL(path))
+            async with officer.http.post(url, data=body, headers=headers) as response:
+                assert response.status == 400, path
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
