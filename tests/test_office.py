@@ -7,9 +7,11 @@ import asyncio
 import html as html_module
 import logging
 import re
+import subprocess
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from io import BytesIO
+from pathlib import Path
 
 import aiohttp
 import openpyxl
@@ -18,7 +20,6 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from yarl import URL
 
-from bot.cli import main
 from bot.web_identity import Buckets
 from forms.definition import Form
 from handlers.context import Context
@@ -30,6 +31,7 @@ from models import officers, queries
 from models.db import connect
 from models.tables import Event, Flag, OfficeAudit, OfficerLink, utcnow
 from tests.chat import Chat
+from tests.test_events_cli import patentbot
 from tests.test_postgres import postgres_url  # noqa: F401  (the fixture)
 from tests.test_web import serving
 from tests.web import WebVisitor, answer_survey_in_pages
@@ -86,24 +88,17 @@ class Officer:
         assert self.status == 200 and t("office.nav.applications") in self.html, self.html
 
 
-async def terminal(*args: str) -> int:
-    """``patentbot ARGS`` in the server's terminal (its own event loop, as a process has)."""
-    return await asyncio.to_thread(main, list(args))
+def terminal(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``patentbot ARGS`` typed in the server's terminal."""
+    return patentbot(database_url, cwd, *args)
 
 
-async def add_officer(
-    name: str,
-    database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> str:
-    """``patentbot admins add NAME``, as typed in the server's terminal: the link it prints."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("DEFAULT_LOCALE", "zh_CN")
-    assert await terminal("admins", "add", name) == 0
-    printed = capsys.readouterr().out
-    found = re.search(r"http\S+/office/signin/\S+", printed)
-    assert found, printed
+async def add_officer(name: str, database_url: str, cwd: Path) -> str:
+    """``patentbot admins add NAME``: the link it prints."""
+    added = await asyncio.to_thread(terminal, database_url, cwd, "admins", "add", name)
+    assert added.returncode == 0, added.stderr
+    found = re.search(r"http\S+/office/signin/\S+", added.stdout)
+    assert found, added.stdout
     return found.group(0)
 
 
@@ -111,7 +106,7 @@ FAST = Buckets(rate=1000, burst=1000)  # a test posts faster than any person
 
 
 async def add_officer_link(router: Router, name: str) -> str:
-    """What ``patentbot admins add`` does, in this process (for the benchmark)."""
+    """What ``patentbot admins add`` does, in this process: the link."""
     async with router.context.sessions() as session:
         officer = await officers.add(session, name, "terminal")
         assert officer is not None
@@ -127,14 +122,9 @@ async def site(router: Router) -> AsyncIterator[URL]:
 
 
 @pytest.fixture
-async def officer(
-    site: URL,
-    database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> AsyncIterator[Officer]:
+async def officer(router: Router, site: URL) -> AsyncIterator[Officer]:
     browser = Officer(site)
-    await browser.sign_in(await add_officer("王芳", database_url, monkeypatch, capsys))
+    await browser.sign_in(await add_officer_link(router, "王芳"))
     yield browser
     await browser.close()
 
@@ -179,10 +169,9 @@ async def seed(router: Router, form: Form, n: int) -> None:
 
 
 async def test_an_officer_signs_in_with_the_link_and_out_again(
-    router: Router, site: URL, database_url: str, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    router: Router, site: URL, database_url: str, tmp_path: Path,
 ) -> None:  # fmt: skip
-    link = await add_officer("王芳", database_url, monkeypatch, capsys)
+    link = await add_officer("王芳", database_url, tmp_path)
     browser = Officer(site)
     await browser.get(URL(link).path)
     assert "王芳" in browser.html  # "sign in as 王芳?": a preview fetching the link uses nothing
@@ -219,10 +208,9 @@ async def test_an_officer_signs_in_with_the_link_and_out_again(
 
 
 async def test_an_expired_link_signs_nobody_in(
-    router: Router, site: URL, database_url: str, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    router: Router, site: URL, database_url: str, tmp_path: Path,
 ) -> None:  # fmt: skip
-    link = await add_officer("李强", database_url, monkeypatch, capsys)
+    link = await add_officer("李强", database_url, tmp_path)
     browser = Officer(site)
     await browser.get(URL(link).path)
     token = re.search(r'name="link" value="([^"]*)"', browser.html)
@@ -238,20 +226,18 @@ async def test_an_expired_link_signs_nobody_in(
 
 
 async def test_the_terminal_lists_and_removes_officers(
-    router: Router, officer: Officer, database_url: str, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    router: Router, officer: Officer, database_url: str, tmp_path: Path,
 ) -> None:  # fmt: skip
-    again = await add_officer(
-        "王芳", database_url, monkeypatch, capsys
-    )  # a new browser, a new link
+    again = await add_officer("王芳", database_url, tmp_path)  # a new browser, a new link
     assert again
-    assert await terminal("admins", "list") == 0
-    assert "王芳" in capsys.readouterr().out
-    assert await terminal("admins", "remove", "王芳") == 0
-    capsys.readouterr()
+    listed = await asyncio.to_thread(terminal, database_url, tmp_path, "admins", "list")
+    assert "王芳" in listed.stdout
+    removed = await asyncio.to_thread(terminal, database_url, tmp_path, "admins", "remove", "王芳")
+    assert removed.returncode == 0
     await officer.get("/office/")
     assert t("office.signin.how") in officer.html  # removed: signed out at once
-    assert await terminal("admins", "remove", "王芳") == 2
+    gone = await asyncio.to_thread(terminal, database_url, tmp_path, "admins", "remove", "王芳")
+    assert gone.returncode == 2 and "王芳" in gone.stderr
 
 
 async def an_application_and_an_event(router: Router, form: Form, officer: Officer) -> str:
@@ -462,8 +448,7 @@ async def test_the_language_follows_the_browser_then_the_switch(
 
 
 async def test_the_tables_on_postgresql(
-    postgres_url: str, form: Form, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
-    capsys: pytest.CaptureFixture[str],
+    postgres_url: str, form: Form, tmp_path: Path,  # noqa: F811
 ) -> None:  # fmt: skip
     """JSON answers compared as text, NULLs sorted last: the same on a server."""
     engine, sessions = await connect(postgres_url)
@@ -472,7 +457,7 @@ async def test_the_tables_on_postgresql(
         await seed(router, form, 60)
         async with serving(router, per_visitor=FAST, per_address=FAST) as site:
             officer = Officer(site)
-            await officer.sign_in(await add_officer("王芳", postgres_url, monkeypatch, capsys))
+            await officer.sign_in(await add_officer("王芳", postgres_url, tmp_path))
             await officer.get("/office/")
             assert officer.status == 200 and "E1b" in officer.html
             html = await officer.get("/office/applications?flag=rd_not_leading&sort=submitted")
