@@ -32,7 +32,7 @@ PAGES = (
     "/office/applications?page=200",
     "/office/applications?verdict=not_eligible&sort=submitted",
     "/office/applications?flag=rd_not_leading&sort=verdict&page=50",
-    "/office/applications/5000",
+    "/office/applications/{middle}",
 )
 
 
@@ -84,7 +84,8 @@ async def run(url: str, n: int, repeat: int) -> None:
             officer = Officer(site)
             await officer.sign_in(await add_officer_link(router, "bench"))
             print(f"{n:,} applications, {url.split(':')[0]}; ms per page (median of {repeat})")
-            for path in PAGES:
+            for page in PAGES:
+                path = page.format(middle=n // 2)
                 times = []
                 for _ in range(repeat):
                     start = time.perf_counter()
