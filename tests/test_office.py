@@ -13,7 +13,6 @@ from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 
-import aiohttp
 import openpyxl
 import pytest
 from sqlalchemy import update
@@ -27,65 +26,17 @@ from handlers.render import plain
 from handlers.router import Router
 from handlers.survey import survey_form
 from locales import translator
-from models import officers, queries
+from models import queries
 from models.db import connect
 from models.tables import Event, Flag, OfficeAudit, OfficerLink, utcnow
-from tests.chat import Chat
+from testkit.chat import Chat
+from testkit.office import Officer, add_officer_link
+from testkit.web import WebVisitor, answer_survey_in_pages
 from tests.test_events_cli import patentbot
 from tests.test_postgres import postgres_url  # noqa: F401  (the fixture)
 from tests.test_web import serving
-from tests.web import WebVisitor, answer_survey_in_pages
 
 t = translator("zh_CN")
-CSRF = re.compile(r'name="csrf" value="([^"]*)"')
-
-
-class Officer:
-    """One browser on the office pages: its cookies, the page it shows."""
-
-    def __init__(self, base: URL, language: str = "zh-CN,zh;q=0.9") -> None:
-        self.base = base
-        self.http = aiohttp.ClientSession(
-            cookie_jar=aiohttp.CookieJar(unsafe=True), headers={"Accept-Language": language}
-        )
-        self.status = 0
-        self.html = ""
-        self.body = b""
-        self.headers: dict[str, str] = {}
-
-    async def close(self) -> None:
-        await self.http.close()
-
-    async def get(self, path: str) -> str:
-        async with self.http.get(self.base.join(URL(path))) as response:
-            self.status, self.body = response.status, await response.read()
-            self.headers = dict(response.headers)
-        self.html = self.body.decode(errors="replace")
-        return self.html
-
-    async def post(self, path: str, form: dict[str, str], *, csrf: bool = True) -> str:
-        """Post a form of the page shown, with its token unless told not to."""
-        data = {"csrf": self.csrf} | form if csrf else form
-        async with self.http.post(self.base.join(URL(path)), data=data) as response:
-            self.status, self.body = response.status, await response.read()
-            self.headers = dict(response.headers)
-        self.html = self.body.decode(errors="replace")
-        return self.html
-
-    @property
-    def csrf(self) -> str:
-        found = CSRF.search(self.html)
-        assert found, self.html
-        return found.group(1)
-
-    async def sign_in(self, link: str) -> None:
-        await self.get(URL(link).path)
-        assert self.status == 200, self.html
-        assert 'action="/office/signin"' in self.html
-        link_field = re.search(r'name="link" value="([^"]*)"', self.html)
-        assert link_field
-        await self.post("/office/signin", {"link": link_field.group(1)})
-        assert self.status == 200 and t("office.nav.applications") in self.html, self.html
 
 
 def terminal(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -103,16 +54,6 @@ async def add_officer(name: str, database_url: str, cwd: Path) -> str:
 
 
 FAST = Buckets(rate=1000, burst=1000)  # a test posts faster than any person
-
-
-async def add_officer_link(router: Router, name: str) -> str:
-    """What ``patentbot admins add`` does, in this process: the link."""
-    async with router.context.sessions() as session:
-        officer = await officers.add(session, name, "terminal")
-        assert officer is not None
-        token = await officers.new_link(session, officer)
-        await session.commit()
-    return officers.signin_link("http://127.0.0.1", token)
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from selenium.webdriver.common.by import By
 from forms.definition import Form
 from handlers.survey import survey_form
 from locales import translator
+from testkit.web import answer_survey_in_pages
 from tests.browser import Browser
 from tests.test_web_browser import browser, site  # noqa: F401  (the fixtures)
-from tests.web import answer_survey_in_pages
 
 t = translator("zh_CN")
 
