@@ -29,7 +29,8 @@ from locales import translator
 from models import queries
 from models.db import connect
 from models.tables import Event, Flag, OfficeAudit, OfficerLink, utcnow
-from testkit.chat import Chat
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import Chat, run_interview
 from testkit.office import Officer, add_officer_link
 from testkit.web import WebVisitor, answer_survey_in_pages
 from tests.test_events_cli import patentbot
@@ -451,3 +452,21 @@ async def test_a_body_that_is_no_form_is_a_bad_request_not_an_error(
             async with officer.http.post(url, data=body, headers=headers) as response:
                 assert response.status == 400, path
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_draft_of_a_real_application_downloads_in_the_language_asked(
+    router: Router, form: Form, officer: Officer, site: URL
+) -> None:
+    applicant = WebVisitor(site)
+    await applicant.get("/")
+    await applicant.press(t("button.apply"))
+    await run_interview(applicant, form, ELIGIBLE_ZH)
+    await applicant.close()
+    await officer.get("/office/applications/1")
+    assert ELIGIBLE_ZH["enterprise_name"] in officer.html
+    await officer.post("/office/applications/1/draft", {"locale": "en"})
+    assert officer.status == 200 and officer.body.startswith(b"PK")  # a .docx is a zip
+    assert ".docx" in officer.headers["Content-Disposition"]
+    await officer.get("/office/applications/1")
+    assert "English" in officer.html  # the drafts made, listed
+    assert [a[1] for a in await audit(router)][-1] == "draft"
