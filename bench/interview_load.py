@@ -54,12 +54,14 @@ from tests.telegram import free_port
 TOKEN = "123456:BENCH-TOKEN"
 BENCH_DIR = Path(__file__).resolve().parent
 ECHO_BOTS = {"aiogram": BENCH_DIR / "echo_bot.py", "ptb": BENCH_DIR / "echo_bot_ptb.py"}
+PEER_BOT = BENCH_DIR / "peer_aiogram.py"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 LANGUAGE = "zh-hans"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # Load users get ids from here on; the warm-up probe uses smaller ones.
 FIRST_USER_ID = 10_000
+PEER_FIRST_USER_ID = 250_000
 ECHO_FIRST_USER_ID = 500_000
 
 
@@ -437,6 +439,63 @@ async def run_phase(
     await asyncio.gather(*pending, return_exceptions=True)
 
 
+async def peer_phase(
+    args: argparse.Namespace,
+    server: CountingBotAPI,
+    interview: Interview,
+    workdir: Path,
+    variant: str,
+    bots: list[BotProcess],
+) -> PhaseResult:
+    """The same interview by bench/peer_aiogram.py (written the way aiogram's docs teach),
+    on a fresh database of the same kind as patentbot's."""
+    drop_db: Callable[[], Awaitable[None]] | None = None
+    if args.db == "postgresql":
+        url, drop_db = await create_pg_database(args.pg_url)
+        database_url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    else:
+        database_url = f"sqlite+aiosqlite:///{workdir / 'peer.db'}"
+    try:
+        env = child_env(
+            server,
+            DATABASE_URL=database_url,
+            BENCH_VARIANTS=variant,
+            BENCH_PROFILE=str(Path(args.profile or workdir, "peer.prof").resolve()),
+        )
+        peer = await spawn("peer", [sys.executable, str(PEER_BOT)], env, workdir)
+        bots.append(peer)
+        probe = server.user(3, first_name="Probe", language_code=LANGUAGE)
+        result = PhaseResult("aiogram peer", args.users, args.questions)
+        result.ready_wait = await wait_ready(
+            peer,
+            probe,
+            "/apply",
+            lambda m: not m.edited and interview.question_in(m) is not None,
+            args.start_timeout,
+        )
+        users = [
+            server.user(PEER_FIRST_USER_ID + i, first_name=f"P{i}", language_code=LANGUAGE)
+            for i in range(args.users)
+        ]
+        await run_phase(
+            server,
+            peer,
+            result,
+            users,
+            lambda u, go, ready: interview_user(
+                interview, u, args.questions, go, ready, result, args.reply_timeout
+            ),
+            args.phase_timeout,
+            profile=Path(args.profile, "peer.prof") if args.profile else None,
+        )
+        await peer.stop()
+    finally:
+        if drop_db is not None:
+            await drop_db()
+    print(f"peer: {result.replies} replies in {result.wall:.1f}s", file=sys.stderr)
+    return result
+
+
 # ----------------------------------------------------------------------- database
 
 
@@ -503,7 +562,8 @@ def timings_line(r: PhaseResult) -> str:
 
 
 def report(results: list[PhaseResult], args: argparse.Namespace, meta: dict[str, str]) -> str:
-    ours, echo = results[0], results[1] if len(results) > 1 else None
+    ours, echo = results[0], results[-1] if len(results) > 1 else None
+    peer = next((r for r in results if r.name == "aiogram peer"), None)
     lines = [
         f"code {meta['code']} · date {meta['date']} · {meta['machine']} · "
         f"Python {meta['python']} · "
@@ -557,6 +617,13 @@ def report(results: list[PhaseResult], args: argparse.Namespace, meta: dict[str,
             f"{'MET' if throughput >= 0.7 and ok else 'NOT MET'}",
             f"- target p99 ≤ 1.5× echo: {tail:.2f}× → {'MET' if tail <= 1.5 and ok else 'NOT MET'}",
         ]
+    if peer is not None and peer.replies and ours.replies:
+        rate = ours.replies_per_s / peer.replies_per_s
+        cpu = (ours.bot_cpu / ours.replies) / max(peer.bot_cpu / peer.replies, 1e-9)
+        lines.append(
+            f"- patentbot ÷ aiogram peer: replies/s {rate:.2f}×, "
+            f"p99 {ours.pct(99) / peer.pct(99):.2f}×, CPU ms/reply {cpu:.2f}×"
+        )
     return "\n".join(lines)
 
 
@@ -665,6 +732,10 @@ async def run(args: argparse.Namespace) -> int:
                 await drop_db()
                 drop_db = None
             print(f"patentbot: {result.replies} replies in {result.wall:.1f}s", file=sys.stderr)
+
+            # ---- the peer written the usual way (aiogram only: it is an aiogram bot)
+            if args.peer and args.framework == "aiogram":
+                results.append(await peer_phase(args, server, interview, workdir, variant, bots))
 
             # ---- echo baseline
             argv = [sys.executable, str(ECHO_BOTS[args.framework])]
@@ -783,6 +854,13 @@ def main(argv: list[str] | None = None) -> int:
         "--pg-url",
         default=DEFAULT_PG,
         help="a PostgreSQL server to create (and drop) a fresh database on",
+    )
+    parser.add_argument(
+        "--peer",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="between patentbot and the echo bot, run the same interview by "
+        "bench/peer_aiogram.py, written the way aiogram's docs teach (aiogram only)",
     )
     parser.add_argument("--reply-timeout", type=float, default=30.0)
     parser.add_argument("--phase-timeout", type=float, default=120.0)

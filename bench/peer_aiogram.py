@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from html import escape
 from typing import Any
 
@@ -153,7 +154,7 @@ class Question:
     limit: int | Decimal = 0  # a text's length, an amount's maximum
     options: tuple[str, ...] = ()  # choice: option ids; their labels are "<question>.<id>"
 
-    @property
+    @cached_property
     def id(self) -> str:
         return str(self.state.state).rpartition(":")[2]
 
