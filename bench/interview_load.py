@@ -15,6 +15,11 @@ bot's reply that carries the next prompt: the new message with the next question
 edit of the pressed message); for a cluster *group* press, whose only reply is the edit
 that shows the clusters, that edit.
 
+Then, with ``--peer`` (the default; aiogram only), the same interview by
+``bench/peer_aiogram.py``, the bot written the way aiogram's docs teach (FSM states in
+memory, one ORM session and commit per answer), on a fresh database of the same kind, and
+measured the same way: what patentbot's own work per reply is compared against.
+
 Phase 2, baseline, same server, same run: ``bench/echo_bot.py`` (aiogram, one handler,
 one sendMessage per message) in a child process; the same number of users each send
 ``--questions`` messages one after another and wait for each echo.
