@@ -15,10 +15,11 @@ bot's reply that carries the next prompt: the new message with the next question
 edit of the pressed message); for a cluster *group* press, whose only reply is the edit
 that shows the clusters, that edit.
 
-Then, with ``--peer`` (the default; aiogram only), the same interview by
-``bench/peer_aiogram.py``, the bot written the way aiogram's docs teach (FSM states in
-memory, one ORM session and commit per answer), on a fresh database of the same kind, and
-measured the same way: what patentbot's own work per reply is compared against.
+Then, with ``--peer`` (the default), the same interview by ``bench/peer_aiogram.py``
+(``bench/peer_ptb.py`` with ``--framework ptb``), the bot written the way the library's
+docs teach (conversation state in memory, one ORM session and commit per answer), on a
+fresh database of the same kind, and measured the same way: what patentbot's own work per
+reply is compared against.
 
 Phase 2, baseline, same server, same run: ``bench/echo_bot.py`` (aiogram, one handler,
 one sendMessage per message) in a child process; the same number of users each send
@@ -59,7 +60,7 @@ from tests.telegram import free_port
 TOKEN = "123456:BENCH-TOKEN"
 BENCH_DIR = Path(__file__).resolve().parent
 ECHO_BOTS = {"aiogram": BENCH_DIR / "echo_bot.py", "ptb": BENCH_DIR / "echo_bot_ptb.py"}
-PEER_BOT = BENCH_DIR / "peer_aiogram.py"
+PEER_BOTS = {"aiogram": BENCH_DIR / "peer_aiogram.py", "ptb": BENCH_DIR / "peer_ptb.py"}
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 LANGUAGE = "zh-hans"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -452,8 +453,9 @@ async def peer_phase(
     variant: str,
     bots: list[BotProcess],
 ) -> PhaseResult:
-    """The same interview by bench/peer_aiogram.py (written the way aiogram's docs teach),
-    on a fresh database of the same kind as patentbot's."""
+    """The same interview by the peer of the framework (bench/peer_aiogram.py or
+    bench/peer_ptb.py: written the way the library's docs teach), on a fresh database of
+    the same kind as patentbot's."""
     drop_db: Callable[[], Awaitable[None]] | None = None
     if args.db == "postgresql":
         url, drop_db = await create_pg_database(args.pg_url)
@@ -467,10 +469,11 @@ async def peer_phase(
             BENCH_VARIANTS=variant,
             BENCH_PROFILE=str(Path(args.profile or workdir, "peer.prof").resolve()),
         )
-        peer = await spawn("peer", [sys.executable, str(PEER_BOT)], env, workdir)
+        argv = [sys.executable, str(PEER_BOTS[args.framework])]
+        peer = await spawn("peer", argv, env, workdir)
         bots.append(peer)
         probe = server.user(3, first_name="Probe", language_code=LANGUAGE)
-        result = PhaseResult("aiogram peer", args.users, args.questions)
+        result = PhaseResult(f"{args.framework} peer", args.users, args.questions)
         result.ready_wait = await wait_ready(
             peer,
             probe,
@@ -568,7 +571,7 @@ def timings_line(r: PhaseResult) -> str:
 
 def report(results: list[PhaseResult], args: argparse.Namespace, meta: dict[str, str]) -> str:
     ours, echo = results[0], results[-1] if len(results) > 1 else None
-    peer = next((r for r in results if r.name == "aiogram peer"), None)
+    peer = next((r for r in results if r.name.endswith(" peer")), None)
     lines = [
         f"code {meta['code']} · date {meta['date']} · {meta['machine']} · "
         f"Python {meta['python']} · "
@@ -626,7 +629,7 @@ def report(results: list[PhaseResult], args: argparse.Namespace, meta: dict[str,
         rate = ours.replies_per_s / peer.replies_per_s
         cpu = (ours.bot_cpu / ours.replies) / max(peer.bot_cpu / peer.replies, 1e-9)
         lines.append(
-            f"- patentbot ÷ aiogram peer: replies/s {rate:.2f}×, "
+            f"- patentbot ÷ {peer.name}: replies/s {rate:.2f}×, "
             f"p99 {ours.pct(99) / peer.pct(99):.2f}×, CPU ms/reply {cpu:.2f}×"
         )
     return "\n".join(lines)
@@ -738,8 +741,8 @@ async def run(args: argparse.Namespace) -> int:
                 drop_db = None
             print(f"patentbot: {result.replies} replies in {result.wall:.1f}s", file=sys.stderr)
 
-            # ---- the peer written the usual way (aiogram only: it is an aiogram bot)
-            if args.peer and args.framework == "aiogram":
+            # ---- the peer written the usual way, on the same framework
+            if args.peer:
                 results.append(await peer_phase(args, server, interview, workdir, variant, bots))
 
             # ---- echo baseline
@@ -864,8 +867,8 @@ def main(argv: list[str] | None = None) -> int:
         "--peer",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="between patentbot and the echo bot, run the same interview by "
-        "bench/peer_aiogram.py, written the way aiogram's docs teach (aiogram only)",
+        help="between patentbot and the echo bot, run the same interview by the bot "
+        "written the way the framework's docs teach (bench/peer_aiogram.py, bench/peer_ptb.py)",
     )
     parser.add_argument("--reply-timeout", type=float, default=30.0)
     parser.add_argument("--phase-timeout", type=float, default=120.0)
