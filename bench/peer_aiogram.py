@@ -36,11 +36,7 @@ import logging
 import os
 from typing import Any
 
-from aiogram import Bot, Dispatcher, F, Router
-from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
+from aiogram import Dispatcher, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -49,6 +45,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bench.echo_bot import bot_from_env
 from bench.peer_interview import (
     BY_ID,
     DONE,
@@ -252,25 +249,16 @@ async def pressed(
 
 
 @router.callback_query(YesNo.filter())
-async def yes_no_pressed(
-    query: CallbackQuery,
-    callback_data: YesNo,
-    state: FSMContext,
-    raw_state: str | None,
-    sessions: Sessions,
-) -> None:
-    await pressed(query, state, raw_state, sessions, callback_data.question, callback_data.yes)
-
-
 @router.callback_query(Pick.filter())
-async def choice_pressed(
+async def answer_pressed(
     query: CallbackQuery,
-    callback_data: Pick,
+    callback_data: YesNo | Pick,
     state: FSMContext,
     raw_state: str | None,
     sessions: Sessions,
 ) -> None:
-    await pressed(query, state, raw_state, sessions, callback_data.question, callback_data.option)
+    value = callback_data.yes if isinstance(callback_data, YesNo) else callback_data.option
+    await pressed(query, state, raw_state, sessions, callback_data.question, value)
 
 
 @router.callback_query(Group.filter())
@@ -306,14 +294,7 @@ async def back_pressed(
 
 async def main() -> None:
     engine, sessions = await database(os.environ["DATABASE_URL"])
-    session = AiohttpSession(
-        api=TelegramAPIServer.from_base(os.environ["BOT_API_SERVER"].rstrip("/"))
-    )
-    bot = Bot(
-        os.environ["BOT_TOKEN"],
-        session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
-    )
+    bot = bot_from_env()
     dispatcher = Dispatcher(storage=MemoryStorage(), sessions=sessions)
     dispatcher.include_router(router)
     try:

@@ -9,7 +9,7 @@ session and commit, and the same Bot API calls per answer as patentbot (a typed 
 sendMessage; a pressed answer → answerCallbackQuery, editMessageText, sendMessage; a
 cluster group → answerCallbackQuery, editMessageText).
 
-The Application is set up as ``bot/telegram_ptb.py`` and ``bench/echo_bot_ptb.py`` set it
+The Application is ``bench/echo_bot_ptb.py``'s, set up as ``bot/telegram_ptb.py`` sets it
 up (base_url at BOT_API_SERVER, HTML parse mode, concurrent updates, long polling for
 message and callback_query, httpx at WARNING, INFO logging).
 
@@ -22,23 +22,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     ConversationHandler,
-    Defaults,
     MessageHandler,
     filters,
 )
 
+from bench.echo_bot_ptb import application_from_env, poll_until_signal
 from bench.peer_interview import (
     DONE,
     QUESTIONS,
@@ -211,30 +208,11 @@ def conversation() -> ConversationHandler[Context]:
 
 async def main() -> None:
     engine, sessions = await database(os.environ["DATABASE_URL"])
-    server = os.environ["BOT_API_SERVER"].rstrip("/")
-    application = (
-        Application.builder()
-        .token(os.environ["BOT_TOKEN"])
-        .base_url(f"{server}/bot")
-        .base_file_url(f"{server}/file/bot")
-        .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .concurrent_updates(True)
-        .build()
-    )
+    application = application_from_env()
     application.bot_data["sessions"] = sessions
     application.add_handler(conversation())
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     try:
-        async with application:
-            await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=["message", "callback_query"])
-            await stop.wait()
-            await application.updater.stop()
-            await application.stop()
+        await poll_until_signal(application)
     finally:
         await engine.dispose()
 
