@@ -193,6 +193,27 @@ async def release_users(
     await run_phase(server, bot, result, users, user_task, args.phase_timeout, profile=profile)
 
 
+async def release_applicants(
+    server: CountingBotAPI,
+    bot: BotProcess,
+    result: PhaseResult,
+    first: tuple[int, str],
+    interview: Interview,
+    args: argparse.Namespace,
+) -> None:
+    """``release_users`` for users who each answer ``args.questions`` of the interview."""
+    await release_users(
+        server,
+        bot,
+        result,
+        first,
+        lambda u, go, ready: interview_user(
+            interview, u, args.questions, go, ready, result, args.reply_timeout
+        ),
+        args,
+    )
+
+
 async def peer_phase(
     args: argparse.Namespace,
     server: CountingBotAPI,
@@ -229,16 +250,7 @@ async def peer_phase(
             lambda m: not m.edited and interview.question_in(m) is not None,
             args.start_timeout,
         )
-        await release_users(
-            server,
-            peer,
-            result,
-            (PEER_FIRST_USER_ID, "P"),
-            lambda u, go, ready: interview_user(
-                interview, u, args.questions, go, ready, result, args.reply_timeout
-            ),
-            args,
-        )
+        await release_applicants(server, peer, result, (PEER_FIRST_USER_ID, "P"), interview, args)
         await peer.stop()
     finally:
         if drop_db is not None:
@@ -303,16 +315,7 @@ async def run(args: argparse.Namespace) -> int:
                 bot, probe, "/start", lambda m: not m.edited, args.start_timeout
             )
             print(f"patentbot polling after {result.ready_wait:.1f}s", file=sys.stderr)
-            await release_users(
-                server,
-                bot,
-                result,
-                (FIRST_USER_ID, "U"),
-                lambda u, go, ready: interview_user(
-                    interview, u, args.questions, go, ready, result, args.reply_timeout
-                ),
-                args,
-            )
+            await release_applicants(server, bot, result, (FIRST_USER_ID, "U"), interview, args)
             results.append(result)
             await bot.stop()
             if args.webhook:  # it stays set when the bot stops; the echo bot polls
