@@ -162,15 +162,17 @@ def build_dispatcher(router: Router) -> Dispatcher:
     async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
         event = tm.message_event(message, event_update.update_id, message.html_text)
         if event is not None:
-            await deliver(bot, event.chat_id, await router.handle(event))
+            await tm.answer(router, event, lambda replies: deliver(bot, event.chat_id, replies))
 
     @dispatcher.callback_query()
     async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
         await query.answer()  # stop the button's spinner at once
         event = tm.button_event(query, event_update.update_id)
         if event is not None and query.message is not None:
-            replies = await router.handle(event)
-            await deliver(bot, event.chat_id, replies, pressed=query.message.message_id)
+            pressed = query.message.message_id
+            await tm.answer(
+                router, event, lambda replies: deliver(bot, event.chat_id, replies, pressed)
+            )
 
     return dispatcher
 

@@ -7,10 +7,11 @@ from either library's objects, without importing either.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from handlers.types import Attachment, Event, Sent
+from handlers.router import Router
+from handlers.types import Attachment, Event, Reply, Sent
 
 # What the bot takes: the update kinds it subscribes to, polling or by webhook.
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -77,3 +78,19 @@ def sent(messages: Sequence[Any]) -> Sent:
         last.photo[-1].file_id if last.photo else last.document.file_id if last.document else None
     )
     return Sent(last.message_id, file_id)
+
+
+async def answer(
+    router: Router, event: Event, send: Callable[[list[Reply]], Awaitable[object]]
+) -> None:
+    """Handle the event, send its replies, then tell the router they went out (until then
+    they stay stored, for the update sent again after a crash)."""
+    replies = await router.handle(event)
+    try:
+        await send(replies)
+    except Exception:
+        # Given up: the update is confirmed to Telegram all the same (polling, webhook),
+        # so no redelivery will ask for them.
+        await router.replied(event)
+        raise
+    await router.replied(event)

@@ -169,7 +169,8 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
         html = message.text_html if message.text is not None else message.caption_html
         event = tm.message_event(message, update.update_id, html)
         if event is not None:
-            await deliver(context.bot, event.chat_id, await router.handle(event))
+            bot = context.bot
+            await tm.answer(router, event, lambda replies: deliver(bot, event.chat_id, replies))
 
     async def on_button(update: Update, context: Any) -> None:
         query = update.callback_query
@@ -178,8 +179,10 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
         await query.answer()  # stop the button's spinner at once
         event = tm.button_event(query, update.update_id)
         if event is not None and query.message is not None:
-            replies = await router.handle(event)
-            await deliver(context.bot, event.chat_id, replies, pressed=query.message.message_id)
+            pressed = query.message.message_id
+            await tm.answer(
+                router, event, lambda replies: deliver(context.bot, event.chat_id, replies, pressed)
+            )
 
     # Every message: on_message answers what it can use and what it cannot (a sticker).
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, on_message))

@@ -20,6 +20,7 @@ from handlers import (
     interview,
     menu,
     stats,
+    stored_replies,
     survey,
 )
 from handlers import questionnaire as qs
@@ -28,6 +29,7 @@ from handlers.types import Event, Reply
 from locales import guess_locale, translator
 from models import queries, updates
 from models.tables import utcnow
+from models.updates import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,12 @@ class Router:
         # In a group, one lock per group: its notice is decided once, not per member.
         self._locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
         self._until_forget = 0
+        # Stored replies older than this process were left by one that died before
+        # sending them (a restart); younger ones are being sent by a live process.
+        self._started = utcnow()
+        # (bot, update) whose replies are stored and this process is sending: cleared by
+        # ``replied``, and the same update again meanwhile gets nothing, not a 2nd copy.
+        self._sending: set[tuple[int, int]] = set()
 
     async def handle(self, event: Event) -> list[Reply]:
         key = event.user_id if event.chat_type == groups.PRIVATE else event.chat_id
@@ -73,11 +81,27 @@ class Router:
                 t = translator(locale)
                 return [Reply(t("error.internal"))]
 
-    async def _first_time(self, session: AsyncSession, update_id: int | None) -> bool:
-        """False for an update handled already (Telegram sent it again); recorded in the
+    async def replied(self, event: Event) -> None:
+        """The transport sent the replies to ``event`` (or gave up on them): a redelivery
+        of it gets nothing from now on. Called after sending, so a crash before sending
+        leaves the replies stored for the redelivery; a crash after sending and before
+        this leaves them too, and the redelivery sends them a second time: that window
+        (one small UPDATE long) is the one place a reply can come twice, never lost."""
+        if event.update_id is None:
+            return
+        key = (self.context.bot_id, event.update_id)
+        if key not in self._sending:  # nothing was stored (no replies, or a repeat)
+            return
+        async with self.context.sessions() as session:
+            await updates.replies_sent(session, *key)
+            await session.commit()
+        self._sending.discard(key)
+
+    async def _first_time(self, session: AsyncSession, update_id: int | None) -> Delivery:
+        """Whether the update is new (Telegram may send one again); recorded in the
         update's own transaction, so one cut short by a crash is handled when it returns."""
         if update_id is None:  # the console: no platform that sends anything twice
-            return True
+            return Delivery(first=True)
         now = utcnow()
         if self._until_forget <= 0:
             await updates.forget_updates(session, now - REMEMBER_UPDATES)
@@ -86,13 +110,41 @@ class Router:
         bot = self.context.bot_id
         return await updates.first_time(session, bot, update_id, now, now - REMEMBER_UPDATES)
 
+    def _again(self, update_id: int | None, delivery: Delivery) -> list[Reply]:
+        """A redelivered update: the replies it was given and that never went out (the
+        process died before sending them), exactly; nothing when they did, or when a live
+        process may be sending them now (handled since this one started: Telegram retried
+        a slow webhook post; several processes share the database)."""
+        assert update_id is not None
+        key = (self.context.bot_id, update_id)
+        if not delivery.unsent or key in self._sending:
+            return []
+        if delivery.handled_at is None or delivery.handled_at >= self._started:
+            return []
+        self._sending.add(key)
+        return stored_replies.decode(delivery.unsent)
+
+    async def _commit(
+        self, session: AsyncSession, update_id: int | None, replies: list[Reply]
+    ) -> None:
+        """Commit the update's state with the replies it gets (the outbox), until
+        ``replied``: stored before any reply is sent, and sent again after a crash."""
+        if update_id is not None and replies:
+            await updates.keep_replies(
+                session, self.context.bot_id, update_id, stored_replies.encode(replies)
+            )
+        await session.commit()
+        if update_id is not None and replies:
+            self._sending.add((self.context.bot_id, update_id))
+
     async def _handle(self, event: Event) -> list[Reply]:
         async with self.context.sessions() as session:
-            if not await self._first_time(session, event.update_id):
-                return []
+            delivery = await self._first_time(session, event.update_id)
+            if not delivery.first:
+                return self._again(event.update_id, delivery)
             if event.chat_type != groups.PRIVATE:  # nothing of the bot in groups, ever
                 replies = await groups.refuse(self.context, session, event)
-                await session.commit()
+                await self._commit(session, event.update_id, replies)
                 return replies
             user = await queries.get_user(session, event.user_id)
             first_contact = user is None
@@ -113,7 +165,7 @@ class Router:
                 session.add(conversation)
             # An admin added before they ever wrote to the bot: their chat exists now.
             new_admin = first_contact and await turn.is_admin()
-            await session.commit()  # state is stored before any reply is sent
+            await self._commit(session, event.update_id, replies)
         if new_admin:
             await menu.admin_menu(self.context, event.user_id, True)
         return replies
