@@ -220,6 +220,7 @@ class WebScreen(SQLModel, table=True):
 
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     step: int = 0
+    # None while an answer is handled (and left so by a process killed meanwhile).
     replies: Any = Field(default=None, sa_column=Column(JSON))  # see bot/web_screen.py
     updated_at: datetime = Field(default_factory=utcnow)
 
