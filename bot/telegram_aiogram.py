@@ -6,6 +6,7 @@ runs on Telegram with BOT_FRAMEWORK=aiogram (aiogram costs ~2 s and ~170 MB to i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -166,7 +167,10 @@ def build_dispatcher(router: Router) -> Dispatcher:
 
     @dispatcher.callback_query()
     async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
-        await query.answer()  # stop the button's spinner at once
+        # Stop the button's spinner at once. A press sent again after a crash was answered
+        # already ("query ID is invalid"): it is handled all the same, or its reply is lost.
+        with contextlib.suppress(TelegramBadRequest):
+            await query.answer()
         event = tm.button_event(query, event_update.update_id)
         if event is not None and query.message is not None:
             pressed = query.message.message_id

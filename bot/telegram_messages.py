@@ -91,6 +91,6 @@ async def answer(
     except Exception:
         # Given up: the update is confirmed to Telegram all the same (polling, webhook),
         # so no redelivery will ask for them.
-        await router.replied(event)
+        router.replied(event)
         raise
-    await router.replied(event)
+    router.replied(event)

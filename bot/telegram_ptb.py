@@ -6,6 +6,7 @@ is the router's. Imported only when the bot runs with BOT_FRAMEWORK=ptb.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 from collections.abc import Iterable, Sequence
@@ -176,7 +177,10 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
         query = update.callback_query
         if query is None:
             return
-        await query.answer()  # stop the button's spinner at once
+        # Stop the button's spinner at once. A press sent again after a crash was answered
+        # already ("query ID is invalid"): it is handled all the same, or its reply is lost.
+        with contextlib.suppress(BadRequest):
+            await query.answer()
         event = tm.button_event(query, update.update_id)
         if event is not None and query.message is not None:
             pressed = query.message.message_id

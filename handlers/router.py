@@ -63,6 +63,7 @@ class Router:
         # (bot, update) whose replies are stored and this process is sending: cleared by
         # ``replied``, and the same update again meanwhile gets nothing, not a 2nd copy.
         self._sending: set[tuple[int, int]] = set()
+        self._marking: set[asyncio.Task[None]] = set()  # held: a task is not kept otherwise
 
     async def handle(self, event: Event) -> list[Reply]:
         key = event.user_id if event.chat_type == groups.PRIVATE else event.chat_id
@@ -81,21 +82,39 @@ class Router:
                 t = translator(locale)
                 return [Reply(t("error.internal"))]
 
-    async def replied(self, event: Event) -> None:
+    def replied(self, event: Event) -> asyncio.Task[None] | None:
         """The transport sent the replies to ``event`` (or gave up on them): a redelivery
         of it gets nothing from now on. Called after sending, so a crash before sending
         leaves the replies stored for the redelivery; a crash after sending and before
-        this leaves them too, and the redelivery sends them a second time: that window
-        (one small UPDATE long) is the one place a reply can come twice, never lost."""
+        the mark is stored leaves them too, and the redelivery sends them a second time:
+        that window (one small UPDATE long) is the one place a reply can come twice.
+
+        Marked in the background (the task, to wait for it): the webhook's answer and
+        the next poll, which tell Telegram the update is done, need not wait for it.
+        Done after them it is harmless: Telegram sends nothing it has seen confirmed."""
         if event.update_id is None:
-            return
+            return None
         key = (self.context.bot_id, event.update_id)
         if key not in self._sending:  # nothing was stored (no replies, or a repeat)
-            return
-        async with self.context.sessions() as session:
-            await updates.replies_sent(session, *key)
-            await session.commit()
-        self._sending.discard(key)
+            return None
+        task = asyncio.create_task(self._mark_sent(key))
+        self._marking.add(task)
+        task.add_done_callback(self._marking.discard)
+        return task
+
+    async def settle(self) -> None:
+        """Wait for the replies being marked sent (at a stop, before the engine goes)."""
+        await asyncio.gather(*self._marking, return_exceptions=True)
+
+    async def _mark_sent(self, key: tuple[int, int]) -> None:
+        try:
+            async with self.context.sessions() as session:
+                await updates.replies_sent(session, *key)
+                await session.commit()
+        except Exception:  # kept a day, then forgotten; sent again only if redelivered
+            log.warning("could not mark the replies to update %s sent", key[1], exc_info=True)
+        finally:
+            self._sending.discard(key)
 
     async def _first_time(self, session: AsyncSession, update_id: int | None) -> Delivery:
         """Whether the update is new (Telegram may send one again); recorded in the

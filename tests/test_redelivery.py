@@ -135,6 +135,8 @@ async def test_a_restarted_bot_sends_the_replies_a_killed_one_never_sent(
     assert await router_on.handle(now) == []  # its first process is still sending them
     assert await restarted.handle(now) == replies  # document bytes and all
     assert await restarted.handle(now) == []  # sent once, not again meanwhile
-    await restarted.replied(now)
+    marking = restarted.replied(now)
+    assert marking is not None
+    await marking
     assert await Router(router_on.context).handle(now) == []  # sent: nothing kept
     assert await drafts() == made
