@@ -83,14 +83,18 @@ def sent(messages: Sequence[Any]) -> Sent:
 async def answer(
     router: Router, event: Event, send: Callable[[list[Reply]], Awaitable[object]]
 ) -> None:
-    """Handle the event, send its replies, then tell the router they went out (until then
-    they stay stored, for the update sent again after a crash)."""
+    """Handle the event and send its replies one by one, each struck off the router's
+    stored ones just before it goes (handlers/router.py ``sending``): after a crash the
+    update, sent again, gets those not sent yet."""
     replies = await router.handle(event)
     try:
-        await send(replies)
+        for i, reply in enumerate(replies):
+            if not reply.edit:
+                await router.sending(event, replies[i + 1 :])
+            await send([reply])
     except Exception:
         # Given up: the update is confirmed to Telegram all the same (polling, webhook),
-        # so no redelivery will ask for them.
+        # so no redelivery will ask for the rest.
         router.replied(event)
         raise
     router.replied(event)

@@ -82,25 +82,37 @@ class Router:
                 t = translator(locale)
                 return [Reply(t("error.internal"))]
 
-    def replied(self, event: Event) -> asyncio.Task[None] | None:
-        """The transport sent the replies to ``event`` (or gave up on them): a redelivery
-        of it gets nothing from now on. Called after sending, so a crash before sending
-        leaves the replies stored for the redelivery; a crash after sending and before
-        the mark is stored leaves them too, and the redelivery sends them a second time:
-        that window (one small UPDATE long) is the one place a reply can come twice.
+    async def sending(self, event: Event, rest: list[Reply]) -> None:
+        """The transport is about to send one of the replies to ``event``; ``rest`` come
+        after it and stay stored, that one no longer. Before the send: a crash once
+        Telegram has a reply never sends it again (a kill right after the user saw the
+        question must not ask it twice). The price is the other window: a crash after
+        this commit and before the request is out loses that one reply. An edit needs no
+        call (sent again, it changes nothing)."""
+        key = self._key(event)
+        if key is None or key not in self._sending:  # nothing stored (a repeat, or none)
+            return
+        async with self.context.sessions() as session:
+            await updates.keep_unsent(session, *key, stored_replies.encode(rest) or None)
+            await session.commit()
+        if not rest:
+            self._sending.discard(key)
 
-        Marked in the background (the task, to wait for it): the webhook's answer and
-        the next poll, which tell Telegram the update is done, need not wait for it.
-        Done after them it is harmless: Telegram sends nothing it has seen confirmed."""
-        if event.update_id is None:
-            return None
-        key = (self.context.bot_id, event.update_id)
-        if key not in self._sending:  # nothing was stored (no replies, or a repeat)
+    def replied(self, event: Event) -> asyncio.Task[None] | None:
+        """The transport is done with the replies to ``event`` (or gave up on them): what
+        is still stored (edits last, a failed send) is cleared, in the background (the
+        task, to wait for it), as a redelivery will not come: the webhook's answer and
+        the next poll tell Telegram the update is done."""
+        key = self._key(event)
+        if key is None or key not in self._sending:
             return None
         task = asyncio.create_task(self._mark_sent(key))
         self._marking.add(task)
         task.add_done_callback(self._marking.discard)
         return task
+
+    def _key(self, event: Event) -> tuple[int, int] | None:
+        return None if event.update_id is None else (self.context.bot_id, event.update_id)
 
     async def settle(self) -> None:
         """Wait for the replies being marked sent (at a stop, before the engine goes)."""
@@ -109,7 +121,7 @@ class Router:
     async def _mark_sent(self, key: tuple[int, int]) -> None:
         try:
             async with self.context.sessions() as session:
-                await updates.replies_sent(session, *key)
+                await updates.keep_unsent(session, *key, None)
                 await session.commit()
         except Exception:  # kept a day, then forgotten; sent again only if redelivered
             log.warning("could not mark the replies to update %s sent", key[1], exc_info=True)
@@ -146,8 +158,8 @@ class Router:
     async def _commit(
         self, session: AsyncSession, update_id: int | None, replies: list[Reply]
     ) -> None:
-        """Commit the update's state with the replies it gets (the outbox), until
-        ``replied``: stored before any reply is sent, and sent again after a crash."""
+        """Commit the update's state with the replies it gets (the outbox): stored before
+        any is sent, struck off as they are (``sending``), sent again after a crash."""
         if update_id is not None and replies:
             await updates.keep_replies(
                 session, self.context.bot_id, update_id, stored_replies.encode(replies)

@@ -120,15 +120,15 @@ class HandledUpdate(SQLModel, table=True):
     cut short leaves no row and is handled when it comes again.
 
     ``replies`` is an outbox: the replies are stored with the state they answer, and
-    cleared once sent. A process killed in between leaves them here, and the update,
-    sent again, gets exactly these replies (handlers/stored_replies.py) instead of being
-    handled twice or answered with nothing.
+    struck off as they are sent. A process killed in between leaves those not sent here,
+    and the update, sent again, gets exactly these (handlers/stored_replies.py) instead
+    of being handled twice or answered with nothing.
     """
 
     bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     handled_at: datetime = Field(default_factory=utcnow, index=True)
-    replies: Any = Field(default=None, sa_column=Column(JSON))  # None: sent, or none to send
+    replies: Any = Field(default=None, sa_column=Column(JSON))  # None: none left to send
 
 
 class GroupNotice(SQLModel, table=True):

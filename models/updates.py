@@ -56,12 +56,15 @@ async def keep_replies(
         found.replies = replies
 
 
-async def replies_sent(session: AsyncSession, bot_id: int, update_id: int) -> None:
-    """The stored replies went out: a redelivery now gets nothing."""
+async def keep_unsent(
+    session: AsyncSession, bot_id: int, update_id: int, replies: list[Any] | None
+) -> None:
+    """Only these of the stored replies are still to send (None: none; a redelivery now
+    gets nothing)."""
     await session.exec(
         update(HandledUpdate)
         .where(col(HandledUpdate.bot_id) == bot_id, col(HandledUpdate.update_id) == update_id)
-        .values(replies=None)
+        .values(replies=replies)
     )
 
 

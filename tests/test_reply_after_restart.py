@@ -1,6 +1,7 @@
-"""The bot killed (SIGKILL) after it stored an answer and before its reply reached Telegram:
-Telegram sends the update again to the restarted bot, which sends the reply it stored
-then, once: the user is asked the next question, and their answer is not taken twice."""
+"""The bot killed (SIGKILL) after it stored an answer and before its replies reached
+Telegram: Telegram sends the update again to the restarted bot, which sends the replies
+it stored then, once: the user is asked the next question, and their answer is not
+taken twice."""
 
 from __future__ import annotations
 
@@ -47,12 +48,18 @@ async def test_killed_between_storing_an_answer_and_replying(
         bot = await start_bot(server, database_url, tmp_path, transport, port)
         try:
             await answer_up_to_contact_phone(user, form)
-
+            await user.send(ELIGIBLE_ZH["contact_phone"])
+            assert current_question(form, "zh_CN", await next_step(user, form, "zh_CN")) == (
+                "in_nansha"
+            )
             # Confirmed: the bot waits in its next getUpdates (or for the next post).
             await server.wait_updates_consumed(timeout=60)
-            server.latency = NO_ANSWER  # the bot's next request hangs: its reply
-            await user.send(ELIGIBLE_ZH["contact_phone"])
-            # The answer is stored with its reply (a wait for the bot, not a timing).
+            press = await user.press(ELIGIBLE_ZH["in_nansha"])
+            # The bot stopped the spinner; it stores the answer and its replies next (a
+            # commit), then edits the pressed message: that request, and all after it, hang.
+            await press.wait_answer(timeout=60)
+            server.latency = NO_ANSWER
+            # The answer is stored with its replies (a wait for the bot, not a timing).
             for _ in range(2400):
                 if await unsent_replies(database_url):
                     break
@@ -64,11 +71,8 @@ async def test_killed_between_storing_an_answer_and_replying(
 
             bot = await start_bot(server, database_url, tmp_path, transport, port)
             text = await next_step(user, form, "zh_CN", timeout=60)
-            assert current_question(form, "zh_CN", text) == "in_nansha"
-            await user.press(ELIGIBLE_ZH["in_nansha"])
-            text = await next_step(user, form, "zh_CN", timeout=60)
             assert current_question(form, "zh_CN", text) == "cluster"
-            # Each question asked once: the phone number was neither lost nor taken twice.
+            # Each question asked once: the answer was neither lost nor taken twice.
             asked = [
                 current_question(form, "zh_CN", m.text or "")
                 for m in user.transcript
