@@ -19,8 +19,8 @@ from handlers.router import Router
 from handlers.types import Event
 from models.db import connect
 from models.tables import Draft, HandledUpdate, utcnow
-from tests.chat import Chat, current_question, run_interview
-from tests.conftest import ELIGIBLE_ZH
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import Chat, current_question, run_interview
 from tests.test_postgres import postgres_url  # noqa: F401  (the fixture)
 
 BOT = 123456

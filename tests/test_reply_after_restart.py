@@ -15,11 +15,12 @@ from sqlmodel import select
 from forms.definition import Form
 from models.db import connect
 from models.tables import HandledUpdate
-from tests.chat import current_question
-from tests.conftest import ELIGIBLE_ZH
-from tests.fake_bot_api import FakeBotAPI
-from tests.telegram import TOKEN, TRANSPORTS, free_port, next_step
-from tests.test_restart import answer_up_to_contact_phone, start_bot
+from testkit.answers import ELIGIBLE_ZH
+from testkit.bot_process import start_bot
+from testkit.chat import current_question
+from testkit.fake_bot_api import FakeBotAPI
+from testkit.telegram import TOKEN, TRANSPORTS, free_port, next_step
+from tests.test_restart import answer_up_to_contact_phone
 
 pytestmark = pytest.mark.timeout(300)  # two bot processes start (tests/test_restart.py)
 

@@ -21,10 +21,10 @@ from handlers.survey import survey_form
 from handlers.types import Event, Reply
 from locales import translator
 from models.tables import Answer, User, WebFile, WebScreen
-from tests.chat import current_question, run_interview
-from tests.conftest import ELIGIBLE_ZH
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import current_question, run_interview
+from testkit.web import WebVisitor, answer_survey_in_pages
 from tests.test_survey import new_event, report_of
-from tests.web import WebVisitor, answer_survey_in_pages
 
 t = translator("zh_CN")
 

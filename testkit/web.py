@@ -1,5 +1,5 @@
 """Drive the web chat the way a browser without JavaScript does: read the page, post its
-forms, follow the redirect. Same surface as tests/chat.Chat (send, press, text,
+forms, follow the redirect. Same surface as testkit/chat.Chat (send, press, text,
 keyboard), so the conversation helpers work on the web too."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from forms.definition import Form
 from handlers.render import plain
 from handlers.types import Button
 from locales import translator
-from tests.chat import current_question
+from testkit.chat import current_question
 
 
 @dataclass
