@@ -1,7 +1,7 @@
 """a handled update keeps its replies until they are sent (an outbox)
 
-Revision ID: 0007_stored_replies
-Revises: 0006_handled_updates
+Revision ID: 0008_stored_replies
+Revises: 0007_office
 Create Date: 2026-12-02 04:50:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_stored_replies"
-down_revision: str | None = "0006_handled_updates"
+revision: str = "0008_stored_replies"
+down_revision: str | None = "0007_office"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
