@@ -50,6 +50,7 @@ async def _run_telegram(settings: Settings) -> None:
     try:
         await serve(settings, router)
     finally:
+        await router.settle()
         await engine.dispose()
 
 

@@ -79,8 +79,10 @@ async def poll_until_stopped(fetch: Fetch, handle: Handle, handle_signals: bool)
             failures = 0
             if not batch:
                 continue
-            await _handle_all(handle, [update for _, update in batch])
-            offset = max(update_id for update_id, _ in batch) + 1
+            try:
+                await _finish(_handle_all(handle, [update for _, update in batch]))
+            finally:  # cancelled too: the batch was finished all the same
+                offset = max(update_id for update_id, _ in batch) + 1
     finally:
         for task in (stopped, fetching):
             if task is not None:
@@ -89,6 +91,18 @@ async def poll_until_stopped(fetch: Fetch, handle: Handle, handle_signals: bool)
         if offset != asked:  # the last batch is handled: say so before going
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(fetch(offset, 0), CONFIRM_SECONDS)
+
+
+async def _finish(handling: Coroutine[Any, Any, None]) -> None:
+    """Run to the end even if cancelled meanwhile (then the cancellation follows).
+    Cancellation (tests, an app embedding the bot) stops polling as a signal does: the
+    batch is finished, so replies sent are marked sent and not sent again."""
+    task = asyncio.create_task(handling)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
 
 
 async def _handle_all(handle: Handle, updates: list[Any]) -> None:

@@ -8,6 +8,7 @@ runs on Telegram with BOT_FRAMEWORK=aiogram (aiogram costs ~2 s and ~170 MB to i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -125,16 +126,22 @@ def build_dispatcher(router: Router) -> Dispatcher:
     async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
         event = tm.message_event(message, event_update.update_id, message.html_text)
         if event is not None:
-            await deliver(AiogramCalls(bot), event.chat_id, await router.handle(event))
+            calls = AiogramCalls(bot)
+            await tm.answer(router, event, lambda replies: deliver(calls, event.chat_id, replies))
 
     @dispatcher.callback_query()
     async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
-        await query.answer()  # stop the button's spinner at once
+        # Stop the button's spinner at once. A press sent again after a crash was answered
+        # already ("query ID is invalid"): it is handled all the same, or its reply is lost.
+        with contextlib.suppress(TelegramBadRequest):
+            await query.answer()
         event = tm.button_event(query, event_update.update_id)
         if event is not None and query.message is not None:
-            replies = await router.handle(event)
             pressed = query.message.message_id
-            await deliver(AiogramCalls(bot), event.chat_id, replies, pressed=pressed)
+            calls = AiogramCalls(bot)
+            await tm.answer(
+                router, event, lambda replies: deliver(calls, event.chat_id, replies, pressed)
+            )
 
     return dispatcher
 

@@ -7,10 +7,11 @@ from either library's objects, without importing either.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from handlers.types import Attachment, Event, Sent
+from handlers.router import Router
+from handlers.types import Attachment, Event, Reply, Sent
 
 # What the bot takes: the update kinds it subscribes to, polling or by webhook.
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -77,3 +78,23 @@ def sent(messages: Sequence[Any]) -> Sent:
         last.photo[-1].file_id if last.photo else last.document.file_id if last.document else None
     )
     return Sent(last.message_id, file_id)
+
+
+async def answer(
+    router: Router, event: Event, send: Callable[[list[Reply]], Awaitable[object]]
+) -> None:
+    """Handle the event and send its replies one by one, each struck off the router's
+    stored ones just before it goes (handlers/router.py ``sending``): after a crash the
+    update, sent again, gets those not sent yet."""
+    replies = await router.handle(event)
+    try:
+        for i, reply in enumerate(replies):
+            if not reply.edit:
+                await router.sending(event, replies[i + 1 :])
+            await send([reply])
+    except Exception:
+        # Given up: the update is confirmed to Telegram all the same (polling, webhook),
+        # so no redelivery will ask for the rest.
+        router.replied(event)
+        raise
+    router.replied(event)

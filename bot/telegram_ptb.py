@@ -8,6 +8,7 @@ BOT_FRAMEWORK=ptb.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 from collections.abc import Sequence
@@ -126,18 +127,24 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
         html = message.text_html if message.text is not None else message.caption_html
         event = tm.message_event(message, update.update_id, html)
         if event is not None:
-            await deliver(PtbCalls(context.bot), event.chat_id, await router.handle(event))
+            calls = PtbCalls(context.bot)
+            await tm.answer(router, event, lambda replies: deliver(calls, event.chat_id, replies))
 
     async def on_button(update: Update, context: Any) -> None:
         query = update.callback_query
         if query is None:
             return
-        await query.answer()  # stop the button's spinner at once
+        # Stop the button's spinner at once. A press sent again after a crash was answered
+        # already ("query ID is invalid"): it is handled all the same, or its reply is lost.
+        with contextlib.suppress(BadRequest):
+            await query.answer()
         event = tm.button_event(query, update.update_id)
         if event is not None and query.message is not None:
-            replies = await router.handle(event)
             pressed = query.message.message_id
-            await deliver(PtbCalls(context.bot), event.chat_id, replies, pressed=pressed)
+            calls = PtbCalls(context.bot)
+            await tm.answer(
+                router, event, lambda replies: deliver(calls, event.chat_id, replies, pressed)
+            )
 
     # Every message: on_message answers what it can use and what it cannot (a sticker).
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, on_message))

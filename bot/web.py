@@ -125,6 +125,10 @@ class WebChat:
             await self._handle(request, user_id, 0, Event.message(user_id, user_id, "/start"))
             screen = await web_screen.load(self.sessions, user_id)
             assert screen is not None
+        elif screen.cut_short:  # killed while answering: where the conversation is now
+            start = Event.message(user_id, user_id, "/start")
+            await self._handle(request, user_id, screen.step, start)
+            screen = await web_screen.load(self.sessions, user_id) or screen
         locale = await self._locale(request, user_id)
         response = self._render(request, locale, screen, user_id)
         if first:  # shown at once, not redirected: a browser without cookies gets no loop

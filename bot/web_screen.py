@@ -4,6 +4,11 @@ forms answer.
 A form carries the step it was shown at; the step is claimed (compare-and-set) before the
 answer is handled, so a reload, a back button or a double tap, here or on another
 process, never answers twice.
+
+Claiming clears the screen until the answer's replies are saved: a process killed in
+between (after the router stored the answer, or before) leaves no screen rather than the
+old one, whose question the conversation may have left; the next page shows where the
+conversation is instead (bot/web.py).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ class ShownReply:
 class Screen:
     step: int
     replies: list[ShownReply]
+    cut_short: bool = False  # claimed, never saved: the process died answering
 
 
 async def load(sessions: async_sessionmaker[AsyncSession], user_id: int) -> Screen | None:
@@ -47,20 +53,20 @@ async def load(sessions: async_sessionmaker[AsyncSession], user_id: int) -> Scre
         row = await session.get(WebScreen, user_id)
         if row is None:
             return None
-        return Screen(row.step, [_shown(r) for r in row.replies or []])
+        return Screen(row.step, [_shown(r) for r in row.replies or []], row.replies is None)
 
 
 async def claim(sessions: async_sessionmaker[AsyncSession], user_id: int, step: int) -> bool:
     """Take the step a form was shown at; False when it was taken already (a reload)."""
     async with sessions() as session:
         if step == 0 and await session.get(WebScreen, user_id) is None:
-            session.add(WebScreen(user_id=user_id, step=1, replies=[]))
+            session.add(WebScreen(user_id=user_id, step=1, replies=None))
             await session.commit()
             return True
         result = await session.exec(
             update(WebScreen)
             .where(WebScreen.user_id == user_id, WebScreen.step == step)  # type: ignore[arg-type]
-            .values(step=step + 1)
+            .values(step=step + 1, replies=None)
         )
         await session.commit()
         return bool(result.rowcount)

@@ -11,7 +11,7 @@ from weakref import WeakValueDictionary
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import broadcast, flows, groups, menu, registry
+from handlers import broadcast, flows, groups, menu, registry, stored_replies
 from handlers import questionnaire as qs
 from handlers.command_menu import admin_menu, register_menus
 from handlers.commands import MENU, Buttons, Command, Press, split
@@ -20,6 +20,7 @@ from handlers.types import Event, Reply, Sender
 from locales import guess_locale, translator
 from models import queries, updates
 from models.tables import utcnow
+from models.updates import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,13 @@ class Router:
         # In a group, one lock per group: its notice is decided once, not per member.
         self._locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
         self._until_forget = 0
+        # Stored replies older than this process were left by one that died before
+        # sending them (a restart); younger ones are being sent by a live process.
+        self._started = utcnow()
+        # (bot, update) whose replies are stored and this process is sending: cleared by
+        # ``replied``, and the same update again meanwhile gets nothing, not a 2nd copy.
+        self._sending: set[tuple[int, int]] = set()
+        self._marking: set[asyncio.Task[None]] = set()  # held: a task is not kept otherwise
 
     async def connect(self, sender: Sender, bot_username: str | None, bot_id: int) -> None:
         """A transport, once connected, hands over what the handlers need of it, and the
@@ -74,11 +82,57 @@ class Router:
                 t = translator(locale)
                 return [Reply(t("error.internal"))]
 
-    async def _first_time(self, session: AsyncSession, update_id: int | None) -> bool:
-        """False for an update handled already (Telegram sent it again); recorded in the
+    async def sending(self, event: Event, rest: list[Reply]) -> None:
+        """The transport is about to send one of the replies to ``event``; ``rest`` come
+        after it and stay stored, that one no longer. Before the send: a crash once
+        Telegram has a reply never sends it again (a kill right after the user saw the
+        question must not ask it twice). The price is the other window: a crash after
+        this commit and before the request is out loses that one reply. An edit needs no
+        call (sent again, it changes nothing)."""
+        key = self._key(event)
+        if key is None or key not in self._sending:  # nothing stored (a repeat, or none)
+            return
+        async with self.context.sessions() as session:
+            await updates.keep_unsent(session, *key, stored_replies.encode(rest) or None)
+            await session.commit()
+        if not rest:
+            self._sending.discard(key)
+
+    def replied(self, event: Event) -> asyncio.Task[None] | None:
+        """The transport is done with the replies to ``event`` (or gave up on them): what
+        is still stored (edits last, a failed send) is cleared, in the background (the
+        task, to wait for it), as a redelivery will not come: the webhook's answer and
+        the next poll tell Telegram the update is done."""
+        key = self._key(event)
+        if key is None or key not in self._sending:
+            return None
+        task = asyncio.create_task(self._mark_sent(key))
+        self._marking.add(task)
+        task.add_done_callback(self._marking.discard)
+        return task
+
+    def _key(self, event: Event) -> tuple[int, int] | None:
+        return None if event.update_id is None else (self.context.bot_id, event.update_id)
+
+    async def settle(self) -> None:
+        """Wait for the replies being marked sent (at a stop, before the engine goes)."""
+        await asyncio.gather(*self._marking, return_exceptions=True)
+
+    async def _mark_sent(self, key: tuple[int, int]) -> None:
+        try:
+            async with self.context.sessions() as session:
+                await updates.keep_unsent(session, *key, None)
+                await session.commit()
+        except Exception:  # kept a day, then forgotten; sent again only if redelivered
+            log.warning("could not mark the replies to update %s sent", key[1], exc_info=True)
+        finally:
+            self._sending.discard(key)
+
+    async def _first_time(self, session: AsyncSession, update_id: int | None) -> Delivery:
+        """Whether the update is new (Telegram may send one again); recorded in the
         update's own transaction, so one cut short by a crash is handled when it returns."""
         if update_id is None:  # the console: no platform that sends anything twice
-            return True
+            return Delivery(first=True)
         now = utcnow()
         if self._until_forget <= 0:
             await updates.forget_updates(session, now - REMEMBER_UPDATES)
@@ -87,13 +141,41 @@ class Router:
         bot = self.context.bot_id
         return await updates.first_time(session, bot, update_id, now, now - REMEMBER_UPDATES)
 
+    def _again(self, update_id: int | None, delivery: Delivery) -> list[Reply]:
+        """A redelivered update: the replies it was given and that never went out (the
+        process died before sending them), exactly; nothing when they did, or when a live
+        process may be sending them now (handled since this one started: Telegram retried
+        a slow webhook post; several processes share the database)."""
+        assert update_id is not None
+        key = (self.context.bot_id, update_id)
+        if not delivery.unsent or key in self._sending:
+            return []
+        if delivery.handled_at is None or delivery.handled_at >= self._started:
+            return []
+        self._sending.add(key)
+        return stored_replies.decode(delivery.unsent)
+
+    async def _commit(
+        self, session: AsyncSession, update_id: int | None, replies: list[Reply]
+    ) -> None:
+        """Commit the update's state with the replies it gets (the outbox): stored before
+        any is sent, struck off as they are (``sending``), sent again after a crash."""
+        if update_id is not None and replies:
+            await updates.keep_replies(
+                session, self.context.bot_id, update_id, stored_replies.encode(replies)
+            )
+        await session.commit()
+        if update_id is not None and replies:
+            self._sending.add((self.context.bot_id, update_id))
+
     async def _handle(self, event: Event) -> list[Reply]:
         async with self.context.sessions() as session:
-            if not await self._first_time(session, event.update_id):
-                return []
+            delivery = await self._first_time(session, event.update_id)
+            if not delivery.first:
+                return self._again(event.update_id, delivery)
             if event.chat_type != groups.PRIVATE:  # nothing of the bot in groups, ever
                 replies = await groups.refuse(self.context, session, event)
-                await session.commit()
+                await self._commit(session, event.update_id, replies)
                 return replies
             user = await queries.get_user(session, event.user_id)
             first_contact = user is None
@@ -124,7 +206,8 @@ class Router:
                 # An admin added before they ever wrote to the bot: their chat exists now.
                 menu_shown = partial(admin_menu, self.context, self.commands, event.user_id, True)
                 turn.after_commit(menu_shown)
-            await session.commit()  # state is stored before any reply is sent
+            # State and replies are stored before any reply is sent.
+            await self._commit(session, event.update_id, replies)
         await turn.run_effects()
         return replies
 

@@ -118,11 +118,17 @@ class HandledUpdate(SQLModel, table=True):
     updates and start afresh with a new bot token, so "not above the last one" would
     ignore a returning user for good. Written in the update's own transaction: an update
     cut short leaves no row and is handled when it comes again.
+
+    ``replies`` is an outbox: the replies are stored with the state they answer, and
+    struck off as they are sent. A process killed in between leaves those not sent here,
+    and the update, sent again, gets exactly these (handlers/stored_replies.py) instead
+    of being handled twice or answered with nothing.
     """
 
     bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     handled_at: datetime = Field(default_factory=utcnow, index=True)
+    replies: Any = Field(default=None, sa_column=Column(JSON))  # None: none left to send
 
 
 class GroupNotice(SQLModel, table=True):
@@ -214,6 +220,7 @@ class WebScreen(SQLModel, table=True):
 
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     step: int = 0
+    # None while an answer is handled (and left so by a process killed meanwhile).
     replies: Any = Field(default=None, sa_column=Column(JSON))  # see bot/web_screen.py
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -83,6 +83,7 @@ async def running(server: FakeBotAPI, settings: Settings) -> AsyncIterator[Route
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        await router.settle()
         await engine.dispose()
 
 

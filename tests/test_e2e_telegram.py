@@ -275,6 +275,31 @@ async def test_a_redelivered_update_is_answered_once(
         assert [m.text for m in user.transcript].count(user.transcript[-1].text) == 1
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_press_answered_by_a_process_that_then_died_is_handled(
+    transport: str, database_url: str, form: Form
+) -> None:
+    """A process stopped the button's spinner and died: the press comes again, and
+    Telegram refuses a second answer to it; the press is handled all the same."""
+    async with FakeBotAPI(token=TOKEN, bot_username="patentbot_test") as server:
+        settings = bot_settings(server, database_url, transport)
+        user = server.user(1203, language_code="zh-hans")
+        async with running(server, settings):
+            await user.send("/apply")
+            for qid in ("enterprise_name", "uscc", "contact_name", "contact_phone"):
+                assert await asked(user, form) == qid
+                await user.send(ELIGIBLE_ZH[qid])
+            assert await asked(user, form) == "in_nansha"
+        press = await user.press(ELIGIBLE_ZH["in_nansha"])
+        url = f"{server.api_url}/answerCallbackQuery"
+        async with aiohttp.ClientSession() as http, http.post(
+            url, json={"callback_query_id": press.id}
+        ) as answered:
+            assert answered.status == 200  # by the process that died
+        async with running(server, settings):
+            assert await asked(user, form) == "cluster"
+
+
 # ------------------------------------------------------------------ groups
 
 

@@ -18,9 +18,9 @@ from handlers.context import Context
 from handlers.router import Router
 from handlers.types import Event
 from models.db import connect
-from models.tables import HandledUpdate, utcnow
+from models.tables import Draft, HandledUpdate, utcnow
 from testkit.answers import ELIGIBLE_ZH
-from testkit.chat import current_question
+from testkit.chat import Chat, current_question, run_interview
 from tests.test_postgres import postgres_url  # noqa: F401  (the fixture)
 
 BOT = 123456
@@ -110,3 +110,33 @@ async def test_two_processes_given_the_same_update_answer_it_once(
         assert await question_after(other, form, ELIGIBLE_ZH["uscc"], 702) == "contact_name"
     finally:
         await engine.dispose()
+
+
+async def test_a_restarted_bot_sends_the_replies_a_killed_one_never_sent(
+    router_on: Router, form: Form
+) -> None:
+    """The process stored the draft request and died before sending the document: the
+    next process, given the update again, sends the very same replies, once, and makes
+    no second draft."""
+    chat = Chat(router_on, 7)
+    await chat.send("/apply")
+    await run_interview(chat, form, ELIGIBLE_ZH)
+    await router_on.handle(typed("/draft", 900))
+    now = Event(7, 7, callback_data="draft:now", language_code="zh-hans", update_id=901)
+    replies = await router_on.handle(now)  # then killed: never sent, never `replied`
+    assert [r.document for r in replies if r.document is not None]
+
+    async def drafts() -> int:
+        async with router_on.context.sessions() as session:
+            return len((await session.exec(select(Draft))).all())
+
+    made = await drafts()
+    restarted = Router(router_on.context)
+    assert await router_on.handle(now) == []  # its first process is still sending them
+    assert await restarted.handle(now) == replies  # document bytes and all
+    assert await restarted.handle(now) == []  # sent once, not again meanwhile
+    marking = restarted.replied(now)
+    assert marking is not None
+    await marking
+    assert await Router(router_on.context).handle(now) == []  # sent: nothing kept
+    assert await drafts() == made

@@ -18,6 +18,7 @@ from forms.definition import Form
 from handlers.render import plain
 from handlers.router import Router
 from handlers.survey import survey_form
+from handlers.types import Event, Reply
 from locales import translator
 from models.tables import Answer, User, WebFile, WebScreen
 from testkit.answers import ELIGIBLE_ZH
@@ -279,3 +280,34 @@ async def test_behind_a_proxy_each_visitor_address_has_its_own_limit(router: Rou
         assert (await home.press(t("button.apply"))).status == 200
         await office.close()
         await home.close()
+
+
+async def test_a_server_killed_after_storing_an_answer_shows_the_next_question(
+    router: Router, form: Form
+) -> None:
+    """The answer is stored, the server dies before the page it leads to: after the
+    restart the visitor sees the question they are at, not the one they answered."""
+    real_handle = router.handle
+
+    async def handle_then_die(event: Event) -> list[Reply]:
+        await real_handle(event)
+        raise RuntimeError("killed")  # the process is gone before the screen is saved
+
+    fast = Buckets(rate=1000, burst=1000)
+    async with serving(router, per_visitor=fast, per_address=fast) as site:
+        browser = WebVisitor(site)
+        try:
+            await browser.get("/")
+            await browser.press(t("button.apply"))
+            router.handle = handle_then_die  # type: ignore[method-assign]
+            assert (await browser.send("甲公司")).status == 500
+            restarted = Router(router.context)
+            async with serving(restarted, per_visitor=fast, per_address=fast) as site:
+                browser.base = site
+                await browser.get("/")
+                assert current_question(form, "zh_CN", browser.text) == "uscc"
+                await browser.send(ELIGIBLE_ZH["uscc"])
+                assert current_question(form, "zh_CN", browser.text) == "contact_name"
+        finally:
+            await browser.close()
+    assert await count(router, Answer) == 2  # each answer once
