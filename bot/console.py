@@ -8,6 +8,7 @@ that typing ``1`` still answers "1".
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -67,7 +68,7 @@ class Console:
         return Event.message(CONSOLE_USER_ID, CONSOLE_USER_ID, line)
 
     async def send(self, event: Event) -> None:
-        replies = await self.handle(event)
+        replies = await self.handle(dataclasses.replace(event, channel="console"))
         self.buttons = []
         self.prefix = "#" if any(r.accepts_text for r in replies) else ""
         for reply in replies:

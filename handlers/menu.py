@@ -103,9 +103,12 @@ def start(turn: Turn, first_contact: bool, *, with_menu: bool = True) -> list[Re
 
 def privacy(turn: Turn) -> Reply:
     """The privacy notice (alone: at first contact through an event's survey link). In a
-    browser there is no Telegram account to speak of: the visitor is a random number."""
+    browser there is no Telegram account to speak of: the visitor is a random number; in
+    the terminal, the person at this computer."""
     if turn.event.channel == "web":
         return Reply(turn.t("privacy.notice_web"))
+    if turn.event.channel == "console":
+        return Reply(turn.t("privacy.notice_console"))
     return Reply(turn.t("privacy.notice"))
 
 

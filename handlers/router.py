@@ -27,7 +27,7 @@ from handlers.context import Context, Turn
 from handlers.types import Event, Reply
 from locales import guess_locale, translator
 from models import queries, updates
-from models.tables import utcnow
+from models.tables import Application, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,13 @@ class Router:
     async def _resume(self, turn: Turn) -> list[Reply]:
         """The question or review the user was at, if any (after /start, /language)."""
         flow = FLOWS.get(turn.conversation.flow or "")
-        return [] if flow is None else [await qs.resume(turn, flow.questionnaire(turn))]
+        if flow is None:
+            return []
+        found = await flow.current(turn)  # e.g. the call has closed since: say so instead
+        if not isinstance(found, Application):
+            turn.conversation.flow = None
+            return found
+        return [await qs.resume(turn, flow.questionnaire(turn))]
 
     async def _command(self, turn: Turn, command: str, first_contact: bool) -> list[Reply]:
         admin_only = {c.name for c in menu.COMMANDS if c.admin}

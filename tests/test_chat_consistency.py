@@ -111,6 +111,29 @@ async def test_an_open_period_changes_nothing(database_url: str, tmp_path: Path)
     await engine.dispose()
 
 
+async def test_after_the_period_start_does_not_ask_a_question_it_will_refuse(
+    router: Router, form: Form, database_url: str, tmp_path: Path
+) -> None:
+    closed_form = call_with_period(tmp_path, "2024-06-01", "2024-07-15")
+    closed_text = t(
+        "interview.closed", opens=t.date(date(2024, 6, 1)), closes=t.date(date(2024, 7, 15))
+    )
+    halfway = Chat(router, 3)
+    await halfway.send("/apply")
+    await halfway.send(ELIGIBLE_ZH["enterprise_name"])
+    engine, sessions = await connect(database_url)
+    halfway.router = Router(Context(sessions=sessions, form=closed_form))
+    # Back after the close: /start and a change of language both say so, instead of
+    # asking the next question, whose answer would then be refused.
+    await halfway.send("/start")
+    assert plain(closed_text) in halfway.text
+    assert current_question(closed_form, "zh_CN", halfway.text) is None
+    await halfway.send("/language")
+    await halfway.press("English")
+    assert current_question(closed_form, "en", halfway.text) is None
+    await engine.dispose()
+
+
 async def test_after_the_period_apply_says_the_call_is_closed(
     router: Router, form: Form, database_url: str, tmp_path: Path
 ) -> None:

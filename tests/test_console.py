@@ -120,3 +120,11 @@ def test_the_person_at_the_terminal_is_its_admin(tmp_path: Path) -> None:
     out = console(["/event", "/help"], tmp_path)
     assert plain(t("event.list_title")) in out  # not "unknown command"
     assert "/broadcast" in out.split(plain(t("help.title")))[-1]
+
+
+def test_the_terminal_privacy_notice_speaks_of_this_computer(tmp_path: Path) -> None:
+    # The person at the terminal has no Telegram account here: the notice says what is
+    # really kept, and where.
+    greeting = console([], tmp_path)
+    assert plain(t("privacy.notice_console")) in greeting
+    assert "Telegram" not in greeting
