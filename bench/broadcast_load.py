@@ -28,8 +28,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -38,17 +36,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.interview_load import (
+from bench.harness import (
     DEFAULT_PG,
     TOKEN,
     CpuSample,
     child_env,
-    code_version,
     create_pg_database,
     peak_rss_mb,
+    run_meta,
     spawn,
 )
-from tests.fake_bot_api import FakeBotAPI
+from testkit.fake_bot_api import FakeBotAPI
 
 ADMIN = 999
 FIRST_RECIPIENT = 100_000
@@ -236,12 +234,7 @@ def report(results: list[Result], meta: dict[str, str]) -> str:
 
 
 async def run(args: argparse.Namespace) -> int:
-    meta = {
-        "code": code_version(),
-        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
-        "machine": f"{os.cpu_count()} cores {platform.machine()}",
-        "python": platform.python_version(),
-    }
+    meta = run_meta()
     scenarios = list(DEFAULT_SCENARIOS) if args.scenario == "both" else [args.scenario]
     results = []
     for scenario in scenarios:

@@ -27,8 +27,8 @@ from handlers.types import Event
 from locales import translator
 from models import queries
 from models.db import connect
-from tests.chat import Chat, run_interview
-from tests.conftest import ELIGIBLE_ZH
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import Chat, run_interview
 
 
 def percentile(samples: list[float], p: float) -> float:

@@ -4,8 +4,8 @@ same question, with no answer lost or doubled.
 
     .venv/bin/python -m bench.kill_anywhere [--kills 50] [--seed 1] [--json out.json]
 
-The bot runs as in production (``python -m bot.cli``, tests/test_restart.py's
-``start_bot``), long-polling the fake Bot API server (tests/fake_bot_api) on 127.0.0.1,
+The bot runs as in production (``python -m bot.cli``, testkit/bot_process.py's
+``start_bot``), long-polling the fake Bot API server (testkit/fake_bot_api) on 127.0.0.1,
 on a fresh SQLite file; aiogram and python-telegram-bot take turns. Users work all the
 time, each as a person does: one message or press, then wait for the bot's answer (the
 next question, the review, the result, the draft document, the survey's thanks). Three
@@ -47,12 +47,11 @@ from handlers import events
 from locales import translator
 from models.db import connect
 from models.tables import Answer, Application
-from tests.chat import question_in, question_texts
-from tests.conftest import ELIGIBLE_ZH
-from tests.fake_bot_api import FakeBotAPI, FakeUser
-from tests.fake_bot_api.server import BotMessage
-from tests.telegram import MARKERS, TOKEN
-from tests.test_restart import start_bot
+from testkit.answers import ELIGIBLE_ZH
+from testkit.bot_process import start_bot
+from testkit.chat import question_in, question_texts
+from testkit.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
+from testkit.telegram import MARKERS, TOKEN
 
 t = translator("zh_CN")
 REVIEW, RESULT, DOCUMENT, DRAFT_MENU = "<review>", "<result>", "<document>", "<draft menu>"

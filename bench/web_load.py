@@ -18,18 +18,20 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from yarl import URL
 
-from bench.interview_load import CpuSample, machine_busy, peak_rss_mb, spawn
+from bench.harness import CpuSample, machine_busy, peak_rss_mb, percentile, spawn
 from forms.definition import programme
-from tests.chat import answer, current_question
-from tests.conftest import ELIGIBLE_ZH
-from tests.telegram import free_port
-from tests.web import WebVisitor
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import answer, current_question
+from testkit.telegram import free_port
+from testkit.web import WebVisitor
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,14 +47,13 @@ class Phase:
     machine: float = 0.0
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] * 1000
+        return percentile(self.latencies, q) * 1000
 
     def row(self) -> str:
         n = len(self.latencies)
         return (
-            f"| {self.name} | {n} | {self.wall:.1f} | {n / self.wall:.1f} | {self.pct(0.5):.0f} "
-            f"| {self.pct(0.99):.0f} | {max(self.latencies) * 1000:.0f} | {self.rss:.0f} "
+            f"| {self.name} | {n} | {self.wall:.1f} | {n / self.wall:.1f} | {self.pct(50):.0f} "
+            f"| {self.pct(99):.0f} | {max(self.latencies) * 1000:.0f} | {self.rss:.0f} "
             f"| {1000 * self.cpu / max(n, 1):.2f} | {self.machine:.0f} | {self.failures} |"
         )
 
@@ -106,8 +107,14 @@ async def echo_session(base: URL, phase: Phase, answers: int, gate: asyncio.Even
         await browser.close()
 
 
-async def run_phase(name: str, argv: list[str], env: dict[str, str], args: argparse.Namespace,
-                    workdir: Path, session) -> Phase:  # type: ignore[no-untyped-def]
+async def run_phase(
+    name: str,
+    argv: list[str],
+    env: dict[str, str],
+    args: argparse.Namespace,
+    workdir: Path,
+    session: Callable[[URL, Phase, int, asyncio.Event], Coroutine[Any, Any, None]],
+) -> Phase:
     port = free_port()
     server = await spawn(name, [*argv, f"127.0.0.1:{port}"] if name == "echo" else argv,
                          {**env, "WEB_LISTEN": f"127.0.0.1:{port}"}, workdir)  # fmt: skip

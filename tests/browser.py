@@ -1,5 +1,5 @@
 """A real headless Chromium (Debian's, driven by Selenium through Debian's chromedriver)
-on the web chat, at a phone's size, with the same surface as tests/chat.Chat so the
+on the web chat, at a phone's size, with the same surface as testkit/chat.Chat so the
 conversation helpers drive it; nothing it loads may come from outside 127.0.0.1."""
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class Browser:
         self._collect_logs()
         return [e for e in self.console if e.get("level") == "SEVERE"]
 
-    # --- what tests/chat.py's helpers use -------------------------------------------
+    # --- what testkit/chat.py's helpers use -------------------------------------------
 
     def _buttons(self) -> list[Any]:
         from selenium.webdriver.common.by import By

@@ -15,8 +15,8 @@ from handlers.render import plain
 from handlers.router import Router
 from locales import translator
 from models import admin_queries as aq
+from testkit.chat import Chat
 from tests.broadcast_helpers import Population, populate
-from tests.chat import Chat
 from tests.xlsx import column_width
 
 ZH = translator("zh_CN")

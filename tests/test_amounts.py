@@ -14,9 +14,9 @@ from forms.definition import Form
 from handlers.router import Router
 from locales import translator
 from models.tables import Answer
-from tests.chat import Chat, answer, current_question
-from tests.conftest import ELIGIBLE_ZH, eligible_answers
-from tests.test_draft import DETAILS_ZH, assessed, document_of, fill_details
+from testkit.answers import DETAILS_ZH, ELIGIBLE_ZH, eligible_answers
+from testkit.chat import Chat, answer, current_question, fill_details
+from tests.test_draft import assessed, document_of
 from tests.test_draft import details as details  # the fixture
 
 t = translator("zh_CN")

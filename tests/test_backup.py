@@ -16,11 +16,12 @@ import pytest
 from bot.cli import main
 from forms.definition import Form
 from locales import translator
-from tests.chat import current_question
-from tests.conftest import ELIGIBLE_ZH
-from tests.fake_bot_api import FakeBotAPI
-from tests.telegram import TOKEN, next_step
-from tests.test_restart import answer_up_to_contact_phone, start_bot
+from testkit.answers import ELIGIBLE_ZH
+from testkit.bot_process import start_bot
+from testkit.chat import current_question
+from testkit.fake_bot_api import FakeBotAPI
+from testkit.telegram import TOKEN, next_step
+from tests.test_restart import answer_up_to_contact_phone
 
 t = translator("zh_CN")
 

@@ -19,6 +19,7 @@ from handlers.types import Event, RateLimited, RecipientGone, Reply
 from locales import translator
 from models import admin_queries as aq
 from models.tables import Broadcast, User
+from testkit.chat import Chat
 from tests.broadcast_helpers import (
     PROGRAMME,
     MemorySender,
@@ -27,7 +28,6 @@ from tests.broadcast_helpers import (
     recipient_states,
     wait_for_status,
 )
-from tests.chat import Chat
 
 ADMIN = 999
 ZH = translator("zh_CN")

@@ -17,10 +17,10 @@ from locales import translator
 from models import admin_queries as aq
 from models.db import connect
 from models.tables import Broadcast, User
+from testkit.bot_process import start_bot
+from testkit.fake_bot_api import FakeBotAPI
+from testkit.telegram import FRAMEWORKS, TOKEN
 from tests.broadcast_helpers import PROGRAMME, recipient_states, wait_for_status
-from tests.fake_bot_api import FakeBotAPI
-from tests.telegram import FRAMEWORKS, TOKEN
-from tests.test_restart import start_bot
 
 # Two bot processes start in each test: on a busy machine importing aiogram alone takes
 # 20 s or more, so the 60 s default of pytest-timeout would cut a test that works.

@@ -19,9 +19,9 @@ from handlers.router import Router
 from locales import translator
 from models import admin_queries as aq
 from models.tables import Broadcast, User
+from testkit.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
+from testkit.telegram import ADMIN, FRAMEWORKS, TOKEN, bot_settings, running
 from tests.broadcast_helpers import PROGRAMME, recipient_states, wait_for_status
-from tests.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
-from tests.telegram import ADMIN, FRAMEWORKS, TOKEN, bot_settings, running
 
 # PTB's own RetryAfter warns that retry_after will become a timedelta (PtbSender handles both).
 pytestmark = pytest.mark.filterwarnings("ignore:Deprecated since version v22.2:DeprecationWarning")

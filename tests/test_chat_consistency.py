@@ -18,8 +18,8 @@ from handlers.router import Router
 from locales import translator
 from models.db import connect
 from models.tables import Application
-from tests.chat import Chat, current_question, run_interview
-from tests.conftest import ELIGIBLE_ZH, eligible_answers
+from testkit.answers import ELIGIBLE_ZH, eligible_answers
+from testkit.chat import Chat, current_question, run_interview
 from tests.test_survey import answer_survey, new_event
 
 t = translator("zh_CN")

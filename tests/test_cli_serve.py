@@ -17,10 +17,10 @@ from yarl import URL
 from forms.definition import Form
 from handlers.render import plain
 from locales import translator
-from tests.chat import current_question
-from tests.fake_bot_api import FakeBotAPI
-from tests.telegram import TOKEN, free_port, next_step
-from tests.web import WebVisitor
+from testkit.chat import current_question
+from testkit.fake_bot_api import FakeBotAPI
+from testkit.telegram import TOKEN, free_port, next_step
+from testkit.web import WebVisitor
 
 t = translator("zh_CN")
 # Waits, not timings: importing aiogram alone takes 20 s on a machine busy with other work.

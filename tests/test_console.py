@@ -9,7 +9,7 @@ from pathlib import Path
 
 from handlers.render import plain
 from locales import translator
-from tests.conftest import ELIGIBLE_ZH
+from testkit.answers import ELIGIBLE_ZH
 
 t = translator("zh_CN")
 

@@ -16,24 +16,11 @@ from handlers.router import Router
 from handlers.types import Document
 from locales import translator
 from models.tables import Draft
-from tests.chat import Chat, current_question, run_interview
-from tests.conftest import ELIGIBLE_ZH, eligible_answers
+from testkit.answers import DETAILS_ZH, ELIGIBLE_ZH, eligible_answers
+from testkit.chat import Chat, current_question, fill_details, run_interview
 from tests.docx_text import read_docx
 
 t = translator("zh_CN")
-DETAILS_ZH = {
-    "address": "广州市南沙区海滨路1号",
-    "legal_representative": "王强",
-    "centre_head_name": "陈静",
-    "centre_head_title": "副总经理",
-    "ip_department": "是",
-    "ip_staff": "3",
-    "core_technology": "协作机器人力控关节",
-    "main_products": "协作机器人",
-    "product_revenue": "8,000",
-    "planned_patents": "20",
-    "planned_event": "2024年10月，南沙，面向区内企业",
-}
 
 
 def document_of(chat: Chat) -> Document:
@@ -47,20 +34,6 @@ async def assessed(router: Router, form: Form, answers: dict[str, str], user: in
     await chat.send("/apply")
     await run_interview(chat, form, answers)
     return chat
-
-
-async def fill_details(
-    chat: Chat, details: Form, answers: dict[str, str | None], locale: str = "zh_CN"
-) -> None:
-    """Answer the details questionnaire; None presses 跳过."""
-    while (qid := current_question(details, locale, chat.text)) is not None:
-        answer = answers.get(qid)
-        if answer is None:
-            await chat.press(translator(locale)("button.skip"))
-        elif any(b.text == answer for b in chat.keyboard()):
-            await chat.press(answer)
-        else:
-            await chat.send(answer)
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ from docx.shared import Mm, Pt
 from forms.definition import Form
 from handlers.router import Router
 from locales import translator
-from tests.chat import Chat, run_interview
-from tests.conftest import ELIGIBLE_ZH
+from testkit.answers import DETAILS_ZH, ELIGIBLE_ZH
+from testkit.chat import Chat, fill_details, run_interview
 from tests.docx_text import Docx, read_docx
-from tests.test_draft import DETAILS_ZH, document_of, fill_details
+from tests.test_draft import document_of
 
 LANGUAGES = {"zh_CN": "zh-hans", "zh_HK": "zh-hant", "en": "en"}
 

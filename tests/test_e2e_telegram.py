@@ -29,10 +29,10 @@ from forms.definition import Form
 from handlers.render import plain
 from handlers.types import Button, Document, RateLimited, RecipientGone, Reply, Sender
 from locales import translator
-from tests.chat import current_question
-from tests.conftest import ELIGIBLE_ZH, eligible_answers
-from tests.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
-from tests.telegram import (
+from testkit.answers import ELIGIBLE_ZH, eligible_answers
+from testkit.chat import current_question
+from testkit.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
+from testkit.telegram import (
     ADMIN,
     FRAMEWORKS,
     TOKEN,
@@ -42,7 +42,7 @@ from tests.telegram import (
     running,
     telegram_interview,
 )
-from tests.web import WebChannel, WebMessage, WebUser, web_channel
+from testkit.web import WebChannel, WebMessage, WebUser, web_channel
 
 # Where the scenarios run: the Telegram transports, and the web chat.
 CHANNELS = (*TRANSPORTS, "web")
@@ -251,6 +251,14 @@ async def asked(user: FakeUser, form: Form) -> str | None:
     return current_question(form, "zh_CN", await next_step(user, form, "zh_CN"))
 
 
+async def answer_up_to_uscc(user: FakeUser, form: Form) -> None:
+    """/apply and the enterprise's name: the bot asks for the USCC code."""
+    await user.send("/apply")
+    assert await asked(user, form) == "enterprise_name"
+    await user.send("甲公司")
+    assert await asked(user, form) == "uscc"
+
+
 UPDATE_IDS = on_the_web_skipped(
     "update ids are Telegram's; that a reload or a page posted twice is answered once is "
     "tests/test_web.py's"
@@ -269,10 +277,7 @@ async def test_update_ids_that_jump_down_are_answered(
         settings = bot_settings(server, database_url, transport)
         user = server.user(1201, language_code="zh-hans")
         async with running(server, settings):
-            await user.send("/apply")
-            assert await asked(user, form) == "enterprise_name"
-            await user.send("甲公司")
-            assert await asked(user, form) == "uscc"
+            await answer_up_to_uscc(user, form)
         # A week without updates: whatever was left unconfirmed has expired (24 h), and
         # the next update gets a random id, far lower.
         server.expire_pending()
@@ -296,10 +301,7 @@ async def test_a_redelivered_update_is_answered_once(
         settings = bot_settings(server, database_url, transport)
         user = server.user(1202, language_code="zh-hans")
         async with running(server, settings):
-            await user.send("/apply")
-            assert await asked(user, form) == "enterprise_name"
-            await user.send("甲公司")
-            assert await asked(user, form) == "uscc"
+            await answer_up_to_uscc(user, form)
             answered = server.updates[-1]
         server.redeliver(answered)
         async with running(server, settings):

@@ -16,7 +16,7 @@ from forms.definition import Form
 from handlers.render import plain
 from handlers.router import Router
 from locales import translator
-from tests.chat import Chat
+from testkit.chat import Chat
 from tests.test_survey import answer_survey
 
 t = translator("zh_CN")

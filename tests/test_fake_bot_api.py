@@ -33,7 +33,7 @@ from aiogram.types import (
 )
 from aiohttp import web
 
-from tests.fake_bot_api import FakeBotAPI, FakeUser, format_text
+from testkit.fake_bot_api import FakeBotAPI, FakeUser, format_text
 
 pytestmark = pytest.mark.asyncio
 

@@ -1,4 +1,4 @@
-"""Random input at every question of every form (tests/fuzz.py says what must hold); a
+"""Random input at every question of every form (testkit/fuzz.py says what must hold); a
 fast profile here, 100,000 examples in bench/fuzz.py."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz import Fuzzer, Input, inputs, targets
+from testkit.fuzz import Fuzzer
+from testkit.fuzz_inputs import Input, inputs, targets
 
 # Bounded for the suite: every question is reached by the fixed inputs below, the random
 # ones spread over them. No deadline: the machine is shared, a slow example is no failure.

@@ -11,8 +11,8 @@ from handlers.router import Router
 from handlers.types import Attachment
 from locales import translator
 from models.tables import Answer, Application, Flag
-from tests.chat import Chat, answer, current_question, run_interview
-from tests.conftest import ELIGIBLE_ZH
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import Chat, answer, current_question, run_interview
 
 t = translator("zh_CN")
 

@@ -9,8 +9,8 @@ import pytest
 from forms.definition import Form
 from handlers.router import Router
 from locales import translator
-from tests.chat import Chat, answer, current_question, run_interview
-from tests.conftest import ELIGIBLE_ZH
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import Chat, answer, current_question, run_interview
 
 t = translator("zh_CN")
 NO_IP_RULES = t("ip_management.none")

@@ -7,10 +7,10 @@ from forms.definition import Form
 from handlers.render import plain
 from handlers.router import Router
 from locales import translator
-from tests.chat import run_interview
-from tests.conftest import ELIGIBLE_ZH
+from testkit.answers import DETAILS_ZH, ELIGIBLE_ZH
+from testkit.chat import fill_details, run_interview
 from tests.docx_text import read_docx
-from tests.test_draft import DETAILS_ZH, assessed, document_of, fill_details
+from tests.test_draft import assessed, document_of
 from tests.test_draft import details as details  # the fixture
 from tests.test_interview import review_number
 

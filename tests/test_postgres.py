@@ -16,8 +16,8 @@ from handlers.router import Router
 from locales import translator
 from models.db import connect
 from models.tables import Answer
-from tests.chat import Chat, run_interview
-from tests.conftest import ELIGIBLE_ZH
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import Chat, run_interview
 
 SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

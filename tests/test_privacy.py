@@ -20,10 +20,9 @@ from handlers.types import Event, Reply
 from locales import translator
 from models import admin_queries as aq
 from models.tables import Broadcast
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import Chat, fill_details, run_interview
 from tests.broadcast_helpers import PROGRAMME, MemorySender, wait_for_status
-from tests.chat import Chat, run_interview
-from tests.conftest import ELIGIBLE_ZH
-from tests.test_draft import fill_details
 from tests.test_survey import ADMIN, answer_survey, new_event, report_of
 
 t = translator("zh_CN")

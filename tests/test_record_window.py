@@ -12,8 +12,8 @@ from forms.definition import Form
 from handlers.render import plain, question_text
 from handlers.router import Router
 from locales import translator
-from tests.chat import Chat, answer, current_question, run_interview
-from tests.conftest import eligible_answers
+from testkit.answers import eligible_answers
+from testkit.chat import Chat, answer, current_question, run_interview
 
 LANGUAGES = [("zh-hans", "zh_CN"), ("zh-hant", "zh_HK"), ("en", "en")]
 RECORD = [("serious_dishonesty", "E5a"), ("abnormal_patents", "E5b"), ("prior_project", "X1")]

@@ -19,8 +19,8 @@ from handlers.router import Router
 from handlers.types import Event
 from models.db import connect
 from models.tables import HandledUpdate, utcnow
-from tests.chat import current_question
-from tests.conftest import ELIGIBLE_ZH
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import current_question
 from tests.test_postgres import postgres_url  # noqa: F401  (the fixture)
 
 BOT = 123456

@@ -3,66 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
 from forms.definition import Form
 from locales import translator
-from tests.chat import current_question
-from tests.conftest import ELIGIBLE_ZH
-from tests.fake_bot_api import FakeBotAPI, FakeUser
-from tests.telegram import TOKEN, TRANSPORTS, free_port, next_step
+from testkit.answers import ELIGIBLE_ZH
+from testkit.bot_process import start_bot
+from testkit.chat import current_question
+from testkit.fake_bot_api import FakeBotAPI, FakeUser
+from testkit.telegram import TOKEN, TRANSPORTS, free_port, next_step
 
 # Two bot processes start in each test: on a busy machine importing aiogram alone takes
 # 20 s or more, so the 60 s default of pytest-timeout would cut a test that works.
 pytestmark = pytest.mark.timeout(300)
-
-
-async def start_bot(
-    server: FakeBotAPI,
-    database_url: str,
-    cwd: Path,
-    transport: str,
-    port: int = 0,
-    *,
-    start_timeout: float = 90.0,
-) -> asyncio.subprocess.Process:
-    """The bot as a process; ``framework+webhook`` listens on ``port`` for the server's posts."""
-    framework, _, mode = transport.partition("+")
-    env = {
-        **os.environ,
-        "BOT_TOKEN": TOKEN,
-        "BOT_API_SERVER": server.base_url,
-        "BOT_FRAMEWORK": framework,
-        "DATABASE_URL": database_url,
-        "WEB_LISTEN": "off",  # Telegram only: several bots on one machine, no port 8080
-    }
-    if mode == "webhook":
-        env["WEBHOOK_URL"] = f"http://127.0.0.1:{port}/telegram"
-        env["WEBHOOK_LISTEN"] = f"127.0.0.1:{port}"
-
-    def starts() -> int:  # a poll, or the webhook set: the bot takes updates
-        return len(server.calls_to("getUpdates")) + len(server.calls_to("setWebhook"))
-
-    before = starts()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", env=env, cwd=cwd,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    # Importing aiogram takes a few seconds, and far longer on a machine busy with other
-    # work: this waits for the start, it does not time it.
-    for _ in range(int(start_timeout / 0.05)):
-        if starts() > before:
-            return process
-        assert process.returncode is None, "the bot exited at start"
-        await asyncio.sleep(0.05)
-    process.kill()
-    await process.wait()
-    raise AssertionError("the bot did not start taking updates")
 
 
 async def answer_up_to_contact_phone(user: FakeUser, form: Form) -> None:

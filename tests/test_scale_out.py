@@ -16,9 +16,9 @@ from aiohttp import web
 from bot.settings import Settings
 from forms.definition import Form
 from locales import translator
-from tests.conftest import eligible_answers
-from tests.fake_bot_api import FakeBotAPI
-from tests.telegram import (
+from testkit.answers import eligible_answers
+from testkit.fake_bot_api import FakeBotAPI
+from testkit.telegram import (
     ADMIN,
     FRAMEWORKS,
     TOKEN,

@@ -21,8 +21,8 @@ from handlers.render import label, plain
 from handlers.router import Router
 from locales import translator
 from models.db import connect
-from tests.chat import Chat, run_interview
-from tests.conftest import ELIGIBLE_ZH
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import Chat, run_interview
 from tests.docx_text import Docx
 from tests.test_draft_clauses import draft_of, letter
 from tests.test_survey import ADMIN, answer_survey, new_event

@@ -21,8 +21,8 @@ from aiohttp import web
 
 from bot.logs import MASK, Redact, secrets_of
 from bot.settings import Settings
-from tests.fake_bot_api import FakeBotAPI, FakeUser
-from tests.telegram import ADMIN, FRAMEWORKS
+from testkit.fake_bot_api import FakeBotAPI, FakeUser
+from testkit.telegram import ADMIN, FRAMEWORKS
 
 SECRET = "AAHpatentbotSECRET_0123456789-abcdefXYZ"
 TOKEN = f"987654:{SECRET}"

@@ -14,8 +14,8 @@ import segno
 
 from bot.app import build
 from handlers.types import Document, Event, Reply
-from tests.fake_bot_api import FakeBotAPI
-from tests.telegram import FRAMEWORKS, TOKEN, bot_settings
+from testkit.fake_bot_api import FakeBotAPI
+from testkit.telegram import FRAMEWORKS, TOKEN, bot_settings
 from tests.test_e2e_telegram import open_sender
 
 

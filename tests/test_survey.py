@@ -19,7 +19,7 @@ from handlers.survey import survey_form
 from handlers.survey_report import chart_font_path, chart_png, compute, report_xlsx
 from locales import translator
 from models.tables import Answer, Application, Event
-from tests.chat import Chat, current_question
+from testkit.chat import Chat, current_question
 from tests.xlsx import column_width
 
 t = translator("zh_CN")

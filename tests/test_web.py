@@ -20,10 +20,10 @@ from handlers.router import Router
 from handlers.survey import survey_form
 from locales import translator
 from models.tables import Answer, User, WebFile, WebScreen
-from tests.chat import current_question, run_interview
-from tests.conftest import ELIGIBLE_ZH
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import current_question, run_interview
+from testkit.web import WebVisitor, answer_survey_in_pages
 from tests.test_survey import new_event, report_of
-from tests.web import WebVisitor, answer_survey_in_pages
 
 t = translator("zh_CN")
 

@@ -19,11 +19,11 @@ from forms.definition import Form
 from handlers.render import plain
 from handlers.survey import survey_form
 from locales import translator
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import run_interview
+from testkit.telegram import free_port
+from testkit.web import answer_survey_in_pages
 from tests.browser import Browser, chromium_paths
-from tests.chat import run_interview
-from tests.conftest import ELIGIBLE_ZH
-from tests.telegram import free_port
-from tests.web import answer_survey_in_pages
 
 t = translator("zh_CN")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"

@@ -16,11 +16,11 @@ from yarl import URL
 from forms.definition import Form
 from handlers.render import plain
 from locales import translator
-from tests.chat import run_interview
-from tests.conftest import ELIGIBLE_ZH
-from tests.telegram import free_port
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import run_interview
+from testkit.telegram import free_port
+from testkit.web import WebVisitor
 from tests.test_postgres import postgres_url  # noqa: F401 (a fixture)
-from tests.web import WebVisitor
 
 t = translator("zh_CN")
 

@@ -23,12 +23,12 @@ from bot.webhook import MAX_BODY, SECRET_HEADER, secret_token
 from forms.definition import Form
 from handlers.router import Router
 from locales import translator
-from tests.chat import current_question
-from tests.conftest import ELIGIBLE_ZH
-from tests.fake_bot_api import FakeBotAPI
-from tests.telegram import FRAMEWORKS, TOKEN, bot_settings, next_step, running
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import current_question
+from testkit.fake_bot_api import FakeBotAPI
+from testkit.telegram import FRAMEWORKS, TOKEN, bot_settings, next_step, running
+from testkit.web import WebVisitor
 from tests.test_web import serving
-from tests.web import WebVisitor
 
 FLOOD = 10_000  # posts in all
 ROUNDS = 10  # the flood comes in rounds, each while a user is being answered

@@ -7,18 +7,18 @@ import importlib
 import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.app import build
 from bot.settings import Settings
 from forms.definition import Form
 from handlers.router import Router
 from locales import translator
-from tests.chat import current_question
-from tests.fake_bot_api import FakeBotAPI, FakeUser
+from testkit.chat import current_question
+from testkit.fake_bot_api import FakeBotAPI, FakeUser
 
 if TYPE_CHECKING:
-    from tests.web import WebUser  # the web chat's visitor, for the contract suite
+    from testkit.web import WebUser  # the web chat's visitor, for the contract suite
 
 TOKEN = "123456:TEST-TOKEN"
 ADMIN = 999
@@ -47,7 +47,7 @@ def bot_settings(
     """``framework+webhook`` listens on ``port`` (a free one by default); Telegram posts to
     ``public_url`` (by default straight to that port)."""
     framework, _, mode = transport.partition("+")
-    webhook: dict[str, object] = {}
+    webhook: dict[str, Any] = {}  # Any: Settings types each keyword its own way
     if mode == "webhook":
         port = port or free_port()
         webhook = {

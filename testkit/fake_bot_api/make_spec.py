@@ -7,7 +7,7 @@ methods and types exist, each parameter's name, types and whether it is required
 method returns, and the length limits the reference states ("1-4096 characters") — never
 the prose, so the file stays small and the repository needs nothing beside it.
 
-    python tests/fake_bot_api/make_spec.py path/to/api.json
+    python testkit/fake_bot_api/make_spec.py path/to/api.json
 
 A new Bot API version: download that project's ``api.json``, run this, commit the result.
 """
@@ -76,8 +76,9 @@ def main() -> None:
         ]
         lines.append(f', "{table}": {{\n' + ",\n".join(rows) + "\n  }")
     args.out.write_text("".join(lines) + "}\n", encoding="utf-8")
-    print(f"{args.out}: {data['version']}, {len(data['methods'])} methods, "
-          f"{len(data['types'])} types")
+    print(
+        f"{args.out}: {data['version']}, {len(data['methods'])} methods, {len(data['types'])} types"
+    )
 
 
 if __name__ == "__main__":

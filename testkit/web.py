@@ -1,5 +1,5 @@
 """Drive the web chat the way a browser without JavaScript does: read the page, post its
-forms, follow the redirect. Same surface as tests/chat.Chat (send, press, text,
+forms, follow the redirect. Same surface as testkit/chat.Chat (send, press, text,
 keyboard), so the conversation helpers work on the web too; and, for the contract suite
 (tests/test_e2e_telegram.py), a web visitor with the fake Telegram user's surface."""
 
@@ -23,8 +23,8 @@ from forms.definition import Form
 from handlers.render import plain
 from handlers.types import Button
 from locales import translator
-from tests.chat import current_question
-from tests.telegram import free_port
+from testkit.chat import current_question
+from testkit.telegram import free_port
 
 
 @dataclass

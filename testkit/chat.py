@@ -114,3 +114,17 @@ async def run_interview(
     if submit:
         await chat.press(t("button.submit"))
     return chat.text
+
+
+async def fill_details(
+    chat: Chat, details: Form, answers: dict[str, str | None], locale: str = "zh_CN"
+) -> None:
+    """Answer the details questionnaire; None presses 跳过."""
+    while (qid := current_question(details, locale, chat.text)) is not None:
+        answer = answers.get(qid)
+        if answer is None:
+            await chat.press(translator(locale)("button.skip"))
+        elif any(b.text == answer for b in chat.keyboard()):
+            await chat.press(answer)
+        else:
+            await chat.send(answer)

@@ -1,0 +1,142 @@
+"""The interview benchmark's figures as the Markdown table of bench/README.md and as JSON."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from typing import Any
+
+from bench.phase import PhaseResult
+
+
+def fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def timings_line(r: PhaseResult) -> str:
+    t = r.timings
+    per = max(t.get("router.handle", {}).get("n", 0), 1)
+    parts = []
+    if "router.handle" in t:
+        h = t["router.handle"]
+        parts.append(
+            f"Router.handle {h['wall_s'] / per * 1000:.2f} ms wall, "
+            f"{h['cpu_s'] / per * 1000:.2f} ms main-thread CPU per update (n={h['n']})"
+        )
+    for name in ("sql.statements", "sql.commits"):
+        if name in t:
+            parts.append(f"{name} {t[name]['n'] / per:.1f}/update")
+    if "check_response" in t:
+        c = t["check_response"]
+        parts.append(
+            f"check_response {c['cpu_s'] / max(c['n'], 1) * 1000:.2f} ms CPU per response "
+            f"(n={c['n']}, total {c['cpu_s']:.2f}s)"
+        )
+    if "pydantic.create_generic_submodel" in t:
+        g = t["pydantic.create_generic_submodel"]
+        parts.append(
+            f"pydantic generic classes built {g['n']} ({g['n'] / per:.2f}/update), "
+            f"{g['cpu_s'] / max(g['n'], 1) * 1000:.2f} ms CPU each, total {g['cpu_s']:.2f}s"
+        )
+    api = sorted((k, v) for k, v in t.items() if k.startswith("api."))
+    parts += [
+        f"{k[4:]} {v['wall_s'] / max(v['n'], 1) * 1000:.2f} ms wall (n={v['n']})" for k, v in api
+    ]
+    return "timings: " + "; ".join(parts)
+
+
+def report(results: list[PhaseResult], args: argparse.Namespace, meta: dict[str, str]) -> str:
+    ours, echo = results[0], results[1] if len(results) > 1 else None
+    lines = [
+        f"code {meta['code']} · date {meta['date']} · {meta['machine']} · "
+        f"Python {meta['python']} · "
+        f"aiogram {meta['aiogram']} · aiohttp {meta['aiohttp']} · pydantic {meta['pydantic']} · "
+        f"SQLAlchemy {meta['sqlalchemy']} · db {args.db} · "
+        f"{args.users} users × {args.questions} questions"
+        + (f" · variant {args.variant}" if args.variant else ""),
+        "",
+        "| | replies | wall s | replies/s | p50 ms | p90 ms | p99 ms | max ms "
+        "| peak RSS MB | bot CPU s (main thread) | CPU ms/reply | gen CPU % | machine CPU % "
+        "| failures |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        per_reply = r.bot_cpu / r.replies * 1000 if r.replies else float("nan")
+        lines.append(
+            f"| {r.name} | {r.replies} | {r.wall:.2f} | {r.replies_per_s:.1f} "
+            f"| {fmt_ms(r.pct(50))} | {fmt_ms(r.pct(90))} | {fmt_ms(r.pct(99))} "
+            f"| {fmt_ms(max(r.latencies, default=float('nan')))} | {r.peak_rss_mb:.0f} "
+            f"| {r.bot_cpu:.2f} ({r.bot_main_thread_cpu:.2f}) | {per_reply:.2f} "
+            f"| {r.own_cpu / r.wall * 100 if r.wall else 0:.0f} | {r.machine_busy * 100:.0f} "
+            f"| {len(r.failures)} |"
+        )
+    lines.append("")
+    for r in results:
+        kinds = ", ".join(
+            f"{kind} n={len(v)} p50 {fmt_ms(r.pct(50, v))} p99 {fmt_ms(r.pct(99, v))} ms"
+            for kind, v in sorted(r.by_kind.items())
+        )
+        calls = ", ".join(f"{m} {n}" for m, n in r.api_calls.most_common())
+        per = sum(n for m, n in r.api_calls.items() if m != "getUpdates") / max(r.replies, 1)
+        batch = r.updates / max(r.api_calls.get("getUpdates", 0), 1)
+        lines.append(f"- {r.name}: {kinds}")
+        lines.append(
+            f"  - Bot API calls: {calls} ({per:.2f} non-polling calls per reply; "
+            f"{batch:.1f} updates per getUpdates); {r.bot_threads} threads; "
+            f"{r.log_lines} log lines"
+        )
+        if r.timings:
+            lines.append("  - " + timings_line(r))
+        if r.failures:
+            common = Counter(r.failures).most_common(3)
+            lines.append(f"  - failures: {common}")
+    if echo is not None and echo.replies and ours.replies:
+        throughput = ours.replies_per_s / echo.replies_per_s
+        tail = ours.pct(99) / echo.pct(99)
+        ok = not ours.failures and not echo.failures
+        lines += [
+            "",
+            f"- target replies/s ≥ 0.7× echo: {throughput:.2f}× → "
+            f"{'MET' if throughput >= 0.7 and ok else 'NOT MET'}",
+            f"- target p99 ≤ 1.5× echo: {tail:.2f}× → {'MET' if tail <= 1.5 and ok else 'NOT MET'}",
+        ]
+    return "\n".join(lines)
+
+
+def phases_json(
+    results: list[PhaseResult], args: argparse.Namespace, meta: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "meta": meta,
+        "args": vars(args),
+        "phases": [
+            {
+                "name": r.name,
+                "replies": r.replies,
+                "questions": r.questions,
+                "wall_s": r.wall,
+                "replies_per_s": r.replies_per_s,
+                "p50_ms": r.pct(50) * 1000,
+                "p90_ms": r.pct(90) * 1000,
+                "p99_ms": r.pct(99) * 1000,
+                "max_ms": max(r.latencies, default=0) * 1000,
+                "peak_rss_mb": r.peak_rss_mb,
+                "bot_cpu_s": r.bot_cpu,
+                "bot_main_thread_cpu_s": r.bot_main_thread_cpu,
+                "generator_cpu_s": r.own_cpu,
+                "machine_busy": r.machine_busy,
+                "latency_by_kind_ms": {
+                    k: {
+                        "n": len(v),
+                        "p50": r.pct(50, v) * 1000,
+                        "p99": r.pct(99, v) * 1000,
+                    }
+                    for k, v in r.by_kind.items()
+                },
+                "timings": r.timings,
+                "api_calls": dict(r.api_calls),
+                "failures": len(r.failures),
+            }
+            for r in results
+        ],
+    }
