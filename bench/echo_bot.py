@@ -22,15 +22,21 @@ from aiogram.enums import ParseMode
 from aiogram.types import Message
 
 
-async def main() -> None:
+def bot_from_env() -> Bot:
+    """The Bot as patentbot's transport makes it, from BOT_TOKEN and BOT_API_SERVER (the
+    aiogram peer, bench/peer_aiogram.py, takes it from here too)."""
     session = AiohttpSession(
         api=TelegramAPIServer.from_base(os.environ["BOT_API_SERVER"].rstrip("/"))
     )
-    bot = Bot(
+    return Bot(
         os.environ["BOT_TOKEN"],
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+
+
+async def main() -> None:
+    bot = bot_from_env()
     dispatcher = Dispatcher()
 
     @dispatcher.message()

@@ -28,9 +28,14 @@ async def echo(update: Update, context: Any) -> None:
         await context.bot.send_message(message.chat.id, message.text)
 
 
-async def main() -> None:
+PtbApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def application_from_env() -> PtbApplication:
+    """The Application as patentbot's transport makes it, from BOT_TOKEN and BOT_API_SERVER
+    (the ptb peer, bench/peer_ptb.py, takes it from here too)."""
     server = os.environ["BOT_API_SERVER"].rstrip("/")
-    application = (
+    return (
         Application.builder()
         .token(os.environ["BOT_TOKEN"])
         .base_url(f"{server}/bot")
@@ -39,7 +44,10 @@ async def main() -> None:
         .concurrent_updates(True)
         .build()
     )
-    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, echo))
+
+
+async def poll_until_signal(application: PtbApplication) -> None:
+    """Long polling for messages and button presses until SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -51,6 +59,12 @@ async def main() -> None:
         await stop.wait()
         await application.updater.stop()
         await application.stop()
+
+
+async def main() -> None:
+    application = application_from_env()
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, echo))
+    await poll_until_signal(application)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,12 @@ bot's reply that carries the next prompt: the new message with the next question
 edit of the pressed message); for a cluster *group* press, whose only reply is the edit
 that shows the clusters, that edit.
 
+Then, with ``--peer`` (the default), the same interview by ``bench/peer_aiogram.py``
+(``bench/peer_ptb.py`` with ``--framework ptb``), the bot written the way the library's
+docs teach (conversation state in memory, one ORM session and commit per answer), on a
+fresh database of the same kind, and measured the same way: what patentbot's own work per
+reply is compared against.
+
 Phase 2, baseline, same server, same run: ``bench/echo_bot.py`` (aiogram, one handler,
 one sendMessage per message) in a child process; the same number of users each send
 ``--questions`` messages one after another and wait for each echo.
@@ -56,10 +62,12 @@ from testkit.fake_bot_api import BotMessage, FakeUser
 from testkit.telegram import free_port
 
 ECHO_BOTS = {"aiogram": BENCH_DIR / "echo_bot.py", "ptb": BENCH_DIR / "echo_bot_ptb.py"}
+PEER_BOTS = {"aiogram": BENCH_DIR / "peer_aiogram.py", "ptb": BENCH_DIR / "peer_ptb.py"}
 LANGUAGE = "zh-hans"
 
 # Load users get ids from here on; the warm-up probe uses smaller ones.
 FIRST_USER_ID = 10_000
+PEER_FIRST_USER_ID = 250_000
 ECHO_FIRST_USER_ID = 500_000
 
 
@@ -185,6 +193,72 @@ async def release_users(
     await run_phase(server, bot, result, users, user_task, args.phase_timeout, profile=profile)
 
 
+async def release_applicants(
+    server: CountingBotAPI,
+    bot: BotProcess,
+    result: PhaseResult,
+    first: tuple[int, str],
+    interview: Interview,
+    args: argparse.Namespace,
+) -> None:
+    """``release_users`` for users who each answer ``args.questions`` of the interview."""
+    await release_users(
+        server,
+        bot,
+        result,
+        first,
+        lambda u, go, ready: interview_user(
+            interview, u, args.questions, go, ready, result, args.reply_timeout
+        ),
+        args,
+    )
+
+
+async def peer_phase(
+    args: argparse.Namespace,
+    server: CountingBotAPI,
+    interview: Interview,
+    workdir: Path,
+    variant: str,
+    bots: list[BotProcess],
+) -> PhaseResult:
+    """The same interview by the peer of the framework (bench/peer_aiogram.py or
+    bench/peer_ptb.py: written the way the library's docs teach), on a fresh database of
+    the same kind as patentbot's."""
+    drop_db: Callable[[], Awaitable[None]] | None = None
+    if args.db == "postgresql":
+        url, drop_db = await create_pg_database(args.pg_url)
+        database_url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    else:
+        database_url = f"sqlite+aiosqlite:///{workdir / 'peer.db'}"
+    try:
+        env = child_env(
+            server,
+            DATABASE_URL=database_url,
+            BENCH_VARIANTS=variant,
+            BENCH_PROFILE=str(Path(args.profile or workdir, "peer.prof").resolve()),
+        )
+        argv = [sys.executable, str(PEER_BOTS[args.framework])]
+        peer = await spawn("peer", argv, env, workdir)
+        bots.append(peer)
+        probe = server.user(3, first_name="Probe", language_code=LANGUAGE)
+        result = PhaseResult(f"{args.framework} peer", args.users, args.questions)
+        result.ready_wait = await wait_ready(
+            peer,
+            probe,
+            "/apply",
+            lambda m: not m.edited and interview.question_in(m) is not None,
+            args.start_timeout,
+        )
+        await release_applicants(server, peer, result, (PEER_FIRST_USER_ID, "P"), interview, args)
+        await peer.stop()
+    finally:
+        if drop_db is not None:
+            await drop_db()
+    print(f"peer: {result.replies} replies in {result.wall:.1f}s", file=sys.stderr)
+    return result
+
+
 async def run(args: argparse.Namespace) -> int:
     import aiogram
     import aiohttp
@@ -241,16 +315,7 @@ async def run(args: argparse.Namespace) -> int:
                 bot, probe, "/start", lambda m: not m.edited, args.start_timeout
             )
             print(f"patentbot polling after {result.ready_wait:.1f}s", file=sys.stderr)
-            await release_users(
-                server,
-                bot,
-                result,
-                (FIRST_USER_ID, "U"),
-                lambda u, go, ready: interview_user(
-                    interview, u, args.questions, go, ready, result, args.reply_timeout
-                ),
-                args,
-            )
+            await release_applicants(server, bot, result, (FIRST_USER_ID, "U"), interview, args)
             results.append(result)
             await bot.stop()
             if args.webhook:  # it stays set when the bot stops; the echo bot polls
@@ -262,6 +327,10 @@ async def run(args: argparse.Namespace) -> int:
                 await drop_db()
                 drop_db = None
             print(f"patentbot: {result.replies} replies in {result.wall:.1f}s", file=sys.stderr)
+
+            # ---- the peer written the usual way, on the same framework
+            if args.peer:
+                results.append(await peer_phase(args, server, interview, workdir, variant, bots))
 
             # ---- echo baseline
             argv = [sys.executable, str(ECHO_BOTS[args.framework])]
@@ -338,6 +407,13 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_PG,
         help="a PostgreSQL server to create (and drop) a fresh database on",
     )
+    parser.add_argument(
+        "--peer",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="between patentbot and the echo bot, run the same interview by the bot "
+        "written the way the framework's docs teach (bench/peer_aiogram.py, bench/peer_ptb.py)",
+    )
     parser.add_argument("--reply-timeout", type=float, default=30.0)
     parser.add_argument("--phase-timeout", type=float, default=120.0)
     parser.add_argument("--start-timeout", type=float, default=30.0)
@@ -351,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         "--profile",
         metavar="DIR",
         help="cProfile each bot's main thread during the timed part only, writing "
-        "DIR/patentbot.prof and DIR/echo.prof (read them with python -m bench.profile_summary)",
+        "DIR/patentbot.prof, DIR/peer.prof and DIR/echo.prof (read them with "
+        "python -m bench.profile_summary)",
     )
     parser.add_argument("--keep-logs", metavar="DIR", help="copy the bots' logs to DIR")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")

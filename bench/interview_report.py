@@ -46,7 +46,8 @@ def timings_line(r: PhaseResult) -> str:
 
 
 def report(results: list[PhaseResult], args: argparse.Namespace, meta: dict[str, str]) -> str:
-    ours, echo = results[0], results[1] if len(results) > 1 else None
+    ours, echo = results[0], results[-1] if len(results) > 1 else None
+    peer = next((r for r in results if r.name.endswith(" peer")), None)
     lines = [
         f"code {meta['code']} · date {meta['date']} · {meta['machine']} · "
         f"Python {meta['python']} · "
@@ -100,6 +101,13 @@ def report(results: list[PhaseResult], args: argparse.Namespace, meta: dict[str,
             f"{'MET' if throughput >= 0.7 and ok else 'NOT MET'}",
             f"- target p99 ≤ 1.5× echo: {tail:.2f}× → {'MET' if tail <= 1.5 and ok else 'NOT MET'}",
         ]
+    if peer is not None and peer.replies and ours.replies:
+        rate = ours.replies_per_s / peer.replies_per_s
+        cpu = (ours.bot_cpu / ours.replies) / max(peer.bot_cpu / peer.replies, 1e-9)
+        lines.append(
+            f"- patentbot ÷ {peer.name}: replies/s {rate:.2f}×, "
+            f"p99 {ours.pct(99) / peer.pct(99):.2f}×, CPU ms/reply {cpu:.2f}×"
+        )
     return "\n".join(lines)
 
 

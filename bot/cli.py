@@ -155,8 +155,10 @@ def _parser() -> argparse.ArgumentParser:
     backup = commands.add_parser("backup", help="copy the SQLite database, the bot running or not")
     backup.add_argument("file", type=Path, help="the copy to write (replaced if it exists)")
     from bot.broadcast_cli import add_parsers
+    from bot.officers_cli import add_parsers as add_officer_parsers
 
     add_parsers(commands)
+    add_officer_parsers(commands)
     return parser
 
 
@@ -185,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.broadcast_cli import run_broadcast_command
 
             print(asyncio.run(run_broadcast_command(settings, args)))
+        elif args.command == "admins":
+            from bot.officers_cli import run_admins_command
+
+            print(asyncio.run(run_admins_command(settings, args)))
         elif args.command == "backup":
             from bot.backup import backup
 

@@ -13,8 +13,8 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings, SettingsError
-from forms.answers import InvalidAnswer, parse
-from forms.definition import Form, admin_form, programme
+from forms.answers import InvalidAnswer
+from forms.definition import Form, programme
 from handlers import events, render
 from handlers.render import plain
 from handlers.survey_report import chart_png, report_text, report_xlsx
@@ -67,16 +67,11 @@ async def _by_code(session: AsyncSession, code: str, t: Translator) -> Event:
 
 
 def _event_fields(args: argparse.Namespace, t: Translator) -> dict[str, Any]:
-    """--title, --date, --place, --closes read by the questions /event asks in the chat,
-    with their rules (length, a date, a closing time still ahead)."""
-    asked = admin_form("event")
     given = {"title": args.title, "event_date": args.date, "place": args.place}
-    given |= {"closes_at": args.closes} if args.closes else {}
     try:
-        fields = {qid: parse(asked.question(qid), raw).value for qid, raw in given.items()}
+        return events.event_fields(given | {"closes_at": args.closes or ""})
     except InvalidAnswer as e:
         raise SettingsError(plain(render.invalid(t, e))) from None
-    return {"closes_at": None, **fields}
 
 
 async def _report(

@@ -27,6 +27,7 @@ from multidict import MultiDictProxy
 import templates
 from bot import web_screen
 from bot.logs import quiet_broken_bodies
+from bot.office import office_routes
 from bot.settings import Settings
 from bot.web_identity import COOKIE, COOKIE_MAX_AGE, Buckets, Signer, new_visitor_id
 from handlers.events import qr_png
@@ -95,6 +96,9 @@ class WebChat:
                 web.get("/static/{name:style.css|favicon.svg}", self.static),
                 web.get("/favicon.ico", self.static),  # asked for by browsers that ignore the link
             ]
+        )
+        app.add_routes(
+            office_routes(self.router.context, self.signer, self.secure_cookie, self.public_url)
         )
         return app
 
@@ -175,8 +179,8 @@ class WebChat:
     async def handoff_qr(self, request: web.Request) -> web.StreamResponse:
         user_id = self._visitor(request)
         token = request.match_info["token"]
-        found = None if user_id is None else await web_screen.handoff_of(
-            self.sessions, user_id, token
+        found = (
+            None if user_id is None else await web_screen.handoff_of(self.sessions, user_id, token)
         )
         if found is None:
             return await self._error(request, 404, N_("web.file_gone"))

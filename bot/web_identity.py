@@ -57,9 +57,27 @@ async def cookie_key(sessions: async_sessionmaker[AsyncSession], configured: str
 class Signer:
     key: bytes
 
-    def _mac(self, purpose: str, user_id: int) -> str:
-        digest = hmac.new(self.key, f"{purpose}:{user_id}".encode(), hashlib.sha256).digest()
+    def _mac(self, purpose: str, subject: int | str) -> str:
+        digest = hmac.new(self.key, f"{purpose}:{subject}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+    def sign(self, purpose: str, value: str) -> str:
+        """``value`` with its signature, for a cookie (``value`` holds no ".")."""
+        return f"{value}.{self._mac(purpose, value)}"
+
+    def unsign(self, purpose: str, signed: str | None) -> str | None:
+        """The value of a cookie ``sign`` made for this purpose, else None."""
+        value, _, mac = (signed or "").partition(".")
+        if not value or not hmac.compare_digest(mac, self._mac(purpose, value)):
+            return None
+        return value
+
+    def token(self, purpose: str, subject: int | str) -> str:
+        """A token bound to a subject (a form's CSRF token for a visitor, a session)."""
+        return self._mac(purpose, subject)
+
+    def token_ok(self, purpose: str, subject: int | str, token: str) -> bool:
+        return hmac.compare_digest(token, self._mac(purpose, subject))
 
     def cookie(self, user_id: int) -> str:
         return f"{user_id}.{self._mac('visitor', user_id)}"
@@ -73,10 +91,10 @@ class Signer:
         return user_id if hmac.compare_digest(mac, self._mac("visitor", user_id)) else None
 
     def csrf(self, user_id: int) -> str:
-        return self._mac("csrf", user_id)
+        return self.token("csrf", user_id)
 
     def csrf_ok(self, user_id: int, token: str) -> bool:
-        return hmac.compare_digest(token, self.csrf(user_id))
+        return self.token_ok("csrf", user_id, token)
 
 
 @dataclass

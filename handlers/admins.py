@@ -10,7 +10,7 @@ from handlers.context import Turn
 from handlers.menu import admin_menu
 from handlers.types import Reply
 from models import admin_queries as aq
-from models import queries
+from models import officers, queries
 
 
 def _name(display_name: str | None) -> str:
@@ -36,8 +36,36 @@ async def _list(turn: Turn) -> list[Reply]:
                 by=admin.added_by or "—",  # ERASED_USER: the adder erased their data
             )
         )
-    lines += ["", t("admins.usage")]
+    found = await officers.listed(turn.session)
+    if found:
+        lines += ["", t("admins.officers_title")]
+        lines += [
+            t(
+                "admins.officer_line",
+                name=escape(o.name),
+                last=render.local_date(t, o.last_signin_at) if o.last_signin_at else "—",
+            )
+            for o in found
+        ]
+    lines += ["", t("admins.usage"), t("admins.officer_usage")]
     return [Reply("\n".join(lines))]
+
+
+async def _officer(turn: Turn, name: str) -> list[Reply]:
+    """/admins officer NAME: a programme officer of the office pages (in a browser), and
+    the one-time link that signs them in, for the admin to pass on."""
+    t = turn.t
+    name = " ".join(name.split())
+    if not officers.valid_name(name):
+        return [Reply(t("admins.officer_bad_name", length=officers.NAME_LENGTH))]
+    if turn.context.public_url is None:  # no address a browser could open
+        return [Reply(t("admins.officer_no_address", name=escape(name)))]
+    token, new = await officers.add_with_link(turn.session, name, str(turn.user.id))
+    link = escape(officers.signin_link(turn.context.public_url, token))
+    values = {"name": escape(name), "hours": officers.LINK_HOURS, "link": link}
+    if new:
+        return [Reply(t("admins.officer_added", **values))]
+    return [Reply(t("admins.officer_new_link", **values))]
 
 
 async def command(turn: Turn, args: str) -> list[Reply]:
@@ -46,6 +74,8 @@ async def command(turn: Turn, args: str) -> list[Reply]:
     words = args.split()
     if not words:
         return await _list(turn)
+    if words[0] == "officer":
+        return await _officer(turn, args.strip().removeprefix("officer"))
     if len(words) != 2 or words[0] not in ("add", "remove") or not words[1].isdigit():
         return [Reply(t("admins.bad_id"))]
     action, user_id = words[0], int(words[1])

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
+from typing import Any
 
 import segno
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forms.answers import LOCAL_TIME
+from forms.answers import LOCAL_TIME, parse
 from forms.definition import Form, admin_form
 from handlers import questionnaire as qs
 from handlers import render
@@ -80,6 +81,15 @@ def qr_png(link: str) -> bytes:
     out = io.BytesIO()
     segno.make(link, error="m").save(out, kind="png", scale=12, border=4)
     return out.getvalue()
+
+
+def event_fields(given: dict[str, str]) -> dict[str, Any]:
+    """Title, date, place and closing time as typed (the terminal's options, the office
+    page's form), read by the questions /event asks in the chat, with their rules
+    (length, a date, a closing time still ahead). Raises InvalidAnswer."""
+    asked = admin_form("event")
+    fields = {qid: parse(asked.question(qid), raw).value for qid, raw in given.items() if raw}
+    return {"closes_at": None, **fields}
 
 
 async def create_event(
@@ -247,17 +257,22 @@ async def on_menu(turn: Turn, data: str) -> list[Reply]:
 async def _act(turn: Turn, action: str, event: Event) -> list[Reply]:
     assert event.id is not None
     if action in ("close", "open"):
-        event.closed = action == "close"
-        if action == "open" and event.closes_at is not None and event.closes_at <= utcnow():
-            event.closes_at = None  # reopening means open now, whatever the old closing time
-        turn.session.add(event)
-        await turn.session.flush()
+        await set_open(turn.session, event, action == "open")
     if action == "qr":
         return [qr_reply(turn, event)]
     if action == "report":
         return report_replies(turn.t, await load_report(turn.session, turn.form, event))
     responses = await queries.survey_responses(turn.session, event.id)  # the valid ones
     return [event_card(turn, event, len(responses))]
+
+
+async def set_open(session: AsyncSession, event: Event, open_: bool) -> None:
+    """Close an event's survey, or reopen it."""
+    event.closed = not open_
+    if open_ and event.closes_at is not None and event.closes_at <= utcnow():
+        event.closes_at = None  # reopening means open now, whatever the old closing time
+    session.add(event)
+    await session.flush()
 
 
 def report_replies(t: Translator, report: Report) -> list[Reply]:

@@ -183,12 +183,17 @@ async def workbook(
     return out.getvalue(), len(applications), len(users)
 
 
-async def command(turn: Turn) -> list[Reply]:
-    t = turn.t
-    content, applications, users = await workbook(
-        turn.session, turn.form, t, turn.context.admin_ids
-    )
+async def export_document(
+    session: AsyncSession, form: Form, t: Translator, admin_ids: frozenset[int]
+) -> Document:
+    """The workbook as a named file with its caption: /export, and the office pages."""
+    content, applications, users = await workbook(session, form, t, admin_ids)
     stamp = utcnow().astimezone(LOCAL_TIME).strftime("%Y%m%d-%H%M")
     filename = t("export.filename", stamp=stamp) + ".xlsx"
     caption = t("export.caption", applications=t.number(applications), users=t.number(users))
-    return [Reply(document=Document(filename, content, caption))]
+    return Document(filename, content, caption)
+
+
+async def command(turn: Turn) -> list[Reply]:
+    document = await export_document(turn.session, turn.form, turn.t, turn.context.admin_ids)
+    return [Reply(document=document)]

@@ -13,11 +13,12 @@ from forms.definition import Form
 from handlers import render
 from handlers.context import Turn
 from handlers.events import load_report
+from handlers.survey_report import Report
 from handlers.types import Reply
 from locales import LANGUAGE_NAMES, Translator
 from models import admin_queries as aq
 from models import queries
-from models.tables import utcnow
+from models.tables import Event, utcnow
 
 # The question the applications are broken down by: the industry cluster (E1a). A call
 # without it simply has no such section.
@@ -37,11 +38,20 @@ def _verdicts(t: Translator, verdicts: Counter[str]) -> str:
     )
 
 
-def _cluster_label(t: Translator, form: Form, value: str) -> str:
+def cluster_label(t: Translator, form: Form, value: str) -> str:
+    """An answer to the cluster question in words (chat HTML)."""
     if not form.has_question(BY_QUESTION):
         return escape(value)
     option = form.question(BY_QUESTION).option(value)
     return t(option.label) if option else escape(value)
+
+
+async def latest_events(session: AsyncSession, form: Form) -> list[tuple[Event, Report]]:
+    """The newest events, each with its satisfaction against the target (overall item)."""
+    return [
+        (event, await load_report(session, form, event, overall_only=True))
+        for event, _ in await queries.events_with_counts(session, TOP_EVENTS)
+    ]
 
 
 async def stats_text(session: AsyncSession, form: Form, t: Translator) -> str:
@@ -82,16 +92,15 @@ async def stats_text(session: AsyncSession, form: Form, t: Translator) -> str:
         lines += [
             t(
                 "stats.cluster_line",
-                cluster=_cluster_label(t, form, value),
+                cluster=cluster_label(t, form, value),
                 total=t.number(sum(verdicts.values())),
                 eligible=t.number(verdicts["eligible"] + verdicts["eligible_with_points"]),
             )
             for value, verdicts in ranked[:TOP_CLUSTERS]
         ] or [t("stats.nothing")]
     lines += ["", render.bold(t("stats.events_title"))]
-    events = await queries.events_with_counts(session, TOP_EVENTS)
-    for event, _ in events:
-        report = await load_report(session, form, event, overall_only=True)
+    events = await latest_events(session, form)
+    for event, report in events:
         rate = report.overall.rate
         met = "" if report.met is None else ("✅" if report.met else "❌")
         lines.append(

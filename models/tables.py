@@ -244,3 +244,49 @@ class WebHandoff(SQLModel, table=True):
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     expires_at: datetime
     used_at: datetime | None = None
+
+
+class Officer(SQLModel, table=True):
+    """A programme officer who uses the office pages in a browser (bot/office.py).
+
+    Officers are their own list, not rows of ``Admin``: they have no Telegram account (an
+    admin's id is a Telegram user id), and the pages know them by name. A Telegram admin
+    who also wants the pages is added here too. Removing an officer ends their sessions.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    added_by: str  # "terminal", or the Telegram admin id who added them in the chat
+    created_at: datetime = Field(default_factory=utcnow)
+    last_signin_at: datetime | None = None
+    locale: str | None = None  # chosen on the pages; else the browser's language
+
+
+class OfficerLink(SQLModel, table=True):
+    """A one-time sign-in link: kept as a hash, so reading the database signs nobody in."""
+
+    token_hash: str = Field(primary_key=True)
+    officer_id: int = Field(foreign_key="officer.id", index=True)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class OfficerSession(SQLModel, table=True):
+    """A browser an officer signed in on, until it expires or they sign out."""
+
+    token_hash: str = Field(primary_key=True)
+    officer_id: int = Field(foreign_key="officer.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class OfficeAudit(SQLModel, table=True):
+    """Who changed what on the office pages, and when (the name is kept: an officer may be
+    removed, their actions stay)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    officer_id: int | None = None
+    officer_name: str
+    action: str  # signin | signout | event_create | event_close | event_open | …
+    target: str = ""
+    at: datetime = Field(default_factory=utcnow, index=True)
