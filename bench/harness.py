@@ -120,6 +120,7 @@ def child_env(server: FakeBotAPI, **extra: str) -> dict[str, str]:
     env.update(
         BOT_TOKEN=TOKEN,
         BOT_API_SERVER=server.base_url,
+        WEB_LISTEN="off",  # Telegram only: no web chat taking port 8080
         PYTHONUNBUFFERED="1",
         PYTHONPATH=os.pathsep.join(filter(None, [str(BENCH_DIR.parent), env.get("PYTHONPATH")])),
         **extra,

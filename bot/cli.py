@@ -1,4 +1,4 @@
-"""``patentbot``: run the bot (Telegram when BOT_TOKEN is set, else the console)."""
+"""``patentbot``: serve the web chat (WEB_LISTEN), and Telegram too when BOT_TOKEN is set."""
 
 from __future__ import annotations
 
@@ -6,12 +6,19 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import logs
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, listeners_clash, load_settings
 from forms.definition import programme
+from handlers.render import plain
 from locales import SUPPORTED, translator
+
+if TYPE_CHECKING:
+    from handlers.router import Router
 
 
 async def _run_console(settings: Settings) -> None:
@@ -26,40 +33,71 @@ async def _run_console(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def _run_web(settings: Settings) -> None:
-    from bot import web
-    from bot.app import build
-
-    router, engine = await build(settings)
-    t = translator(settings.default_locale)
-    try:
-        await web.serve(settings, router, lambda url: print(t("web.listening", url=url)))
-    finally:
-        await engine.dispose()
+Serve = Callable[..., Awaitable[None]]
 
 
-async def _run_telegram(settings: Settings) -> None:
-    from bot.app import build
-
+def _telegram(settings: Settings) -> Serve:
     # Each transport imports its own library; only the chosen one is loaded.
     if settings.bot_framework == "ptb":
         from bot.telegram_ptb import serve
     else:
         from bot.telegram_aiogram import serve
+    return serve
+
+
+def _check_serving(settings: Settings, telegram: bool) -> None:
+    t = translator(settings.default_locale)  # the terminal's language
+    if not telegram and settings.web_listen is None:
+        raise SettingsError(plain(t("cli.nothing_to_serve")))
+    if telegram and listeners_clash(settings):
+        assert settings.web_listen is not None
+        web, hook = settings.web_listen, settings.webhook_listen
+        clash = t("cli.listen_clash", web=f"{web[0]}:{web[1]}", webhook=f"{hook[0]}:{hook[1]}")
+        raise SettingsError(plain(clash))
+
+
+@asynccontextmanager
+async def _web_chat(settings: Settings, router: Router) -> AsyncIterator[None]:
+    """The web chat while the block runs (nothing with WEB_LISTEN=off); says where."""
+    if settings.web_listen is None:
+        yield
+        return
+    from bot import web
+
+    async with web.listening(settings, router) as address:
+        t = translator(settings.default_locale)
+        print(plain(t("web.listening", url=address)), flush=True)
+        if settings.public_url is not None:
+            print(plain(t("web.public", url=settings.public_url)), flush=True)
+        yield
+
+
+async def _run(settings: Settings, telegram: bool) -> None:
+    """The web chat and, with a token, Telegram: one router, one database, one event loop.
+    The Telegram transport starts the broadcast delivery once it has its sender."""
+    from bot.app import build, until_stopped
+
+    serve_telegram = _telegram(settings) if telegram else None  # imported before serving
     router, engine = await build(settings)
     try:
-        await serve(settings, router)
+        async with _web_chat(settings, router):
+            if serve_telegram is not None:
+                await serve_telegram(settings, router)  # until SIGINT/SIGTERM
+            else:
+                await until_stopped(handle_signals=True)
     finally:
         await router.settle()
         await engine.dispose()
 
 
-def _serve_telegram(settings: Settings) -> int:
+def _serve(settings: Settings, telegram: bool) -> int:
     """Serve until stopped; a failure (Telegram refusing the token, an unreachable
-    BOT_API_SERVER) is logged — through the filter that masks the token, which a
-    traceback printed by Python would show — and ends the process with status 1."""
+    BOT_API_SERVER, a port already taken) is logged — through the filter that masks the
+    token, which a traceback printed by Python would show — and ends the process with
+    status 1."""
+    _check_serving(settings, telegram)
     try:
-        asyncio.run(_run_telegram(settings))
+        asyncio.run(_run(settings, telegram))
     except Exception:
         logging.getLogger("patentbot").exception("the bot stopped")
         return 1
@@ -70,7 +108,6 @@ async def _write_draft(
     settings: Settings, application_id: int, out: Path, locale: str | None
 ) -> str:
     from handlers.draft import draft_for_application
-    from handlers.render import plain
     from locales import LANGUAGE_NAMES
     from models.db import database
 
@@ -91,9 +128,11 @@ async def _write_draft(
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="patentbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="Telegram when BOT_TOKEN is set, else the console (default)")
+    commands.add_parser(
+        "run", help="the web chat at WEB_LISTEN, and Telegram when BOT_TOKEN is set (default)"
+    )
     commands.add_parser("console", help="the conversation in this terminal, token or not")
-    commands.add_parser("web", help="the conversation in a browser, at WEB_LISTEN")
+    commands.add_parser("web", help="the web chat only, even with BOT_TOKEN set")
     draft = commands.add_parser("draft", help="write the draft application of an application")
     draft.add_argument("--application", type=int, required=True, help="application id")
     draft.add_argument("--out", type=Path, required=True, help="the .docx file to write")
@@ -128,13 +167,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
+        serving = args.command in (None, "run", "web")
         telegram = args.command in (None, "run") and settings.bot_token is not None
-        # The bot on Telegram logs what it does; the terminal's commands and the console
-        # conversation print only their own words (and warnings).
+        # The bot on Telegram logs what it does; the terminal's commands, the console
+        # conversation and the web chat alone print only their own words (and warnings).
         logs.configure(settings, logging.INFO if telegram else logging.WARNING)
-        if args.command == "web":
-            asyncio.run(_run_web(settings))
-        elif args.command == "draft":
+        if serving:
+            return _serve(settings, telegram)
+        if args.command == "draft":
             print(asyncio.run(_write_draft(settings, args.application, args.out, args.locale)))
         elif args.command in ("event", "report"):
             from bot.events_cli import run_event_command
@@ -156,8 +196,6 @@ def main(argv: list[str] | None = None) -> int:
             from bot.backup import backup
 
             print(backup(settings, args.file))
-        elif telegram:
-            return _serve_telegram(settings)
         else:
             asyncio.run(_run_console(settings))
     except (SettingsError, LookupError) as e:  # LookupError: a form the programme names is missing

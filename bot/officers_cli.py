@@ -32,7 +32,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 def base_url(settings: Settings) -> str:
     if settings.public_url is not None:
         return str(settings.public_url)
-    host, port = settings.web_listen
+    # WEB_LISTEN=off in this terminal: the pages are served elsewhere, at the default.
+    host, port = settings.web_listen or Settings.model_fields["web_listen"].default
     return f"http://{host}:{port}"
 
 

@@ -6,7 +6,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from forms.definition import programme
@@ -14,6 +21,10 @@ from models.db import to_async_url
 
 # Variables whose values an error message must not repeat.
 SECRETS = frozenset({"BOT_TOKEN", "WEBHOOK_SECRET", "WEB_SECRET"})
+# WEB_LISTEN's value for "no web chat".
+OFF = "off"
+# Listening on these takes the port on every address of the host.
+ANY_ADDRESS = frozenset({"0.0.0.0", "::", ""})
 # Telegram's rule for a webhook's secret_token.
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -39,21 +50,26 @@ class Settings(BaseSettings):
     webhook_url: AnyHttpUrl | None = None
     webhook_listen: Annotated[tuple[str, int], NoDecode] = ("0.0.0.0", 8080)
     webhook_secret: SecretStr | None = None
-    # The web chat: where it listens (behind an HTTPS proxy in production), the address
-    # people reach it by, and the key that signs its cookies (made and stored in the
-    # database on first start when unset, so that every process agrees).
-    web_listen: Annotated[tuple[str, int], NoDecode] = ("127.0.0.1", 8080)
+    # The web chat: where it listens (behind an HTTPS proxy in production; "off": no web
+    # chat, as for a Telegram-only process), the address people reach it by, and the key
+    # that signs its cookies (made and stored in the database on first start when unset,
+    # so that every process agrees).
+    web_listen: Annotated[tuple[str, int] | None, NoDecode] = ("127.0.0.1", 8080)
     public_url: AnyHttpUrl | None = None
     web_secret: SecretStr | None = None
 
     @field_validator("webhook_listen", "web_listen", mode="before")
     @classmethod
-    def _host_and_port(cls, value: object) -> object:
+    def _host_and_port(cls, value: object, info: ValidationInfo) -> object:
         if not isinstance(value, str):
             return value
+        may_be_off = info.field_name == "web_listen"
+        if may_be_off and value.strip().lower() == OFF:
+            return None
         host, _, port = value.strip().rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError("expected host:port, e.g. 0.0.0.0:8080 or 127.0.0.1:8443")
+            also = f", or {OFF} for none" if may_be_off else ""
+            raise ValueError(f"expected host:port, e.g. 0.0.0.0:8080 or 127.0.0.1:8443{also}")
         return host.strip("[]"), int(port)
 
     @field_validator("webhook_secret")
@@ -101,6 +117,16 @@ class Settings(BaseSettings):
         except FileNotFoundError as e:  # validators must raise ValueError to be reported
             raise ValueError(str(e)) from e
         return value
+
+
+def listeners_clash(settings: Settings) -> bool:
+    """Would the web chat and the webhook receiver try to listen on the same port? (They
+    are one process with a token and WEBHOOK_URL; the second to bind would fail.)"""
+    web, hook = settings.web_listen, settings.webhook_listen
+    if web is None or settings.webhook_url is None or settings.bot_token is None:
+        return False
+    hosts = {web[0], hook[0]}
+    return web[1] == hook[1] and (len(hosts) == 1 or bool(hosts & ANY_ADDRESS))
 
 
 class SettingsError(Exception):

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -363,6 +364,12 @@ def _language(request: web.Request) -> str | None:
     return first or None
 
 
+def _reachable(host: str) -> str:
+    """How a browser on this machine reaches a listening address."""
+    local = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"[{local}]" if ":" in local else local
+
+
 def _content_type(filename: str) -> str:
     suffix = filename.rsplit(".", 1)[-1].lower()
     return {
@@ -373,27 +380,27 @@ def _content_type(filename: str) -> str:
     }.get(suffix, "application/octet-stream")
 
 
-async def web_app(settings: Settings, router: Router) -> web.Application:
+async def web_app(settings: Settings, router: Router, **limits: Buckets) -> web.Application:
     from bot.web_identity import cookie_key
 
     secret = settings.web_secret.get_secret_value() if settings.web_secret else None
     signer = Signer(await cookie_key(router.context.sessions, secret))
     secure = settings.public_url is not None and settings.public_url.scheme == "https"
     public = str(settings.public_url) if settings.public_url else None
-    return WebChat(router, signer, secure_cookie=secure, public_url=public).app()
+    chat = WebChat(router, signer, secure_cookie=secure, public_url=public, **limits)
+    return chat.app()
 
 
-async def serve(settings: Settings, router: Router, ready: Callable[[str], None]) -> None:
-    """Serve the web chat until cancelled; ``ready`` is told the address to open."""
-    from bot.app import until_stopped
-
-    runner = web.AppRunner(await web_app(settings, router), access_log=None)
+@asynccontextmanager
+async def listening(settings: Settings, router: Router, **limits: Buckets) -> AsyncIterator[str]:
+    """Serve the web chat at WEB_LISTEN until the block ends; yields the address to open
+    on this machine. ``limits``: per_visitor, per_address, for tests faster than people."""
+    assert settings.web_listen is not None
+    runner = web.AppRunner(await web_app(settings, router, **limits), access_log=None)
     await runner.setup()
     host, port = settings.web_listen
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    ready(str(settings.public_url or f"http://{host}:{port}/"))
     try:
-        await until_stopped(handle_signals=True)
+        await web.TCPSite(runner, host, port).start()
+        yield f"http://{_reachable(host)}:{port}/"
     finally:
         await runner.cleanup()

@@ -39,6 +39,9 @@ class ShownReply:
     text: str
     buttons: list[list[tuple[str, str]]]  # rows of (label, data)
     file: ShownFile | None
+    # It rewrites the message whose button was pressed (Reply.edit), as on Telegram: the
+    # question with the answer given, say. Marked, so that it can be told apart.
+    edit: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ def _record(reply: Reply, file: ShownFile | None) -> dict[str, Any]:
         "text": reply.text,
         "buttons": [[[b.text, b.data] for b in row] for row in reply.buttons],
         "file": None if file is None else file.__dict__,
+        "edit": reply.edit,
     }
 
 
@@ -128,6 +132,7 @@ def _shown(record: dict[str, Any]) -> ShownReply:
         text=str(record.get("text") or ""),
         buttons=[[(str(label), str(data)) for label, data in row] for row in record["buttons"]],
         file=None if file is None else ShownFile(**file),
+        edit=bool(record.get("edit")),
     )
 
 

@@ -29,6 +29,7 @@ async def start_bot(
         "BOT_API_SERVER": server.base_url,
         "BOT_FRAMEWORK": framework,
         "DATABASE_URL": database_url,
+        "WEB_LISTEN": "off",  # Telegram only: several bots on one machine, no port 8080
     }
     if mode == "webhook":
         env["WEBHOOK_URL"] = f"http://127.0.0.1:{port}/telegram"

@@ -7,7 +7,7 @@ import importlib
 import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.app import build
 from bot.settings import Settings
@@ -16,6 +16,9 @@ from handlers.router import Router
 from locales import translator
 from testkit.chat import current_question
 from testkit.fake_bot_api import FakeBotAPI, FakeUser
+
+if TYPE_CHECKING:
+    from testkit.web import WebUser  # the web chat's visitor, for the contract suite
 
 TOKEN = "123456:TEST-TOKEN"
 ADMIN = 999
@@ -90,7 +93,7 @@ async def running(server: FakeBotAPI, settings: Settings) -> AsyncIterator[Route
 MARKERS = ("review.title", "result.eligible", "result.eligible_with_points", "result.not_eligible")
 
 
-async def next_step(user: FakeUser, form: Form, locale: str, timeout: float = 10) -> str:
+async def next_step(user: FakeUser | WebUser, form: Form, locale: str, timeout: float = 10) -> str:
     """Read the bot's messages until it asks something (a question, the review, a result)."""
     t = translator(locale)
     markers = [t(key) for key in MARKERS]
@@ -104,7 +107,7 @@ async def next_step(user: FakeUser, form: Form, locale: str, timeout: float = 10
 
 
 async def telegram_interview(
-    user: FakeUser, form: Form, locale: str, answers: Mapping[str, str], first: str
+    user: FakeUser | WebUser, form: Form, locale: str, answers: Mapping[str, str], first: str
 ) -> str:
     """From the first question's text, answer everything and submit; returns the result."""
     t = translator(locale)

@@ -18,7 +18,7 @@ def console(lines: list[str], tmp_path: Path) -> str:
     env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
     env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "DEFAULT_LOCALE": "zh_CN"}
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli"],
+        [sys.executable, "-m", "bot.cli", "console"],
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
@@ -96,8 +96,8 @@ def test_the_terminal_shows_a_prompt_while_it_waits(tmp_path: Path) -> None:
     env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "DEFAULT_LOCALE": "zh_CN"}
     main, secondary = pty.openpty()
     bot = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli"], stdin=secondary, stdout=secondary, stderr=secondary,
-        env=env, cwd=tmp_path,
+        [sys.executable, "-m", "bot.cli", "console"],
+        stdin=secondary, stdout=secondary, stderr=secondary, env=env, cwd=tmp_path,
     )  # fmt: skip
     os.close(secondary)
     seen = b""

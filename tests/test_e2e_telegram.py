@@ -1,9 +1,12 @@
-"""The contract every transport must keep: the real bot, over HTTP, against the fake Bot API
-server on 127.0.0.1, once per transport: aiogram and python-telegram-bot, each long polling
-and each behind a webhook the server posts updates to.
+"""The contract every transport must keep: the real bot, over HTTP, once per transport:
+aiogram and python-telegram-bot against the fake Bot API server on 127.0.0.1, each long
+polling and each behind a webhook the server posts updates to; and the web chat, driven
+by a browser without JavaScript.
 
 Every scenario here runs on every transport, so a new feature is tested on all of them by
-default: add a test with the ``telegram`` fixture, not a test of one library.
+default: add a test with the ``channel`` fixture, not a test of one library. A scenario
+that cannot happen in a browser (a group, a sticker, Telegram's command menus) says why in
+its parametrisation (``telegram_only``), and is skipped on the web with that reason.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -39,11 +43,34 @@ from testkit.telegram import (
     running,
     telegram_interview,
 )
+from testkit.web import WebChannel, WebMessage, WebUser, web_channel
+
+# Where the scenarios run: the Telegram transports, and the web chat.
+CHANNELS = (*TRANSPORTS, "web")
+Channel = FakeBotAPI | WebChannel
 
 
-@pytest.fixture(params=TRANSPORTS)
-async def telegram(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[FakeBotAPI]:
-    """The bot on one transport, served by a fake Bot API server; yields the server."""
+def on_the_web_skipped(why: str) -> Any:
+    """The web's place in a parametrisation, skipped: the scenario is Telegram's only."""
+    return pytest.param("web", marks=pytest.mark.skip(reason=f"not on the web: {why}"))
+
+
+def telegram_only(why: str) -> pytest.MarkDecorator:
+    """A scenario of the ``channel`` fixture that runs on the Telegram transports only."""
+    return pytest.mark.parametrize("channel", [*TRANSPORTS, on_the_web_skipped(why)], indirect=True)
+
+
+NO_MENUS = "Telegram's command menus (setMyCommands); a web page has no command menu"
+
+
+@pytest.fixture(params=CHANNELS)
+async def channel(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[Channel]:
+    """The bot on one transport; yields what makes its users: the fake Bot API server, or
+    the web chat."""
+    if request.param == "web":
+        async with web_channel(database_url, admin=ADMIN, bot_username="patentbot_test") as web:
+            yield web
+        return
     async with FakeBotAPI(token=TOKEN, bot_username="patentbot_test") as server:
         server.user(ADMIN, first_name="Admin")  # has opened a chat with the bot
         async with running(server, bot_settings(server, database_url, request.param)):
@@ -57,10 +84,10 @@ async def telegram(request: pytest.FixtureRequest, database_url: str) -> AsyncIt
     ("language_code", "locale"), [("zh-hans", "zh_CN"), ("zh-hant", "zh_HK"), ("en", "en")]
 )
 async def test_a_whole_interview_in_each_language(
-    telegram: FakeBotAPI, form: Form, language_code: str, locale: str
+    channel: Channel, form: Form, language_code: str, locale: str
 ) -> None:
     t = translator(locale)
-    user = telegram.user(1001, first_name="Li", language_code=language_code)
+    user = channel.user(1001, first_name="Li", language_code=language_code)
     await user.send("/start")
     welcome = await user.next_message()
     assert "/delete" in (welcome.text or "")  # privacy notice at first contact
@@ -71,9 +98,9 @@ async def test_a_whole_interview_in_each_language(
     assert "5.13%" in result
 
 
-async def test_bad_input_then_back_and_a_disqualifier(telegram: FakeBotAPI, form: Form) -> None:
+async def test_bad_input_then_back_and_a_disqualifier(channel: Channel, form: Form) -> None:
     t = translator("zh_CN")
-    user = telegram.user(1002, language_code="zh-hans")
+    user = channel.user(1002, language_code="zh-hans")
     await user.send("/apply")
     await next_step(user, form, "zh_CN")
     await user.send("<b>甲</b> & 乙公司")  # typed markup is shown as text, not refused by Telegram
@@ -86,24 +113,26 @@ async def test_bad_input_then_back_and_a_disqualifier(telegram: FakeBotAPI, form
     assert "<b>甲</b> & 乙公司" in text  # the current answer, literally
 
 
-async def test_a_sticker_is_answered_never_ignored(telegram: FakeBotAPI, form: Form) -> None:
+@telegram_only("a browser sends no stickers: the page takes typed text and buttons")
+async def test_a_sticker_is_answered_never_ignored(channel: FakeBotAPI, form: Form) -> None:
     t = translator("zh_CN")
-    user = telegram.user(1010, language_code="zh-hans")
+    user = channel.user(1010, language_code="zh-hans")
     await user.send("/apply")
     await next_step(user, form, "zh_CN")
     await user.send_sticker()
     text = await next_step(user, form, "zh_CN")
     assert t("error.attachment") in text  # and the same question again
     assert current_question(form, "zh_CN", text) == "enterprise_name"
-    admin = telegram.user(ADMIN)
+    admin = channel.user(ADMIN)
     await admin.send("/broadcast")
     await admin.next_message()
     await admin.send_sticker()
     assert (await admin.next_message()).text == plain(t("broadcast.unsupported"))
 
 
-async def test_command_menus_are_registered_in_every_language(telegram: FakeBotAPI) -> None:
-    menus = telegram.commands
+@telegram_only(NO_MENUS)
+async def test_command_menus_are_registered_in_every_language(channel: FakeBotAPI) -> None:
+    menus = channel.commands
     public = {c["command"] for c in menus[("default", "")]}
     assert {"start", "apply", "language", "help", "cancel", "mydata", "delete"} <= public
     assert "broadcast" not in public
@@ -113,13 +142,14 @@ async def test_command_menus_are_registered_in_every_language(telegram: FakeBotA
     assert admin and all("broadcast" in {c["command"] for c in cmds} for cmds in admin)
 
 
+@telegram_only(NO_MENUS)
 async def test_an_admin_added_in_the_chat_gets_the_admin_menu_and_loses_it_when_removed(
-    telegram: FakeBotAPI,
+    channel: FakeBotAPI,
 ) -> None:
     def admin_menu(user_id: int) -> set[str]:
-        return {c["command"] for c in telegram.commands.get((f"chat:{user_id}", ""), [])}
+        return {c["command"] for c in channel.commands.get((f"chat:{user_id}", ""), [])}
 
-    admin, colleague = telegram.user(ADMIN), telegram.user(4321, language_code="zh-hans")
+    admin, colleague = channel.user(ADMIN), channel.user(4321, language_code="zh-hans")
     await colleague.send("/start")
     await colleague.next_message()
     await admin.send("/admins add 4321")
@@ -131,15 +161,15 @@ async def test_an_admin_added_in_the_chat_gets_the_admin_menu_and_loses_it_when_
 
     await admin.send("/admins add 5555")  # has never written to the bot: no chat yet
     await admin.next_message()
-    newcomer = telegram.user(5555, language_code="en")
+    newcomer = channel.user(5555, language_code="en")
     await newcomer.send("/start")
     await newcomer.next_message()
     assert "broadcast" in admin_menu(5555)
 
 
-async def test_mydata_arrives_as_a_document(telegram: FakeBotAPI, form: Form) -> None:
+async def test_mydata_arrives_as_a_document(channel: Channel, form: Form) -> None:
     t = translator("en")
-    user = telegram.user(1003, language_code="en")
+    user = channel.user(1003, language_code="en")
     await user.send("/apply")
     await next_step(user, form, "en")
     await user.send("Acme Ltd")
@@ -150,24 +180,24 @@ async def test_mydata_arrives_as_a_document(telegram: FakeBotAPI, form: Form) ->
         if message.document is not None:
             break
     assert message.document is not None
-    assert message.document.filename == "patentbot-mydata-1003.json"
+    assert message.document.filename == f"patentbot-mydata-{user.id}.json"
     assert message.document.caption == t("mydata.caption")
     assert b"Acme Ltd" in message.document.data
 
 
-async def test_a_deep_link_to_an_unknown_event_is_answered(telegram: FakeBotAPI) -> None:
+async def test_a_deep_link_to_an_unknown_event_is_answered(channel: Channel) -> None:
     t = translator("zh_CN")
-    user = telegram.user(1004, language_code="zh-hans")
+    user = channel.user(1004, language_code="zh-hans")
     await user.send("/start survey-abc")  # what t.me/<bot>?start=survey-abc sends
     privacy, survey = await user.collect(count=2)
     assert "/delete" in (privacy.text or "")  # first contact: the privacy notice
     assert survey.text == t("survey.unknown", code="abc")
 
 
-async def test_admin_commands_answer_admins_only(telegram: FakeBotAPI) -> None:
+async def test_admin_commands_answer_admins_only(channel: Channel) -> None:
     t = translator("zh_CN")
-    admin = telegram.user(ADMIN)
-    stranger = telegram.user(1005, language_code="zh-hans")
+    admin = channel.user(ADMIN)
+    stranger = channel.user(1005, language_code="zh-hans")
     helps = []
     for user in (admin, stranger):
         await user.send("/help")
@@ -178,8 +208,11 @@ async def test_admin_commands_answer_admins_only(telegram: FakeBotAPI) -> None:
     assert (await stranger.next_message()).text == t("error.unknown_command")
 
 
-async def test_pressing_a_button_edits_its_message(telegram: FakeBotAPI) -> None:
-    user = telegram.user(1006, language_code="zh-hans")
+@telegram_only(
+    "a page shows each answer's replies anew: no sent message to edit, no spinner to stop"
+)
+async def test_pressing_a_button_edits_its_message(channel: FakeBotAPI) -> None:
+    user = channel.user(1006, language_code="zh-hans")
     await user.send("/language")
     choice = await user.next_message()
     assert choice.buttons == [["简体中文", "繁體中文", "English"]]
@@ -194,9 +227,9 @@ async def test_pressing_a_button_edits_its_message(telegram: FakeBotAPI) -> None
     await user.assert_no_message()
 
 
-async def test_two_users_at_once(telegram: FakeBotAPI, form: Form) -> None:
+async def test_two_users_at_once(channel: Channel, form: Form) -> None:
     t = translator("zh_CN")
-    users = [telegram.user(2000 + i, language_code="zh-hans") for i in range(2)]
+    users = [channel.user(2000 + i, language_code="zh-hans") for i in range(2)]
 
     async def company(user_index: int) -> str:
         user = users[user_index]
@@ -227,7 +260,13 @@ async def answer_up_to_uscc(user: FakeUser, form: Form) -> None:
     assert await asked(user, form) == "uscc"
 
 
-@pytest.mark.parametrize("transport", TRANSPORTS)
+UPDATE_IDS = on_the_web_skipped(
+    "update ids are Telegram's; that a reload or a page posted twice is answered once is "
+    "tests/test_web.py's"
+)
+
+
+@pytest.mark.parametrize("transport", [*TRANSPORTS, UPDATE_IDS])
 async def test_update_ids_that_jump_down_are_answered(
     transport: str, database_url: str, form: Form
 ) -> None:
@@ -254,7 +293,7 @@ async def test_update_ids_that_jump_down_are_answered(
             assert await asked(user, form) == "contact_phone"
 
 
-@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("transport", [*TRANSPORTS, UPDATE_IDS])
 async def test_a_redelivered_update_is_answered_once(
     transport: str, database_url: str, form: Form
 ) -> None:
@@ -303,14 +342,15 @@ async def test_a_press_answered_by_a_process_that_then_died_is_handled(
 # ------------------------------------------------------------------ groups
 
 
+@telegram_only("there are no groups on the web: every visitor has a chat of their own")
 async def test_in_a_group_the_bot_reveals_nothing_and_says_once_where_it_works(
-    telegram: FakeBotAPI,
+    channel: FakeBotAPI,
 ) -> None:
     """An admin's /export in a group would hand every applicant's data to its members."""
-    admin, member = telegram.user(ADMIN), telegram.user(1301, language_code="en")
+    admin, member = channel.user(ADMIN), channel.user(1301, language_code="en")
     await member.send("/apply")  # someone with an interview under way
-    await member.collect()
-    group = telegram.group(-100123, "Nansha IP managers", kind="supergroup")
+    await member.collect(count=2)  # the interview's opening, then its first question
+    group = channel.group(-100123, "Nansha IP managers", kind="supergroup")
     await group.send_as(member, "/start@patentbot_test")  # the first word said in the group
     notice = await group.next_message()
     assert notice.text == translator("en")(
@@ -325,17 +365,17 @@ async def test_in_a_group_the_bot_reveals_nothing_and_says_once_where_it_works(
     await group.press_as(admin, "Stats")
     await pressed.wait_answer()  # the press was taken, and came to nothing
     await group.send_as(admin, "/start")  # the last update: every one before it is handled
-    await telegram.wait_updates_consumed()
+    await channel.wait_updates_consumed()
     for chat in (group, admin, member):
         await chat.assert_no_message()
     assert group.transcript == [notice]
-    assert not telegram.calls_to("sendDocument") and not telegram.calls_to("sendPhoto")
+    assert not channel.calls_to("sendDocument") and not channel.calls_to("sendPhoto")
 
     # Nobody was recorded from the group: the admin's first private word is a first contact.
     await admin.send("/start")
     assert "/delete" in ((await admin.next_message()).text or "")
-    other = telegram.group(-100456, "另一个群", kind="group")  # each group is told once
-    await other.send_as(telegram.user(1302, language_code="zh-hans"), "/export")
+    other = channel.group(-100456, "另一个群", kind="group")  # each group is told once
+    await other.send_as(channel.user(1302, language_code="zh-hans"), "/export")
     assert (await other.next_message()).text == translator("zh_CN")(
         "group.private_only", link="https://t.me/patentbot_test"
     )
@@ -361,7 +401,10 @@ async def open_sender(framework: str, settings: Settings) -> AsyncIterator[Sende
             yield TelegramSender(PtbCalls(application.bot))
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize(
+    "framework",
+    [*FRAMEWORKS, on_the_web_skipped("no sender yet: broadcasts do not reach web visitors")],
+)
 # PTB's own RetryAfter warns that retry_after will become a timedelta (PtbCalls handles both).
 @pytest.mark.filterwarnings("ignore:Deprecated since version v22.2:DeprecationWarning")
 async def test_the_sender_turns_platform_errors_into_neutral_ones(
@@ -394,7 +437,9 @@ async def test_the_sender_turns_platform_errors_into_neutral_ones(
                 await sender.send(424242, notice)  # never opened a chat with the bot
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize(
+    "framework", [*FRAMEWORKS, on_the_web_skipped("webhook secrets are Telegram's")]
+)
 async def test_behind_a_webhook_only_telegram_gets_in(framework: str, database_url: str) -> None:
     async with FakeBotAPI(token=TOKEN) as server:
         settings = bot_settings(server, database_url, f"{framework}+webhook")
@@ -480,7 +525,9 @@ def test_console_sees_the_same_deep_link_and_mydata(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ training events
 
 
-async def until(user: FakeUser, needle: str, timeout: float = 15.0) -> list[BotMessage]:
+async def until(
+    user: FakeUser | WebUser, needle: str, timeout: float = 15.0
+) -> list[BotMessage | WebMessage]:
     """The bot's messages up to the first new one whose text or caption holds ``needle``."""
     seen = []
     while True:
@@ -490,7 +537,7 @@ async def until(user: FakeUser, needle: str, timeout: float = 15.0) -> list[BotM
             return seen
 
 
-async def test_event_deep_link_answers_report(telegram: FakeBotAPI, form: Form) -> None:
+async def test_event_deep_link_answers_report(channel: Channel, form: Form) -> None:
     """An admin creates an event, an attendee scans its link and answers, the admin gets
     the figures, the chart and the spreadsheet."""
     import re
@@ -501,7 +548,7 @@ async def test_event_deep_link_answers_report(telegram: FakeBotAPI, form: Form) 
     from handlers.survey import survey_form
 
     t = translator("zh_CN")
-    admin = telegram.user(ADMIN)
+    admin = channel.user(ADMIN)
     await admin.send("/event new")
     for question, typed in (("q.e_title", "专利培育培训会"), ("q.e_date", "2024-10-08"),
                             ("q.e_place", "南沙")):  # fmt: skip
@@ -519,7 +566,7 @@ async def test_event_deep_link_answers_report(telegram: FakeBotAPI, form: Form) 
     qr = await until(admin, found.group(0))  # the QR code, ready to project
     assert qr[-1].photo is not None
 
-    attendee = telegram.user(3001, language_code="zh-hans")
+    attendee = channel.user(3001, language_code="zh-hans")
     await attendee.send(f"/start survey-{found.group(1)}")  # what scanning the QR sends
     questions = [plain(t(q.text)) for q in survey_form(form).questions]
     levels = ("非常满意", "满意", "非常满意", "满意", "非常满意")

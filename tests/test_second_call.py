@@ -151,12 +151,12 @@ def test_programme_accepts_a_path(tmp_path: Path) -> None:
     assert Settings(programme=str(CALL)).programme == str(CALL)
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
     console = subprocess.run(
-        [sys.executable, "-m", "bot.cli"], input="/start\n", capture_output=True, text=True,
-        timeout=60, cwd=tmp_path, env={**env, "PROGRAMME": str(CALL)},
+        [sys.executable, "-m", "bot.cli", "console"], input="/start\n", capture_output=True,
+        text=True, timeout=60, cwd=tmp_path, env={**env, "PROGRAMME": str(CALL)},
     )  # fmt: skip
     assert t("programme.test-call-2026.title") in console.stdout, console.stderr
     missing = subprocess.run(
-        [sys.executable, "-m", "bot.cli"], input="", capture_output=True, text=True,
+        [sys.executable, "-m", "bot.cli", "console"], input="", capture_output=True, text=True,
         timeout=60, cwd=tmp_path, env={**env, "PROGRAMME": str(tmp_path / "no-call.yaml")},
     )  # fmt: skip
     assert missing.returncode == 2 and "PROGRAMME" in missing.stderr

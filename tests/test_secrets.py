@@ -51,6 +51,7 @@ async def patentbot(
         "BOT_FRAMEWORK": framework,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
         "ADMIN_IDS": str(ADMIN),
+        "WEB_LISTEN": "off",  # Telegram only: no web chat taking port 8080
     }
     log = tmp_path / f"{name}.log"
     with log.open("wb") as out:  # a file, not a pipe: a full pipe would stop the bot

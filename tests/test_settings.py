@@ -35,6 +35,7 @@ def run_bot(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[
         ("WEBHOOK_URL", "bot.example.org/telegram", "URL"),
         ("WEBHOOK_LISTEN", "8080", "host:port"),
         ("WEBHOOK_SECRET", "my secret!", "A-Z, a-z, 0-9, _ and -"),
+        ("WEB_LISTEN", "8080", "host:port, e.g. 0.0.0.0:8080 or 127.0.0.1:8443, or off"),
     ],
 )
 def test_bad_setting_is_named(tmp_path: Path, variable: str, value: str, expected: str) -> None:
@@ -55,6 +56,40 @@ def test_webhook_listen_takes_host_and_port() -> None:
 
     assert Settings(webhook_listen="[::1]:8443").webhook_listen == ("::1", 8443)  # type: ignore[arg-type]
     assert Settings().webhook_listen == ("0.0.0.0", 8080)
+
+
+def test_web_listen_off_means_no_web_chat() -> None:
+    from bot.settings import Settings
+
+    assert Settings(web_listen="off").web_listen is None
+    assert Settings(web_listen=" OFF ").web_listen is None
+    assert Settings().web_listen == ("127.0.0.1", 8080)
+
+
+def test_the_web_chat_and_the_webhook_on_one_port_is_refused_at_start(tmp_path: Path) -> None:
+    """In webhook mode both listen; by default on port 8080 both: the second would fail."""
+    from handlers.render import plain
+    from locales import translator
+
+    webhook = {"BOT_TOKEN": "123456:ABC", "WEBHOOK_URL": "https://bot.example.org/telegram"}
+    result = run_bot({**webhook, "DEFAULT_LOCALE": "en"}, tmp_path)
+    assert result.returncode == 2
+    said = translator("en")("cli.listen_clash", web="127.0.0.1:8080", webhook="0.0.0.0:8080")
+    assert plain(said) in result.stderr and "Traceback" not in result.stderr
+    elsewhere = run_bot({**webhook, "WEBHOOK_LISTEN": "127.0.0.1:8443", "WEB_LISTEN": "off",
+                         "BOT_API_SERVER": "http://127.0.0.1:9"}, tmp_path)  # fmt: skip
+    assert "WEB_LISTEN" not in elsewhere.stderr  # past the check, on to Telegram (unreachable)
+    assert elsewhere.returncode == 1, elsewhere.stderr
+
+
+def test_with_nothing_to_serve_it_says_what_to_set(tmp_path: Path) -> None:
+    from handlers.render import plain
+    from locales import translator
+
+    result = run_bot({"WEB_LISTEN": "off", "DEFAULT_LOCALE": "zh_HK"}, tmp_path)
+    assert result.returncode == 2
+    assert plain(translator("zh_HK")("cli.nothing_to_serve")) in result.stderr
+    assert "patentbot console" in result.stderr
 
 
 def test_admin_ids_are_read_comma_separated() -> None:
