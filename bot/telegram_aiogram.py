@@ -34,8 +34,7 @@ from aiogram.types import (
     Update,
 )
 
-from bot import polling
-from bot import telegram_messages as tm
+from bot import polling, telegram_messages
 from bot.aiogram_responses import keep_response_models
 from bot.settings import Settings
 from bot.telegram_out import Failure, Kind, deliver, serve_updates
@@ -123,14 +122,14 @@ def build_dispatcher(router: Router) -> Dispatcher:
 
     @dispatcher.message()
     async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
-        event = tm.message_event(message, event_update.update_id, message.html_text)
+        event = telegram_messages.message_event(message, event_update.update_id, message.html_text)
         if event is not None:
             await deliver(AiogramCalls(bot), event.chat_id, await router.handle(event))
 
     @dispatcher.callback_query()
     async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
         await query.answer()  # stop the button's spinner at once
-        event = tm.button_event(query, event_update.update_id)
+        event = telegram_messages.button_event(query, event_update.update_id)
         if event is not None and query.message is not None:
             replies = await router.handle(event)
             pressed = query.message.message_id

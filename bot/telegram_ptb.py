@@ -28,8 +28,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, Defaults, MessageHandler, filters
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import polling
-from bot import telegram_messages as tm
+from bot import polling, telegram_messages
 from bot.settings import Settings
 from bot.telegram_out import Failure, Kind, deliver, serve_updates
 from handlers.router import Router
@@ -124,7 +123,7 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
         if message is None:
             return
         html = message.text_html if message.text is not None else message.caption_html
-        event = tm.message_event(message, update.update_id, html)
+        event = telegram_messages.message_event(message, update.update_id, html)
         if event is not None:
             await deliver(PtbCalls(context.bot), event.chat_id, await router.handle(event))
 
@@ -133,7 +132,7 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
         if query is None:
             return
         await query.answer()  # stop the button's spinner at once
-        event = tm.button_event(query, update.update_id)
+        event = telegram_messages.button_event(query, update.update_id)
         if event is not None and query.message is not None:
             replies = await router.handle(event)
             pressed = query.message.message_id
