@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.pacing import PER_CHAT_SECONDS, ChatSpacing, RateLimiter, wave_size
-from handlers import broadcast_text as view
+from handlers import broadcast_text
 from handlers.context import Context
 from handlers.types import RateLimited, RecipientGone, Reply, Sender, Sent
 from locales import translator
@@ -172,7 +172,9 @@ class Delivery:
             if job is None:
                 return None
             assert job.id is not None
-            interrupted = await broadcast_jobs.resolve_in_flight(session, job.id, view.INTERRUPTED)
+            interrupted = await broadcast_jobs.resolve_in_flight(
+                session, job.id, broadcast_text.INTERRUPTED
+            )
             await session.commit()
         if interrupted:
             log.warning("broadcast %s: %s message(s) interrupted by a restart", job.id, interrupted)
@@ -275,7 +277,7 @@ class Delivery:
             return broadcast_jobs.Outcome(due, broadcast_jobs.PENDING, None, due.attempts), None
         self.spacing.mark(due.chat_id)
         try:
-            sent = await self.sender.send(due.chat_id, view.message_of(job))
+            sent = await self.sender.send(due.chat_id, broadcast_text.message_of(job))
         except RateLimited as e:
             self.limiter.pause(e.retry_after)
             retry_at = utcnow() + timedelta(seconds=e.retry_after)
@@ -308,12 +310,13 @@ class Delivery:
         async with self.context.sessions() as session:
             counts = (await broadcast_jobs.state_counts(session, [job.id]))[job.id]
             reasons = (
-                await broadcast_jobs.failure_reasons(session, job.id, view.REASONS_SHOWN)
+                await broadcast_jobs.failure_reasons(session, job.id, broadcast_text.REASONS_SHOWN)
                 if job.status != broadcast_jobs.RUNNING
                 else []
             )
         rate = run.rate() if run is not None and job.status == broadcast_jobs.RUNNING else None
-        return view.status_reply(translator(job.locale), job, counts, rate=rate, reasons=reasons)
+        t = translator(job.locale)
+        return broadcast_text.status_reply(t, job, counts, rate=rate, reasons=reasons)
 
     async def _show(self, job: Broadcast, run: Run | None) -> bool:
         """Send the status message, or edit it (never more than once a second in its chat).

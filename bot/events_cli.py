@@ -21,7 +21,7 @@ from handlers.survey_report import chart_png, report_text, report_xlsx
 from locales import N_, Translator, translator
 from models import queries
 from models.db import database
-from models.tables import Event
+from models.tables import TrainingEvent
 
 TERMINAL_ADMIN = 0  # created_by of events made from the terminal
 
@@ -59,7 +59,7 @@ def _link_and_qr(settings: Settings, t: Translator, code: str, out_dir: Path) ->
     return [link for link in (links.web, links.telegram) if link] + [f"📄 {qr}"]
 
 
-async def _by_code(session: AsyncSession, code: str, t: Translator) -> Event:
+async def _by_code(session: AsyncSession, code: str, t: Translator) -> TrainingEvent:
     event = await queries.event_by_code(session, code)
     if event is None:
         raise SettingsError(plain(t("cli.event_not_found", code=code)))
@@ -75,7 +75,7 @@ def _event_fields(args: argparse.Namespace, t: Translator) -> dict[str, Any]:
 
 
 async def _report(
-    session: AsyncSession, form: Form, t: Translator, event: Event, args: argparse.Namespace
+    session: AsyncSession, form: Form, t: Translator, event: TrainingEvent, args: argparse.Namespace
 ) -> str:
     report = await events.load_report(session, form, event)
     args.out_dir.mkdir(parents=True, exist_ok=True)

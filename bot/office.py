@@ -27,7 +27,7 @@ from markupsafe import Markup
 import templates
 from bot.office_auth import OfficeAuth, SignedIn
 from bot.web_identity import WEB_ID_BASE, Signer
-from forms.answers import LOCAL_TIME, InvalidAnswer, decode
+from forms.answers import InvalidAnswer, decode
 from forms.definition import admin_form
 from handlers import events, render, stats
 from handlers.context import Context
@@ -35,10 +35,9 @@ from handlers.draft import draft_for_application
 from handlers.events import SurveyLinks
 from handlers.export import export_document
 from handlers.survey_report import Report, chart_png, report_text, report_xlsx
-from locales import LANGUAGE_NAMES, N_, SUPPORTED, Translator, guess_locale, translator
-from models import audiences, officers, queries, statistics
-from models import office_queries as oq
-from models.tables import Application, Draft, Event, Officer
+from locales import LANGUAGE_NAMES, LOCAL_TIME, N_, SUPPORTED, Translator, guess_locale, translator
+from models import audiences, office_queries, officers, queries, statistics
+from models.tables import Application, Draft, Officer, TrainingEvent
 
 OFFICE_FILES = Path(templates.__file__).resolve().parent / "office"
 HTML_LANG = {"zh_CN": "zh-CN", "zh_HK": "zh-HK", "en": "en"}
@@ -404,7 +403,7 @@ class Office:
         form = self.form
         async with self.sessions() as session:
             o = await statistics.overview(session, form.id, stats.BY_QUESTION)
-            users = await oq.users_by_language_and_channel(session, -WEB_ID_BASE)
+            users = await office_queries.users_by_language_and_channel(session, -WEB_ID_BASE)
             flags = (await audiences.flag_counts(session, form.id))[: stats.TOP_FLAGS]
             latest = await stats.latest_events(session, form)
         by_language = [
@@ -470,19 +469,21 @@ class Office:
         """A page of applications, newest first, filtered and sorted on the server."""
         form = self.form
         q = request.query
-        filters = oq.Filters(
+        filters = office_queries.Filters(
             verdict=q.get("verdict", "") if q.get("verdict") in render.VERDICTS else "",
             flag=q.get("flag", "")[:64],
             cluster=q.get("cluster", "")[:MAX_FIELD],
-            sort=q.get("sort", "new") if q.get("sort") in oq.SORTS else "new",
+            sort=q.get("sort", "new") if q.get("sort") in office_queries.SORTS else "new",
         )
         kept = {k: v for k, v in vars(filters).items() if v and not (k == "sort" and v == "new")}
         async with self.sessions() as session:
-            rules = await oq.flag_rules(session, form.id)
-            clusters = await oq.cluster_values(session, form.id, stats.BY_QUESTION)
-            total = await oq.count_applications(session, form.id, filters, stats.BY_QUESTION)
+            rules = await office_queries.flag_rules(session, form.id)
+            clusters = await office_queries.cluster_values(session, form.id, stats.BY_QUESTION)
+            total = await office_queries.count_applications(
+                session, form.id, filters, stats.BY_QUESTION
+            )
             pager = _pager(request, total, kept)
-            rows = await oq.applications_page(
+            rows = await office_queries.applications_page(
                 session, form.id, filters, limit=PER_PAGE, offset=pager.offset,
                 name_question=NAME_QUESTION, cluster_question=stats.BY_QUESTION,
             )  # fmt: skip
@@ -539,7 +540,7 @@ class Office:
         async with self.sessions() as session:
             history = await queries.answer_history(session, application.id)
             flags = await queries.flags_of(session, application.id)
-            drafts = await oq.drafts_of(session, application.id)
+            drafts = await office_queries.drafts_of(session, application.id)
             user = await queries.get_user(session, application.user_id)
         by_question: dict[str, list[Any]] = {}
         for answer in history:
@@ -687,23 +688,23 @@ class Office:
         async def found(request: web.Request, *args: Any) -> web.StreamResponse:
             who, t = args[0], args[1]
             async with self.sessions() as session:
-                event = await session.get(Event, int(request.match_info["id"]))
+                event = await session.get(TrainingEvent, int(request.match_info["id"]))
             if event is None:
                 return self._not_found(request, t, who)
             return await handler(request, who, t, event, *args[2:])
 
         return found
 
-    async def _report(self, event: Event) -> Report:
+    async def _report(self, event: TrainingEvent) -> Report:
         async with self.sessions() as session:
             return await events.load_report(session, self.form, event)
 
-    def _links(self, request: web.Request, event: Event) -> SurveyLinks:
+    def _links(self, request: web.Request, event: TrainingEvent) -> SurveyLinks:
         base = self.public_base(request)
         return events.survey_links(base, self.context.bot_username, event.code)
 
     async def event(
-        self, request: web.Request, who: SignedIn, t: Translator, event: Event
+        self, request: web.Request, who: SignedIn, t: Translator, event: TrainingEvent
     ) -> web.Response:
         """An event: its addresses and QR code, open or closed, and its live report."""
         report = await self._report(event)
@@ -722,7 +723,12 @@ class Office:
         )
 
     async def set_open(
-        self, request: web.Request, who: SignedIn, t: Translator, event: Event, form: dict[str, str]
+        self,
+        request: web.Request,
+        who: SignedIn,
+        t: Translator,
+        event: TrainingEvent,
+        form: dict[str, str],
     ) -> web.StreamResponse:
         to = request.match_info["to"]
         async with self.sessions() as session:
@@ -732,7 +738,7 @@ class Office:
         return _see(f"/office/events/{event.id}")
 
     async def event_qr(
-        self, request: web.Request, who: SignedIn, t: Translator, event: Event
+        self, request: web.Request, who: SignedIn, t: Translator, event: TrainingEvent
     ) -> web.StreamResponse:
         link = self._links(request, event).scannable
         assert link is not None  # the web address is always known here
@@ -742,13 +748,13 @@ class Office:
         )
 
     async def event_chart(
-        self, request: web.Request, who: SignedIn, t: Translator, event: Event
+        self, request: web.Request, who: SignedIn, t: Translator, event: TrainingEvent
     ) -> web.StreamResponse:
         png = chart_png(t, await self._report(event))
         return _download(f"survey-{event.code}-chart.png", png, "image/png", inline=True)
 
     async def event_xlsx(
-        self, request: web.Request, who: SignedIn, t: Translator, event: Event
+        self, request: web.Request, who: SignedIn, t: Translator, event: TrainingEvent
     ) -> web.StreamResponse:
         sheet = report_xlsx(t, await self._report(event))
         return _download(f"survey-{event.code}.xlsx", sheet, XLSX)
@@ -784,7 +790,7 @@ def office_routes(
     return Office(context, auth, public_url).routes()
 
 
-def _event_target(event: Event) -> str:
+def _event_target(event: TrainingEvent) -> str:
     return f"{event.code} {event.title}"
 
 

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
-from bot import telegram_messages as tm
+from bot import telegram_messages
 from bot.app import until_stopped
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def fetcher(get_updates: Callable[..., Awaitable[Sequence[Any]]], **timeout: flo
         updates = await get_updates(
             offset=offset,
             timeout=wait,
-            allowed_updates=tm.ALLOWED_UPDATES,
+            allowed_updates=telegram_messages.ALLOWED_UPDATES,
             **timeout,
         )
         return [(update.update_id, update) for update in updates]

@@ -35,8 +35,7 @@ from aiogram.types import (
     Update,
 )
 
-from bot import polling
-from bot import telegram_messages as tm
+from bot import polling, telegram_messages
 from bot.aiogram_responses import keep_response_models
 from bot.settings import Settings
 from bot.telegram_out import Failure, Kind, deliver, serve_updates
@@ -124,10 +123,12 @@ def build_dispatcher(router: Router) -> Dispatcher:
 
     @dispatcher.message()
     async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
-        event = tm.message_event(message, event_update.update_id, message.html_text)
+        event = telegram_messages.message_event(message, event_update.update_id, message.html_text)
         if event is not None:
             calls = AiogramCalls(bot)
-            await tm.answer(router, event, lambda replies: deliver(calls, event.chat_id, replies))
+            await telegram_messages.answer(
+                router, event, lambda replies: deliver(calls, event.chat_id, replies)
+            )
 
     @dispatcher.callback_query()
     async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
@@ -135,11 +136,11 @@ def build_dispatcher(router: Router) -> Dispatcher:
         # already ("query ID is invalid"): it is handled all the same, or its reply is lost.
         with contextlib.suppress(TelegramBadRequest):
             await query.answer()
-        event = tm.button_event(query, event_update.update_id)
+        event = telegram_messages.button_event(query, event_update.update_id)
         if event is not None and query.message is not None:
             pressed = query.message.message_id
             calls = AiogramCalls(bot)
-            await tm.answer(
+            await telegram_messages.answer(
                 router, event, lambda replies: deliver(calls, event.chat_id, replies, pressed)
             )
 

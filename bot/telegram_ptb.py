@@ -29,8 +29,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, Defaults, MessageHandler, filters
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import polling
-from bot import telegram_messages as tm
+from bot import polling, telegram_messages
 from bot.settings import Settings
 from bot.telegram_out import Failure, Kind, deliver, serve_updates
 from handlers.router import Router
@@ -125,10 +124,12 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
         if message is None:
             return
         html = message.text_html if message.text is not None else message.caption_html
-        event = tm.message_event(message, update.update_id, html)
+        event = telegram_messages.message_event(message, update.update_id, html)
         if event is not None:
             calls = PtbCalls(context.bot)
-            await tm.answer(router, event, lambda replies: deliver(calls, event.chat_id, replies))
+            await telegram_messages.answer(
+                router, event, lambda replies: deliver(calls, event.chat_id, replies)
+            )
 
     async def on_button(update: Update, context: Any) -> None:
         query = update.callback_query
@@ -138,11 +139,11 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
         # already ("query ID is invalid"): it is handled all the same, or its reply is lost.
         with contextlib.suppress(BadRequest):
             await query.answer()
-        event = tm.button_event(query, update.update_id)
+        event = telegram_messages.button_event(query, update.update_id)
         if event is not None and query.message is not None:
             pressed = query.message.message_id
             calls = PtbCalls(context.bot)
-            await tm.answer(
+            await telegram_messages.answer(
                 router, event, lambda replies: deliver(calls, event.chat_id, replies, pressed)
             )
 

@@ -10,17 +10,15 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from forms.codes import uscc_valid, uscc_well_formed
 from forms.definition import Form, Question
-from locales import N_, SUPPORTED, translator
+from locales import LOCAL_TIME, N_, SUPPORTED, translator
 
 Value = bool | str | int | Decimal | date | datetime | None  # None: an optional one skipped
 
-# Dates and times people type are Guangzhou / Hong Kong / Macao time (UTC+8, no DST).
-LOCAL_TIME = timezone(timedelta(hours=8), "UTC+8")
 _DATE = re.compile(
     r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"  # 2024-10-08, 2024年10月8日
     r"|(\d{4})(\d{2})(\d{2})"  # 20241008

@@ -14,6 +14,7 @@ from handlers.survey_report import scales
 from handlers.types import Document, Reply
 from locales import LANGUAGE_NAMES, N_, SUPPORTED, Translator, translator
 from models import queries
+from models.tables import Flow
 
 LANGUAGE = Buttons("lang")
 DELETE = Buttons("delete")
@@ -94,7 +95,7 @@ def _forms_text(t: Translator, kind: str, count: int) -> str:
 
 
 async def ask_delete(turn: Turn) -> list[Reply]:
-    turn.conversation.flow = "confirm_delete"
+    turn.conversation.flow = Flow.CONFIRM_DELETE
     keyboard = (
         (
             render.button(turn.t("button.delete_confirm"), DELETE.data("yes")),
@@ -106,7 +107,7 @@ async def ask_delete(turn: Turn) -> list[Reply]:
 
 async def on_delete(turn: Turn, answer: str) -> list[Reply]:
     confirmed = answer == "yes"
-    if turn.conversation.flow != "confirm_delete":
+    if turn.conversation.flow != Flow.CONFIRM_DELETE:
         return [Reply(turn.t("error.stale_button"))]
     if not confirmed:
         turn.conversation.flow = None

@@ -11,7 +11,9 @@ transaction that answers the button, so a double tap cannot start it twice.
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import Literal
+
+from pydantic import BaseModel, ValidationError
 
 from handlers import render
 from handlers.broadcast_queue import (
@@ -40,9 +42,9 @@ from handlers.context import Turn
 from handlers.types import Button, Reply
 from locales import LANGUAGE_NAMES, N_, SUPPORTED, Translator
 from models import audiences, broadcast_jobs, queries
-from models.tables import Broadcast
+from models.tables import Broadcast, Conversation, Flow
 
-FLOW = "broadcast"
+FLOW = Flow.BROADCAST
 EVENTS_SHOWN = 10
 FLAGS_SHOWN = 12
 
@@ -51,8 +53,23 @@ def _draft_reply(message: Message) -> Reply:
     return message_reply(message.text, message.kind, message.file_id, message.filename)
 
 
-def _draft(pending: dict[str, Any]) -> Message:
-    return Message(**pending["message"])
+class BroadcastDraft(BaseModel):
+    """The broadcast an admin is composing, kept in ``Conversation.pending`` between
+    messages: first the message, then the audience, then the confirmation."""
+
+    step: Literal["compose", "audience", "confirm"] = "compose"
+    message: Message | None = None
+    audience: str | None = None  # as Audience.parse reads it
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> BroadcastDraft:
+        try:
+            return cls.model_validate(conversation.pending or {})
+        except ValidationError:  # left by another flow: start afresh
+            return cls()
+
+    def keep(self, conversation: Conversation) -> None:
+        conversation.pending = self.model_dump(mode="json")
 
 
 def _counted(t: Translator, label: str, count: int) -> str:
@@ -115,22 +132,23 @@ async def _values_menu(turn: Turn, kind: str) -> Reply:
 
 async def _preview(turn: Turn, audience: audiences.Audience) -> list[Reply]:
     t = turn.t
-    pending = dict(turn.conversation.pending or {})
+    draft = BroadcastDraft.of(turn.conversation)
+    assert draft.message is not None  # an audience is offered only once there is a message
     count, unreachable = await audiences.count_audience(turn.session, audience, turn.form.id)
     described = await describe(turn.session, turn.form, t, audience)
     chosen = Reply(t("broadcast.audience_chosen", audience=described), edit=True)
     change = render.button(t("broadcast.button.change_audience"), BUTTONS.data("back"))
     cancel = render.button(t("broadcast.button.cancel"), BUTTONS.data("drop"))
     if count == 0:
-        pending["step"] = "audience"
-        turn.conversation.pending = pending
+        draft.step = "audience"
+        draft.keep(turn.conversation)
         return [chosen, Reply(t("broadcast.preview_none"), ((change,), (cancel,)))]
-    pending |= {"step": "confirm", "audience": str(audience)}
-    turn.conversation.pending = pending
+    draft.step, draft.audience = "confirm", str(audience)
+    draft.keep(turn.conversation)
     lines = preview_lines(t, described, count, unreachable, turn.context.broadcast_rate)
     send = render.button(t("broadcast.button.send"), BUTTONS.data("send"))
     keyboard = ((send, cancel), (change,))
-    return [chosen, _draft_reply(_draft(pending)), Reply("\n".join(lines), keyboard)]
+    return [chosen, _draft_reply(draft.message), Reply("\n".join(lines), keyboard)]
 
 
 # ------------------------------------------------------------------ composing
@@ -138,7 +156,7 @@ async def _preview(turn: Turn, audience: audiences.Audience) -> list[Reply]:
 
 def compose(turn: Turn) -> list[Reply]:
     turn.conversation.flow = FLOW
-    turn.conversation.pending = {"step": "compose"}
+    BroadcastDraft().keep(turn.conversation)
     jobs = render.button(turn.t("broadcast.button.jobs"), BUTTONS.data("list"))
     return [Reply(turn.t("broadcast.compose"), ((jobs,),))]
 
@@ -156,29 +174,22 @@ async def on_message(turn: Turn) -> list[Reply]:
     refused = check_message(message)  # at once, not only when it is sent
     if refused is not None:
         return [Reply(refused.text(t))]
-    stored = {
-        "text": message.text,
-        "kind": message.kind,
-        "file_id": message.file_id,
-        "filename": message.filename,
-    }
-    turn.conversation.pending = {"step": "audience", "message": stored}
+    BroadcastDraft(step="audience", message=message).keep(turn.conversation)
     return [await audience_menu(turn, edit=False)]
 
 
 async def _confirm(turn: Turn) -> list[Reply]:
     t = turn.t
-    pending = turn.conversation.pending or {}
+    draft = BroadcastDraft.of(turn.conversation)
+    assert draft.message is not None and draft.audience is not None  # step "confirm"
     author = Author(turn.user.id, turn.user.locale, turn.event.chat_id)
-    job = await queue_broadcast(
-        turn.session, turn.form.id, author, pending["audience"], _draft(pending)
-    )
+    job = await queue_broadcast(turn.session, turn.form.id, author, draft.audience, draft.message)
     if isinstance(job, Refused):
         if job.reason != Reason.NOBODY:  # checked as it was written: never expected
             return [Reply(job.text(t))]
         # Everyone left the audience since the preview.
-        pending = {**pending, "step": "audience"}
-        turn.conversation.pending = pending
+        draft.step = "audience"
+        draft.keep(turn.conversation)
         return [
             Reply(t("broadcast.preview_none"), edit=True),
             await audience_menu(turn, edit=False),
@@ -262,7 +273,7 @@ async def command(turn: Turn) -> list[Reply]:
 async def on_button(turn: Turn, data: str) -> list[Reply]:
     """``bc:…`` buttons (the router has checked the admin)."""
     kind, _, rest = data.partition(":")
-    pending = turn.conversation.pending or {}
+    draft = BroadcastDraft.of(turn.conversation)
     composing = turn.conversation.flow == FLOW
     match kind:
         case "list":
@@ -274,10 +285,11 @@ async def on_button(turn: Turn, data: str) -> list[Reply]:
             turn.conversation.flow = None
             turn.conversation.pending = None
             return [Reply(turn.t("broadcast.dropped"), edit=True)]
-        case "back" if composing and "message" in pending:
-            turn.conversation.pending = {**pending, "step": "audience"}
+        case "back" if composing and draft.message is not None:
+            draft.step = "audience"
+            draft.keep(turn.conversation)
             return [await audience_menu(turn, edit=True)]
-        case "aud" if composing and "message" in pending:
+        case "aud" if composing and draft.message is not None:
             audience_kind, _, value = rest.partition(":")
             if audience_kind in audiences.AUDIENCE_WITH_VALUE and not value:
                 return [await _values_menu(turn, audience_kind)]
@@ -286,7 +298,7 @@ async def on_button(turn: Turn, data: str) -> list[Reply]:
             except ValueError:
                 return [Reply(turn.t("error.stale_button"))]
             return await _preview(turn, audience)
-        case "send" if composing and pending.get("step") == "confirm":
+        case "send" if composing and draft.step == "confirm":
             return await _confirm(turn)
     return [Reply(turn.t("error.stale_button"))]
 

@@ -12,14 +12,13 @@ from html import escape
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forms.answers import LOCAL_TIME
 from forms.definition import Form
 from handlers import render
 from handlers.commands import Buttons
 from handlers.types import Document, Keyboard, Reply
-from locales import LANGUAGE_NAMES, N_, Translator
+from locales import LANGUAGE_NAMES, LOCAL_TIME, N_, Translator
 from models import audiences, broadcast_jobs
-from models.tables import Broadcast, Event
+from models.tables import Broadcast, TrainingEvent
 
 BUTTONS = Buttons("bc", admin=True)  # every broadcast button, the status message's too
 JOBS_SHOWN = 10
@@ -87,7 +86,7 @@ async def describe(
                     name = f"{flag.clause} {render.flag_title(t, form, flag, LABEL_LENGTH)}"
             return t("broadcast.audience.flag_value", flag=escape(name))
         case "event":
-            event = await session.get(Event, int(audience.value))
+            event = await session.get(TrainingEvent, int(audience.value))
             if event is None:
                 return t("broadcast.audience.event_value", title="#" + audience.value, date="")
             return t(

@@ -12,9 +12,8 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forms.answers import LOCAL_TIME, decode_all
+from forms.answers import decode_all
 from forms.definition import Form, linked
-from handlers import questionnaire as qs
 from handlers import render
 from handlers.commands import MENU, Buttons, Command
 from handlers.context import Turn
@@ -25,12 +24,20 @@ from handlers.draft_document import (
     render_draft,
     template_version,
 )
+from handlers.questionnaire import (
+    Answers,
+    Questionnaire,
+    answers_of,
+    current_application,
+    proceed,
+    stale,
+)
 from handlers.types import Document, Reply
-from locales import DEFAULT, N_, Translator, translator
+from locales import DEFAULT, LOCAL_TIME, N_, Translator, translator
 from models import queries
-from models.tables import Answer, Application, Draft
+from models.tables import Answer, Application, Draft, Flow
 
-FLOW = "details"
+FLOW = Flow.DETAILS
 BUTTONS = Buttons("draft")
 
 
@@ -38,8 +45,8 @@ def details_form(form: Form) -> Form:
     return linked(form, "draft_details")
 
 
-def questionnaire(turn: Turn) -> qs.Questionnaire:
-    return qs.Questionnaire(
+def questionnaire(turn: Turn) -> Questionnaire:
+    return Questionnaire(
         FLOW, details_form(turn.form), N_("draft.review_title"), N_("button.generate_draft")
     )
 
@@ -66,24 +73,24 @@ async def on_button(turn: Turn, action: str) -> list[Reply]:
     """draft:details (fill in or change the details), draft:now (write it as it is)."""
     application = await queries.latest_submitted(turn.session, turn.user.id, turn.form.id)
     if application is None:
-        return qs.stale(turn)
+        return stale(turn)
     if action == "now":
         return await _send_draft(turn, await draft_input(turn.form, turn.session, application))
     turn.conversation.application_id = application.id
     qn = questionnaire(turn)
-    _, answers = await qs.answers_of(turn, qn.form, application)
-    return [qs.proceed(turn, qn, application, answers)]
+    _, answers = await answers_of(turn, qn.form, application)
+    return [proceed(turn, qn, application, answers)]
 
 
 async def current(turn: Turn) -> Application | list[Reply]:
     """The details belong to a submitted application."""
-    application = await qs.current_application(turn)
+    application = await current_application(turn)
     if application is None or application.status != "submitted":
         return [Reply(turn.t("hint.no_flow"))]
     return application
 
 
-async def submit(turn: Turn, application: Application, answers: qs.Answers) -> list[Reply]:
+async def submit(turn: Turn, application: Application, answers: Answers) -> list[Reply]:
     return await _send_draft(turn, await draft_input(turn.form, turn.session, application))
 
 

@@ -14,27 +14,27 @@ from typing import Any
 import segno
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forms.answers import LOCAL_TIME, parse
+from forms.answers import parse
 from forms.definition import Form, admin_form
-from handlers import questionnaire as qs
 from handlers import render
 from handlers.commands import Buttons, Command
 from handlers.context import Context, Turn
+from handlers.questionnaire import Answers, Questionnaire, current_application, proceed, stale
 from handlers.survey import DEEP_LINK_PREFIX, is_open, survey_form
 from handlers.survey_report import Report, chart_png, compute, report_text, report_xlsx
 from handlers.types import Document, Reply
-from locales import N_, Translator
+from locales import LOCAL_TIME, N_, Translator
 from models import queries
-from models.tables import Application, Event, utcnow
+from models.tables import Application, Flow, TrainingEvent, utcnow
 
-FLOW = "event_setup"
+FLOW = Flow.EVENT_SETUP
 BUTTONS = Buttons("ev", admin=True)
 # Codes people may read out or type: no 0/o, 1/l/i.
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
-def questionnaire(turn: Turn) -> qs.Questionnaire:
-    return qs.Questionnaire(
+def questionnaire(turn: Turn) -> Questionnaire:
+    return Questionnaire(
         FLOW, admin_form("event"), N_("event.review_title"), N_("button.event_create")
     )
 
@@ -103,13 +103,13 @@ async def create_event(
     place: str,
     closes_at: datetime | None,
     created_by: int,
-) -> Event:
+) -> TrainingEvent:
     survey = survey_form(programme_form)
     while True:  # 31^6 codes: a clash is rare, but must not become an error
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
         if await queries.event_by_code(session, code) is None:
             break
-    event = Event(
+    event = TrainingEvent(
         code=code,
         title=title,
         event_date=event_date,
@@ -124,7 +124,7 @@ async def create_event(
 
 
 async def load_report(
-    session: AsyncSession, programme_form: Form, event: Event, *, overall_only: bool = False
+    session: AsyncSession, programme_form: Form, event: TrainingEvent, *, overall_only: bool = False
 ) -> Report:
     """The event's report; ``overall_only`` reads just the overall item's answers, enough
     for its rate and whether it meets the target (/stats lists several events)."""
@@ -136,11 +136,11 @@ async def load_report(
     return compute(programme_form, event, submitted, rows)
 
 
-def status_text(t: Translator, event: Event) -> str:
+def status_text(t: Translator, event: TrainingEvent) -> str:
     return t("event.open") if is_open(event) else t("event.closed")
 
 
-def event_card(turn: Turn, event: Event, responses: int) -> Reply:
+def event_card(turn: Turn, event: TrainingEvent, responses: int) -> Reply:
     t = turn.t
     links = links_of(turn.context, event.code)
     closes = (
@@ -171,7 +171,7 @@ def event_card(turn: Turn, event: Event, responses: int) -> Reply:
     return Reply(text, keyboard)
 
 
-def qr_reply(turn: Turn, event: Event) -> Reply:
+def qr_reply(turn: Turn, event: TrainingEvent) -> Reply:
     """The code to project, or, where no link can be made, why not and what to do."""
     link = links_of(turn.context, event.code).scannable
     if link is None:
@@ -181,7 +181,7 @@ def qr_reply(turn: Turn, event: Event) -> Reply:
 
 
 def list_lines(
-    t: Translator, events: Sequence[tuple[Event, int]], none: str = N_("event.none")
+    t: Translator, events: Sequence[tuple[TrainingEvent, int]], none: str = N_("event.none")
 ) -> list[str]:
     """Each event with its number of responses (chat HTML; the terminal prints it plain);
     ``none`` says how to make one where there is none (a chat or a terminal command)."""
@@ -219,13 +219,13 @@ async def start_setup(turn: Turn) -> list[Reply]:
     )
     turn.session.add(setup)
     await turn.session.flush()
-    return [Reply(turn.t("event.setup_intro")), qs.proceed(turn, qn, setup, {})]
+    return [Reply(turn.t("event.setup_intro")), proceed(turn, qn, setup, {})]
 
 
-async def _event(turn: Turn, key: str) -> Event | None:
+async def _event(turn: Turn, key: str) -> TrainingEvent | None:
     """An event by id (from a button) or by code (typed)."""
     if key.isdigit():
-        return await turn.session.get(Event, int(key))
+        return await turn.session.get(TrainingEvent, int(key))
     return await queries.event_by_code(turn.session, key)
 
 
@@ -252,11 +252,11 @@ async def on_button(turn: Turn, data: str) -> list[Reply]:
         return await start_setup(turn)
     event = await _event(turn, key)
     if event is None:
-        return qs.stale(turn)
+        return stale(turn)
     return await _act(turn, action, event)
 
 
-async def _act(turn: Turn, action: str, event: Event) -> list[Reply]:
+async def _act(turn: Turn, action: str, event: TrainingEvent) -> list[Reply]:
     assert event.id is not None
     if action in ("close", "open"):
         await set_open(turn.session, event, action == "open")
@@ -268,7 +268,7 @@ async def _act(turn: Turn, action: str, event: Event) -> list[Reply]:
     return [event_card(turn, event, len(responses))]
 
 
-async def set_open(session: AsyncSession, event: Event, open_: bool) -> None:
+async def set_open(session: AsyncSession, event: TrainingEvent, open_: bool) -> None:
     """Close an event's survey, or reopen it."""
     event.closed = not open_
     if open_ and event.closes_at is not None and event.closes_at <= utcnow():
@@ -285,13 +285,13 @@ def report_replies(t: Translator, report: Report) -> list[Reply]:
 
 
 async def current(turn: Turn) -> Application | list[Reply]:
-    setup = await qs.current_application(turn)
+    setup = await current_application(turn)
     if setup is None or setup.status == "submitted":
         return [Reply(turn.t("hint.no_flow"))]
     return setup
 
 
-async def submit(turn: Turn, setup: Application, answers: qs.Answers) -> list[Reply]:
+async def submit(turn: Turn, setup: Application, answers: Answers) -> list[Reply]:
     """The event, with its link and QR code."""
     closes_at = answers.get("closes_at")
     event_date = answers["event_date"]

@@ -17,14 +17,14 @@ from typing import Any
 import xlsxwriter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forms.answers import LOCAL_TIME, Value, decode
+from forms.answers import Value, decode
 from forms.definition import Form, Question
 from handlers import render
 from handlers.commands import Command
 from handlers.context import Turn
 from handlers.spreadsheet import BOOK_OPTIONS, Sheet, add_formats
 from handlers.types import Document, Reply
-from locales import LANGUAGE_NAMES, N_, Translator
+from locales import LANGUAGE_NAMES, LOCAL_TIME, N_, Translator
 from models import queries, statistics
 from models.tables import Application, Flag, User, utcnow
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from handlers import draft, events, interview, survey
-from handlers import questionnaire as qs
+from handlers import draft, events, interview, questionnaire, survey
 from handlers.context import Turn
 from handlers.types import Reply
 from models.tables import Application
 
-FLOWS: dict[str, qs.Flow] = {
+FLOWS: dict[str, questionnaire.FormFlow] = {
     interview.FLOW: interview,
     draft.FLOW: draft,
     survey.FLOW: survey,
@@ -16,7 +15,7 @@ FLOWS: dict[str, qs.Flow] = {
 }
 
 
-def of(turn: Turn) -> qs.Flow | None:
+def of(turn: Turn) -> questionnaire.FormFlow | None:
     return FLOWS.get(turn.conversation.flow or "")
 
 
@@ -29,4 +28,4 @@ async def resume(turn: Turn) -> list[Reply]:
     if not isinstance(found, Application):
         turn.conversation.flow = None
         return found
-    return [await qs.resume(turn, flow.questionnaire(turn))]
+    return [await questionnaire.resume(turn, flow.questionnaire(turn))]

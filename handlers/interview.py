@@ -5,24 +5,32 @@ from __future__ import annotations
 from datetime import datetime
 
 from forms import engine
-from forms.answers import LOCAL_TIME, encode
+from forms.answers import encode
 from forms.definition import Form, linked
-from handlers import questionnaire as qs
 from handlers import render
 from handlers.commands import MENU, Buttons, Command
 from handlers.context import Turn
+from handlers.questionnaire import (
+    Answers,
+    Questionnaire,
+    answers_of,
+    current_application,
+    flag_record,
+    proceed,
+    resume,
+)
 from handlers.types import Reply
-from locales import N_
+from locales import LOCAL_TIME, N_
 from models import queries
-from models.tables import Application, utcnow
+from models.tables import Application, Flow, utcnow
 
-FLOW = "interview"
+FLOW = Flow.INTERVIEW
 RESULT = Buttons("result")  # the verdict of the latest submission, again
 RESTART = Buttons("restart")  # a new version of the assessment
 
 
-def questionnaire(turn: Turn) -> qs.Questionnaire:
-    return qs.Questionnaire(FLOW, turn.form, N_("review.title"), N_("button.submit"))
+def questionnaire(turn: Turn) -> Questionnaire:
+    return Questionnaire(FLOW, turn.form, N_("review.title"), N_("button.submit"))
 
 
 def _carried_over(form: Form) -> set[str]:
@@ -80,7 +88,7 @@ async def start(turn: Turn) -> list[Reply]:
     if latest is None:
         application = await _new_version(turn, None)
         intro = Reply(turn.t("interview.intro", programme=turn.t(turn.form.title)))
-        return [intro, qs.proceed(turn, questionnaire(turn), application, {})]
+        return [intro, proceed(turn, questionnaire(turn), application, {})]
     if latest.status == "submitted":
         turn.conversation.flow = None
         turn.conversation.application_id = latest.id
@@ -100,7 +108,7 @@ async def start(turn: Turn) -> list[Reply]:
         turn.conversation.flow = FLOW
         turn.conversation.application_id = latest.id
         turn.conversation.question_id = None
-    return [Reply(turn.t("interview.resumed")), await qs.resume(turn, questionnaire(turn))]
+    return [Reply(turn.t("interview.resumed")), await resume(turn, questionnaire(turn))]
 
 
 async def restart(turn: Turn) -> list[Reply]:
@@ -111,9 +119,9 @@ async def restart(turn: Turn) -> list[Reply]:
     if closed is not None:
         return closed
     application = await _new_version(turn, latest)
-    _, answers = await qs.answers_of(turn, turn.form, application)
+    _, answers = await answers_of(turn, turn.form, application)
     notice = Reply(turn.t("interview.new_version", version=application.version))
-    return [notice, qs.proceed(turn, questionnaire(turn), application, answers)]
+    return [notice, proceed(turn, questionnaire(turn), application, answers)]
 
 
 async def show_result(turn: Turn) -> list[Reply]:
@@ -125,18 +133,18 @@ async def show_result(turn: Turn) -> list[Reply]:
 
 
 async def current(turn: Turn) -> Application | list[Reply]:
-    application = await qs.current_application(turn)
+    application = await current_application(turn)
     if application is None or application.status == "submitted":
         return [Reply(turn.t("hint.no_flow"))]
     return await _closed(turn) or application
 
 
-async def submit(turn: Turn, application: Application, answers: qs.Answers) -> list[Reply]:
+async def submit(turn: Turn, application: Application, answers: Answers) -> list[Reply]:
     """The verdict, with the flags and figures it was reached with, kept as judged."""
     assert application.id is not None
     form = turn.form
     outcome = engine.outcome(form, answers)
-    records = [qs.flag_record(application.id, f) for f in outcome.flags]
+    records = [flag_record(application.id, f) for f in outcome.flags]
     await queries.replace_flags(turn.session, application.id, records)
     application.status = "submitted"
     application.verdict = outcome.verdict

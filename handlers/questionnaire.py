@@ -13,6 +13,8 @@ from decimal import Decimal
 from html import escape
 from typing import Any, Protocol
 
+from pydantic import BaseModel, ValidationError
+
 from forms import engine
 from forms.answers import InvalidAnswer, Parsed, Value, decode, decode_all, encode, parse
 from forms.definition import Check, Form, Question
@@ -20,7 +22,7 @@ from handlers import render
 from handlers.context import Turn
 from handlers.types import Reply
 from models import queries
-from models.tables import Answer, Application
+from models.tables import Answer, Application, Conversation, Flow
 from models.tables import Flag as StoredFlag
 
 
@@ -229,17 +231,37 @@ def _confirm_values(turn: Turn, question: Question, parsed: Parsed) -> dict[str,
     }
 
 
+class PendingAnswer(BaseModel):
+    """An answer read but not stored yet: it waits in ``Conversation.pending`` for the
+    user to confirm the reading (or pick one of several)."""
+
+    question: str
+    value: Any  # encoded as an answer is stored
+    raw: str  # what the user typed
+    choices: list[Any] = []  # several readings, encoded
+    checked: bool = False  # the form's checks have been passed already
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> PendingAnswer | None:
+        try:
+            return cls.model_validate(conversation.pending)
+        except ValidationError:  # nothing pending, or left by another flow
+            return None
+
+
 def _ask_to_confirm(
     turn: Turn, question: Question, parsed: Parsed, raw: str, *, message: str, checked: bool = False
 ) -> Reply:
     """Ask before storing: confirm the one reading, or pick one of several, or retype.
     ``checked``: the form's checks have been passed already."""
-    pending: dict[str, Any] = {"question": question.id, "value": encode(parsed.value), "raw": raw}
-    if parsed.choices:
-        pending["choices"] = [encode(c) for c in parsed.choices]
-    if checked:
-        pending["checked"] = True
-    turn.conversation.pending = pending
+    pending = PendingAnswer(
+        question=question.id,
+        value=encode(parsed.value),
+        raw=raw,
+        choices=[encode(c) for c in parsed.choices],
+        checked=checked,
+    )
+    turn.conversation.pending = pending.model_dump(exclude_defaults=True)
     retype = render.button(turn.t("button.retype"), "confirm:no")
     if not parsed.choices:
         return Reply(message, ((render.button(turn.t("button.confirm"), "confirm:yes"), retype),))
@@ -324,31 +346,31 @@ async def _confirmed(
     choice: str,
 ) -> list[Reply]:
     """confirm:yes (the one reading), confirm:<n> (one of several), confirm:no (retype)."""
-    pending = turn.conversation.pending
-    if not pending or not qn.form.has_question(pending.get("question", "")):
+    pending = PendingAnswer.of(turn.conversation)
+    if pending is None or not qn.form.has_question(pending.question):
         return stale(turn)
-    question = qn.form.question(pending["question"])
-    choices = pending.get("choices", [])
+    question = qn.form.question(pending.question)
+    choices = pending.choices
     if choice == "no":
         return [ask(turn, qn, application, question, sheet[1])]
     if choice == "yes" and not choices:
-        stored = pending["value"]
+        stored = pending.value
     elif choice.isdigit() and int(choice) < len(choices):
         stored = choices[int(choice)]
     else:
         return stale(turn)
-    value, raw = decode(question, stored), pending["raw"]
-    if pending.get("checked"):
+    value, raw = decode(question, stored), pending.raw
+    if pending.checked:
         return await _accept(turn, qn, application, sheet, question, value, raw, pressed=False)
     return await _settle(turn, qn, application, sheet, question, value, raw)
 
 
-class Flow(Protocol):
+class FormFlow(Protocol):
     """A conversation that fills in a form: the interview, the draft details, a survey,
     an event's setup. Each says which form it is filling in (or why none is) and what
     submitting it does; asking, reading answers and reviewing are the same for all."""
 
-    FLOW: str
+    FLOW: Flow
 
     def questionnaire(self, turn: Turn) -> Questionnaire: ...
 
@@ -361,7 +383,7 @@ class Flow(Protocol):
         ...
 
 
-async def flow_text(turn: Turn, flow: Flow, text: str) -> list[Reply]:
+async def flow_text(turn: Turn, flow: FormFlow, text: str) -> list[Reply]:
     found = await flow.current(turn)
     if not isinstance(found, Application):
         turn.conversation.flow = None
@@ -369,7 +391,7 @@ async def flow_text(turn: Turn, flow: Flow, text: str) -> list[Reply]:
     return await on_text(turn, flow.questionnaire(turn), found, text)
 
 
-async def flow_button(turn: Turn, flow: Flow, data: str) -> list[Reply]:
+async def flow_button(turn: Turn, flow: FormFlow, data: str) -> list[Reply]:
     found = await flow.current(turn)
     if not isinstance(found, Application):
         return found

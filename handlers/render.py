@@ -12,11 +12,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from html import escape, unescape
 
-from forms.answers import LOCAL_TIME, InvalidAnswer, Value
+from forms.answers import InvalidAnswer, Value
 from forms.definition import Form, Question
 from forms.engine import Flag, progress
 from handlers.types import Button, Keyboard, Reply
-from locales import N_, Translator
+from locales import LOCAL_TIME, N_, Translator
 from models.tables import Application
 from models.tables import Flag as StoredFlag
 

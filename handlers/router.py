@@ -12,10 +12,10 @@ from weakref import WeakValueDictionary
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import broadcast, flows, groups, menu, registry, stored_replies
-from handlers import questionnaire as qs
 from handlers.command_menu import admin_menu, register_menus
 from handlers.commands import MENU, Buttons, Command, Press, split
 from handlers.context import Context, Turn
+from handlers.questionnaire import flow_button, flow_text, stale
 from handlers.types import Event, Reply, Sender
 from locales import guess_locale, translator
 from models import queries, updates
@@ -225,7 +225,7 @@ class Router:
             return await broadcast.on_message(turn)
         flow = flows.of(turn)
         if flow is not None:
-            return await qs.flow_text(turn, flow, event.text or "")
+            return await flow_text(turn, flow, event.text or "")
         return [Reply(turn.t("hint.no_flow"), menu.menu_keyboard(turn))]
 
     async def _command(self, turn: Turn, name: str) -> list[Reply]:
@@ -242,9 +242,9 @@ class Router:
         if found is not None:
             buttons, press = found
             if buttons.admin and not await turn.is_admin():
-                return qs.stale(turn)  # a forged admin button
+                return stale(turn)  # a forged admin button
             return await press(turn, value)
         flow = flows.of(turn)
         if flow is None:
-            return qs.stale(turn)
-        return await qs.flow_button(turn, flow, data)
+            return stale(turn)
+        return await flow_button(turn, flow, data)

@@ -8,7 +8,6 @@ from html import escape
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forms.answers import LOCAL_TIME
 from forms.definition import Form
 from handlers import render
 from handlers.commands import Command
@@ -16,9 +15,9 @@ from handlers.context import Turn
 from handlers.events import load_report
 from handlers.survey_report import Report
 from handlers.types import Reply
-from locales import LANGUAGE_NAMES, N_, Translator
+from locales import LANGUAGE_NAMES, LOCAL_TIME, N_, Translator
 from models import audiences, queries, statistics
-from models.tables import Event, utcnow
+from models.tables import TrainingEvent, utcnow
 
 # The question the applications are broken down by: the industry cluster (E1a). A call
 # without it simply has no such section.
@@ -46,7 +45,7 @@ def cluster_label(t: Translator, form: Form, value: str) -> str:
     return t(option.label) if option else escape(value)
 
 
-async def latest_events(session: AsyncSession, form: Form) -> list[tuple[Event, Report]]:
+async def latest_events(session: AsyncSession, form: Form) -> list[tuple[TrainingEvent, Report]]:
     """The newest events, each with its satisfaction against the target (overall item)."""
     return [
         (event, await load_report(session, form, event, overall_only=True))

@@ -12,16 +12,24 @@ from datetime import UTC, datetime
 from html import escape
 
 from forms.definition import Form, linked
-from handlers import questionnaire as qs
 from handlers import render
 from handlers.commands import Buttons, Command
 from handlers.context import Turn
+from handlers.questionnaire import (
+    Answers,
+    Questionnaire,
+    answers_of,
+    current_application,
+    proceed,
+    review,
+    stale,
+)
 from handlers.types import Reply
 from locales import N_
 from models import queries
-from models.tables import Application, Event, utcnow
+from models.tables import Application, Flow, TrainingEvent, utcnow
 
-FLOW = "survey"
+FLOW = Flow.SURVEY
 BUTTONS = Buttons("sv")
 DEEP_LINK_PREFIX = "survey-"
 
@@ -30,18 +38,18 @@ def survey_form(form: Form) -> Form:
     return linked(form, "survey")
 
 
-def questionnaire(turn: Turn) -> qs.Questionnaire:
-    return qs.Questionnaire(
+def questionnaire(turn: Turn) -> Questionnaire:
+    return Questionnaire(
         FLOW, survey_form(turn.form), N_("survey.review_title"), N_("button.survey_submit")
     )
 
 
-def is_open(event: Event, now: datetime | None = None) -> bool:
+def is_open(event: TrainingEvent, now: datetime | None = None) -> bool:
     now = now or datetime.now(UTC)
     return not event.closed and (event.closes_at is None or now < event.closes_at)
 
 
-def event_line(turn: Turn, event: Event) -> str:
+def event_line(turn: Turn, event: TrainingEvent) -> str:
     return turn.t(
         "survey.event_line",
         title=escape(event.title),
@@ -71,7 +79,7 @@ async def open_survey(turn: Turn, code: str) -> list[Reply]:
         turn.session.add(response)
         await turn.session.flush()
         intro = turn.t("survey.intro", event=event_line(turn, event), count=len(qn.form.questions))
-        return [Reply(intro), qs.proceed(turn, qn, response, {})]
+        return [Reply(intro), proceed(turn, qn, response, {})]
     turn.conversation.application_id = response.id
     if response.status == "submitted":
         turn.conversation.flow = None
@@ -83,30 +91,30 @@ async def open_survey(turn: Turn, code: str) -> list[Reply]:
         )
         change = render.button(turn.t("button.survey_change"), BUTTONS.data("change", response.id))
         return [Reply(text, ((change,),))]
-    _, answers = await qs.answers_of(turn, qn.form, response)
+    _, answers = await answers_of(turn, qn.form, response)
     turn.conversation.flow = FLOW
-    return [Reply(turn.t("survey.resumed")), qs.proceed(turn, qn, response, answers)]
+    return [Reply(turn.t("survey.resumed")), proceed(turn, qn, response, answers)]
 
 
 async def change(turn: Turn, response_id: int) -> list[Reply]:
     """The review of a submitted response, each answer changeable while the event is open."""
     response = await turn.session.get(Application, response_id)
     if response is None or response.user_id != turn.user.id or response.event_id is None:
-        return qs.stale(turn)
-    event = await turn.session.get(Event, response.event_id)
+        return stale(turn)
+    event = await turn.session.get(TrainingEvent, response.event_id)
     if event is None or not is_open(event):
         return [Reply(turn.t("survey.closed", event=event_line(turn, event) if event else ""))]
     qn = questionnaire(turn)
-    _, answers = await qs.answers_of(turn, qn.form, response)
-    return [qs.review(turn, qn, response, answers)]
+    _, answers = await answers_of(turn, qn.form, response)
+    return [review(turn, qn, response, answers)]
 
 
 async def current(turn: Turn) -> Application | list[Reply]:
     """The attendee's response, while its event takes answers."""
-    response = await qs.current_application(turn)
+    response = await current_application(turn)
     event = None
     if response is not None and response.event_id is not None:
-        event = await turn.session.get(Event, response.event_id)
+        event = await turn.session.get(TrainingEvent, response.event_id)
     if response is None or event is None:
         return [Reply(turn.t("hint.no_flow"))]
     if not is_open(event):
@@ -114,9 +122,9 @@ async def current(turn: Turn) -> Application | list[Reply]:
     return response
 
 
-async def submit(turn: Turn, response: Application, answers: qs.Answers) -> list[Reply]:
+async def submit(turn: Turn, response: Application, answers: Answers) -> list[Reply]:
     assert response.event_id is not None
-    event = await turn.session.get(Event, response.event_id)
+    event = await turn.session.get(TrainingEvent, response.event_id)
     assert event is not None
     changed = response.status == "submitted"
     response.status = "submitted"
@@ -131,7 +139,7 @@ async def on_button(turn: Turn, data: str) -> list[Reply]:
     action, _, response_id = data.partition(":")
     if action == "change" and response_id.isdigit():
         return await change(turn, int(response_id))
-    return qs.stale(turn)
+    return stale(turn)
 
 
 async def command(turn: Turn) -> list[Reply]:

@@ -19,12 +19,11 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forms.answers import LOCAL_TIME
 from forms.definition import Form, Question, linked
 from handlers import render
 from handlers.spreadsheet import BOOK_OPTIONS, Sheet, add_formats, text_width
-from locales import Translator
-from models.tables import Event
+from locales import LOCAL_TIME, Translator
+from models.tables import TrainingEvent
 
 if TYPE_CHECKING:  # matplotlib is imported only to draw a chart
     from matplotlib.figure import Figure
@@ -68,7 +67,7 @@ class ItemFigures:
 @dataclass
 class Report:
     form: Form
-    event: Event
+    event: TrainingEvent
     valid: int
     items: list[ItemFigures]
     responses: dict[int, dict[str, Any]]  # response id → {question id: value, ...}
@@ -91,7 +90,10 @@ def scales(form: Form) -> list[Question]:
 
 
 def compute(
-    programme: Form, event: Event, submitted: Sequence[ResponseRow], rows: Sequence[AnswerRow]
+    programme: Form,
+    event: TrainingEvent,
+    submitted: Sequence[ResponseRow],
+    rows: Sequence[AnswerRow],
 ) -> Report:
     """The figures of one event's survey, judged against the call's K4 target."""
     form = linked(programme, "survey")

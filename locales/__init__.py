@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
@@ -25,6 +25,9 @@ SUPPORTED = ("zh_CN", "zh_HK", "en")
 # Each language by its own name, the same in every language (the language picker).
 LANGUAGE_NAMES = {"zh_CN": "简体中文", "zh_HK": "繁體中文", "en": "English"}
 DEFAULT = "zh_CN"
+# The programme's clock: dates and times people type, and those the bot shows, are
+# Guangzhou / Hong Kong / Macao time (UTC+8, no daylight saving time).
+LOCAL_TIME = timezone(timedelta(hours=8), "UTC+8")
 
 
 def guess_locale(language_code: str | None, default: str = DEFAULT) -> str:

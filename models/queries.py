@@ -18,8 +18,8 @@ from models.tables import (
     BroadcastRecipient,
     Conversation,
     Draft,
-    Event,
     Flag,
+    TrainingEvent,
     User,
     utcnow,
 )
@@ -226,9 +226,8 @@ async def delete_user(
     await session.exec(
         update(Admin).where(col(Admin.added_by) == user_id).values(added_by=ERASED_USER)
     )
-    await session.exec(
-        update(Event).where(col(Event.created_by) == user_id).values(created_by=ERASED_USER)
-    )
+    created = col(TrainingEvent.created_by) == user_id
+    await session.exec(update(TrainingEvent).where(created).values(created_by=ERASED_USER))
     await session.exec(
         update(Broadcast)
         .where(col(Broadcast.created_by) == user_id)
@@ -237,14 +236,14 @@ async def delete_user(
     await session.exec(delete(User).where(col(User.id) == user_id))
 
 
-async def event_by_code(session: AsyncSession, code: str) -> Event | None:
-    query = select(Event).where(Event.code == code.strip().lower())
+async def event_by_code(session: AsyncSession, code: str) -> TrainingEvent | None:
+    query = select(TrainingEvent).where(TrainingEvent.code == code.strip().lower())
     return (await session.exec(query)).first()
 
 
 async def events_with_counts(
     session: AsyncSession, limit: int | None = None, *, submitted_only: bool = True
-) -> list[tuple[Event, int]]:
+) -> list[tuple[TrainingEvent, int]]:
     """Every event (or the newest ``limit``), newest first, with its number of submitted
     survey responses (or, not ``submitted_only``, of everyone who opened its survey: its
     attendees, for a broadcast)."""
@@ -255,9 +254,9 @@ async def events_with_counts(
         counted = counted.where(Application.status == "submitted")
     submitted = counted.group_by(col(Application.event_id)).subquery()
     query = (
-        select(Event, func.coalesce(submitted.c.n, 0))
-        .outerjoin(submitted, col(Event.id) == submitted.c.event_id)
-        .order_by(col(Event.event_date).desc(), col(Event.id).desc())
+        select(TrainingEvent, func.coalesce(submitted.c.n, 0))
+        .outerjoin(submitted, col(TrainingEvent.id) == submitted.c.event_id)
+        .order_by(col(TrainingEvent.event_date).desc(), col(TrainingEvent.id).desc())
         .limit(limit)
     )
     return [(event, int(count)) for event, count in (await session.exec(query)).all()]

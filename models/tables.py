@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -35,8 +36,11 @@ class User(SQLModel, table=True):
     unreachable_at: datetime | None = None
 
 
-class Event(SQLModel, table=True):
-    """A training / guidance event whose attendees rate it (clause K4)."""
+class TrainingEvent(SQLModel, table=True):
+    """A training / guidance event whose attendees rate it (clause K4). Not to be confused
+    with an incoming update (``handlers.types.Event``)."""
+
+    __tablename__ = "event"
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, index=True)  # in the deep link: ?start=survey-<code>
@@ -99,11 +103,22 @@ class Flag(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class Flow(StrEnum):
+    """What a conversation is in the middle of: the values of ``Conversation.flow``."""
+
+    INTERVIEW = "interview"  # the eligibility assessment
+    DETAILS = "details"  # the draft application's details
+    SURVEY = "survey"  # a training event's satisfaction survey
+    EVENT_SETUP = "event_setup"  # an admin setting up a training event
+    BROADCAST = "broadcast"  # an admin composing a broadcast
+    CONFIRM_DELETE = "confirm_delete"  # /delete, asking "are you sure?"
+
+
 class Conversation(SQLModel, table=True):
     """Where each user is in the chat, so a restart continues at the same step."""
 
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    flow: str | None = None  # interview | review | confirm_uscc | confirm_delete | restart
+    flow: str | None = None  # a Flow, or None between flows
     application_id: int | None = None
     question_id: str | None = None
     pending: Any = Field(default=None, sa_column=Column(JSON))

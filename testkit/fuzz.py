@@ -21,18 +21,18 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from forms.answers import LOCAL_TIME, InvalidAnswer, Value, decode, parse
+from forms.answers import InvalidAnswer, Value, decode, parse
 from forms.codes import uscc_well_formed
 from forms.definition import Form, Question, admin_form, linked, programme
 from handlers import broadcast_queue
+from handlers.broadcast import BroadcastDraft
 from handlers.context import Context
 from handlers.router import Router
 from handlers.types import Reply
-from locales import SUPPORTED, translator
+from locales import LOCAL_TIME, SUPPORTED, translator
 from models import queries
 from models.db import connect
-from models.tables import Answer, Application, Conversation
-from models.tables import Event as EventRow
+from models.tables import Answer, Application, Conversation, TrainingEvent
 from testkit.answers import DETAILS_ZH, ELIGIBLE_ZH
 from testkit.chat import Chat, current_question, fill_details, run_interview
 from testkit.fuzz_inputs import BROADCAST, Input, Target
@@ -156,7 +156,7 @@ class Fuzzer:
             await admin.send(EVENT_ANSWERS[qid])
         await admin.press_data("submit:event_setup")
         async with sessions() as session:
-            fuzzer.event_code = (await session.exec(select(EventRow.code))).one()
+            fuzzer.event_code = (await session.exec(select(TrainingEvent.code))).one()
         return fuzzer
 
     async def stop(self) -> None:
@@ -260,10 +260,9 @@ class Fuzzer:
             assert question is not None, f"an answer to no question: {programme_id}/{qid}"
             why = invalid_answer(question, stored)
             assert why is None, f"{programme_id}/{qid}: {why}"
-        pending = conversation.pending if conversation else None
-        if conversation and conversation.flow == BROADCAST and pending and "message" in pending:
-            text = pending["message"]["text"]
-            shown, problems = broadcast_queue.check_html(text)
+        draft = BroadcastDraft.of(conversation) if conversation else None
+        if conversation and conversation.flow == BROADCAST and draft and draft.message:
+            shown, problems = broadcast_queue.check_html(draft.message.text)
             assert not problems, f"the broadcast draft is not Telegram HTML: {problems}"
             assert len(shown) <= broadcast_queue.TEXT_LIMIT
 

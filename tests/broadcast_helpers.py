@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.types import Reply, Sent
 from models import broadcast_jobs
-from models.tables import Answer, Application, Broadcast, Event, Flag, User, utcnow
+from models.tables import Answer, Application, Broadcast, Flag, TrainingEvent, User, utcnow
 
 PROGRAMME = "nansha-2024"
 
@@ -54,7 +54,7 @@ async def populate(
     ids = itertools.count(start)
     locales = itertools.cycle(["zh_CN", "en"])
     async with sessions() as session:
-        event = Event(
+        event = TrainingEvent(
             code="evt001",
             title="知识产权培训",
             event_date=date(2024, 10, 8),

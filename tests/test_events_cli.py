@@ -11,11 +11,10 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from forms.answers import LOCAL_TIME
 from forms.definition import Form
 from handlers.render import plain
 from handlers.router import Router
-from locales import translator
+from locales import LOCAL_TIME, translator
 from testkit.chat import Chat
 from tests.test_survey import answer_survey
 

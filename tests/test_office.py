@@ -28,7 +28,7 @@ from handlers.survey import survey_form
 from locales import translator
 from models import queries
 from models.db import connect
-from models.tables import Event, Flag, OfficeAudit, OfficerLink, utcnow
+from models.tables import Flag, OfficeAudit, OfficerLink, TrainingEvent, utcnow
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import Chat, run_interview
 from testkit.office import Officer, add_officer_link
@@ -249,8 +249,8 @@ async def test_every_post_without_its_token_is_refused(
         await stranger.close()
     assert await audit(router) == before  # nothing done, nothing recorded
     async with router.context.sessions() as session:
-        assert len((await session.exec(select(Event))).all()) == 1
-        assert not (await session.exec(select(Event))).one().closed
+        assert len((await session.exec(select(TrainingEvent))).all()) == 1
+        assert not (await session.exec(select(TrainingEvent))).one().closed
     await officer.get("/office/")
     assert officer.status == 200  # still signed in: the forged sign-out did nothing
 
@@ -340,7 +340,7 @@ async def test_an_event_created_closed_and_reopened_with_its_code_and_report(
     )
     assert officer.status == 200 and "专利培训会" in officer.html
     async with router.context.sessions() as session:
-        event = (await session.exec(select(Event))).one()
+        event = (await session.exec(select(TrainingEvent))).one()
     assert f"{site.origin()}/s/{event.code}".replace("http://", "") in officer.html
     await officer.get(f"/office/events/{event.id}/qr.png")
     assert officer.status == 200 and officer.body.startswith(b"\x89PNG")

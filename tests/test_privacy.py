@@ -230,7 +230,7 @@ async def test_delete_leaves_nothing_of_the_user_but_anonymous_satisfaction_figu
 
 
 async def _event(router: Router, event_id: int) -> Any:
-    from models.tables import Event as EventRow
+    from models.tables import TrainingEvent
 
     async with router.context.sessions() as session:
-        return await session.get(EventRow, event_id)
+        return await session.get(TrainingEvent, event_id)

@@ -18,7 +18,7 @@ from handlers.router import Router
 from handlers.types import Event as Update
 from locales import translator
 from models import audiences, broadcast_jobs, queries
-from models.tables import Broadcast, Event
+from models.tables import Broadcast, TrainingEvent
 from testkit.chat import Chat
 
 ADMIN, STRANGER = 999, 1005
@@ -66,7 +66,9 @@ async def stranger(router: Router) -> Chat:
     await chat.send("/start")
     await Chat(router, ADMIN).send("/start")
     async with router.context.sessions() as session:
-        event = Event(code="evt001", title="培训", event_date=date(2024, 10, 8), place="南沙")
+        event = TrainingEvent(
+            code="evt001", title="培训", event_date=date(2024, 10, 8), place="南沙"
+        )
         event.survey_id, event.created_by = "training-satisfaction", ADMIN
         session.add(event)
         job = Broadcast(text="x", locale="zh_CN", created_by=ADMIN)

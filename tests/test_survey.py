@@ -10,15 +10,14 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from forms.answers import LOCAL_TIME
 from forms.definition import Form
 from handlers import events
 from handlers.render import plain
 from handlers.router import Router
 from handlers.survey import survey_form
 from handlers.survey_report import chart_font_path, chart_png, compute, report_xlsx
-from locales import translator
-from models.tables import Answer, Application, Event
+from locales import LOCAL_TIME, translator
+from models.tables import Answer, Application, TrainingEvent
 from testkit.chat import Chat, current_question
 from tests.xlsx import column_width
 
@@ -27,7 +26,7 @@ ADMIN = 999  # an admin in the router fixture
 LEVELS = ["非常满意", "满意", "一般", "不满意", "非常不满意"]
 
 
-async def new_event(router: Router, form: Form, **kw: object) -> Event:
+async def new_event(router: Router, form: Form, **kw: object) -> TrainingEvent:
     async with router.context.sessions() as session:
         event = await events.create_event(
             session,
@@ -57,7 +56,7 @@ async def answer_survey(
     await chat.press(t("button.survey_submit"))
 
 
-async def report_of(router: Router, form: Form, event: Event):  # type: ignore[no-untyped-def]
+async def report_of(router: Router, form: Form, event: TrainingEvent):  # type: ignore[no-untyped-def]
     async with router.context.sessions() as session:
         return await events.load_report(session, form, event)
 
@@ -173,7 +172,7 @@ async def test_admin_creates_an_event_and_gets_link_and_qr(router: Router, form:
     assert f"{next_year}年10月8日 18:00" in admin.text  # the review, to the minute
     await admin.press(t("button.event_create"))
     async with router.context.sessions() as session:
-        event = (await session.exec(select(Event))).one()
+        event = (await session.exec(select(TrainingEvent))).one()
     link = f"https://t.me/patentbot_test?start=survey-{event.code}"
     assert link in admin.text
     photo = next(r.photo for r in admin.last if r.photo is not None)
@@ -246,7 +245,7 @@ def test_chart_font_has_chinese_glyphs(form: Form) -> None:
         "label.s_overall", "scale.very_satisfied", "report.chart_axis"))  # fmt: skip
     missing = [c for c in labels if not c.isascii() and font.get_char_index(ord(c)) == 0]
     assert not missing, f"no glyph for {missing}"
-    empty = compute(form, Event(code="x", title="标题", event_date=date(2024, 1, 1),
+    empty = compute(form, TrainingEvent(code="x", title="标题", event_date=date(2024, 1, 1),
                     place="南沙", survey_id="s", created_by=1), [], [])  # fmt: skip
     assert chart_png(t, empty).startswith(b"\x89PNG")
 
@@ -313,7 +312,7 @@ async def test_no_qr_code_is_offered_that_no_phone_can_open(router: Router, form
     await admin.press(t("button.event_create"))
     assert all(r.photo is None for r in admin.last)
     async with router.context.sessions() as session:
-        event = (await session.exec(select(Event))).one()
+        event = (await session.exec(select(TrainingEvent))).one()
     no_link = events.no_link_text(t, event.code)
     assert plain(no_link) in admin.text and "BOT_USERNAME" in admin.text
     assert t("event.created_qr") not in admin.text  # nobody is told to scan
