@@ -17,13 +17,8 @@ from forms.definition import Form, linked
 from handlers import render
 from handlers.commands import MENU, Buttons, Command
 from handlers.context import Turn
-from handlers.draft_document import (
-    DraftInput,
-    filename,
-    fingerprint,
-    render_draft,
-    template_version,
-)
+from handlers.draft_document import filename, fingerprint, render_draft, template_version
+from handlers.draft_values import DraftInput
 from handlers.questionnaire import (
     Answers,
     Questionnaire,
