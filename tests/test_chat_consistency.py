@@ -102,6 +102,13 @@ def call_with_period(tmp_path: Path, opens: str, closes: str) -> Form:
     return load_form(path)
 
 
+def closed_call(tmp_path: Path) -> tuple[Form, str]:
+    """The call with a period that closed on 2024-07-15, and what the bot then says."""
+    closes = date(2024, 7, 15)
+    text = t("interview.closed", opens=t.date(date(2024, 6, 1)), closes=t.date(closes))
+    return call_with_period(tmp_path, "2024-06-01", closes.isoformat()), text
+
+
 async def test_an_open_period_changes_nothing(database_url: str, tmp_path: Path) -> None:
     form = call_with_period(tmp_path, "2020-01-01", "2999-12-31")
     engine, sessions = await connect(database_url)
@@ -114,10 +121,7 @@ async def test_an_open_period_changes_nothing(database_url: str, tmp_path: Path)
 async def test_after_the_period_start_does_not_ask_a_question_it_will_refuse(
     router: Router, form: Form, database_url: str, tmp_path: Path
 ) -> None:
-    closed_form = call_with_period(tmp_path, "2024-06-01", "2024-07-15")
-    closed_text = t(
-        "interview.closed", opens=t.date(date(2024, 6, 1)), closes=t.date(date(2024, 7, 15))
-    )
+    closed_form, closed_text = closed_call(tmp_path)
     halfway = Chat(router, 3)
     await halfway.send("/apply")
     await halfway.send(ELIGIBLE_ZH["enterprise_name"])
@@ -137,10 +141,7 @@ async def test_after_the_period_start_does_not_ask_a_question_it_will_refuse(
 async def test_after_the_period_apply_says_the_call_is_closed(
     router: Router, form: Form, database_url: str, tmp_path: Path
 ) -> None:
-    closed_form = call_with_period(tmp_path, "2024-06-01", "2024-07-15")
-    closed_text = t(
-        "interview.closed", opens=t.date(date(2024, 6, 1)), closes=t.date(date(2024, 7, 15))
-    )
+    closed_form, closed_text = closed_call(tmp_path)
     # One applicant submitted and started a second version; another is halfway through.
     submitted, halfway = Chat(router, 1), Chat(router, 2)
     await submitted.send("/apply")
