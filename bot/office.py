@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 import templates
 from bot.office_auth import OfficeAuth, SignedIn
+from bot.office_broadcasts import OfficeBroadcasts
 from bot.web_identity import WEB_ID_BASE, Signer
 from forms.answers import InvalidAnswer, decode
 from forms.definition import admin_form
@@ -59,6 +60,10 @@ ACTIONS = {
     "event_open": N_("office.action.event_open"),
     "draft": N_("office.action.draft"),
     "export": N_("office.action.export"),
+    "broadcast_queue": N_("office.action.broadcast_queue"),
+    "broadcast_pause": N_("office.action.broadcast_pause"),
+    "broadcast_resume": N_("office.action.broadcast_resume"),
+    "broadcast_stop": N_("office.action.broadcast_stop"),
 }
 SORT_NAMES = {
     "new": N_("office.sort.new"),
@@ -74,6 +79,7 @@ WORDS = {
     "nav_events": N_("office.nav.events"),
     "nav_export": N_("office.nav.export"),
     "nav_audit": N_("office.nav.audit"),
+    "nav_broadcasts": N_("office.broadcasts.title"),
     "signout": N_("office.signout"),
     "language": N_("office.language"),
     "language_set": N_("office.language_set"),
@@ -238,6 +244,7 @@ class Office:
             web.get("/office/export.xlsx", page(self.export)),
             web.get("/office/audit", page(self.audit)),
             web.get("/office/static/office.css", self.static),
+            *OfficeBroadcasts(self).routes(),
         ]
 
     # --- who is asking -------------------------------------------------------------
