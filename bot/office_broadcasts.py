@@ -9,14 +9,13 @@ names the officer), and the list here shows its progress instead.
 
 from __future__ import annotations
 
-from html import escape
-from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 from markupsafe import Markup
 
 from bot.office_auth import SignedIn
+from bot.shown_html import shown
 from handlers import broadcast_text, render
 from handlers.broadcast_queue import (
     MOVES,
@@ -55,39 +54,6 @@ WORDS = {
     "resume": N_("broadcast.button.resume"),
     "stop": N_("broadcast.button.stop"),
 }
-
-
-class _Shown(HTMLParser):
-    """The message as the web chat shows bot HTML, with only the attributes Telegram reads
-    kept (a link's address, a spoiler's or code block's class): text the officer typed
-    can never become a script or a handler on the page."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        kept = ""
-        for name, value in attrs:
-            if tag == "a" and name == "href" and (value or "").startswith(("http", "tg:")):
-                kept += f' href="{escape(value or "")}" rel="noopener noreferrer"'
-            elif name == "class" and tag in ("span", "code"):
-                kept += f' class="{escape(value or "")}"'
-        self.out.append(f"<{tag}{kept}>")
-
-    def handle_endtag(self, tag: str) -> None:
-        self.out.append(f"</{tag}>")
-
-    def handle_data(self, data: str) -> None:
-        self.out.append(escape(data, quote=False))
-
-
-def shown(text: str) -> Markup:
-    """Only for text ``check_message`` accepted (its tags are Telegram's, and closed)."""
-    parser = _Shown()
-    parser.feed(text)
-    parser.close()
-    return Markup("".join(parser.out))
 
 
 class OfficeBroadcasts:

@@ -140,10 +140,13 @@ async def count_audience(
     return int(row[0]), int(row[1])
 
 
+def web_visitors(audience: Audience, programme_id: str) -> Any:
+    """The ids of the audience's web visitors, whom a Telegram message cannot reach."""
+    return select(col(User.id)).where(_audience_condition(audience, programme_id), ~on_telegram())
+
+
 async def count_web_visitors(session: AsyncSession, audience: Audience, programme_id: str) -> int:
-    """The audience's web visitors, whom a Telegram message cannot reach."""
-    condition = _audience_condition(audience, programme_id)
-    query = select(func.count()).select_from(User).where(condition, ~on_telegram())
+    query = select(func.count()).select_from(web_visitors(audience, programme_id).subquery())
     return int((await session.exec(query)).one())
 
 

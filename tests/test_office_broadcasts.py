@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from sqlmodel import col, select
+from yarl import URL
 
 from handlers.render import plain
 from handlers.router import Router
@@ -15,7 +16,7 @@ from locales import translator
 from models import broadcast_jobs
 from models.tables import Broadcast, BroadcastRecipient, User
 from testkit.office import Officer
-from testkit.web import web_user_id
+from testkit.web import WebVisitor, web_user_id
 from tests import test_office
 from tests.test_office import audit
 
@@ -137,3 +138,24 @@ async def test_a_script_typed_in_the_message_is_never_run(router: Router, office
     assert officer.status == 400  # refused by the HTML check, shown back as text
     assert "&lt;script&gt;" in officer.html
     assert await jobs(router) == []
+
+
+async def test_a_web_visitor_of_the_audience_sees_it_once_on_their_next_visit(
+    router: Router, officer: Officer, site: URL
+) -> None:
+    await people(router)
+    visitor = WebVisitor(site)
+    try:
+        await visitor.get("/")  # a visitor of the chat page: a web user in "all"
+        text = "<b>培训改期</b> 详见通知"
+        await officer.get("/office/broadcasts/new")
+        await officer.post("/office/broadcasts", {"text": text, "audience": "all"})
+        (job,) = await jobs(router)
+        assert job.total == 1  # the Telegram user; the visitors get a notice instead
+        page = await visitor.get("/")
+        assert text in page.html
+        assert page.messages[0] == "培训改期 详见通知"  # at the top, before the chat
+        again = await visitor.get("/")
+        assert text not in again.html  # once
+    finally:
+        await visitor.close()
