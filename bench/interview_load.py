@@ -41,7 +41,6 @@ import asyncio
 import json
 import sys
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -57,122 +56,17 @@ from bench.harness import (
     wait_ready,
 )
 from bench.interview_report import phases_json, report
-from bench.phase import CountingBotAPI, PhaseResult, UserTask, next_output, run_phase
-from testkit.fake_bot_api import BotMessage, FakeUser
+from bench.interview_users import LANGUAGE, Interview, echo_user, interview_user
+from bench.phase import CountingBotAPI, PhaseResult, UserTask, run_phase
 from testkit.telegram import free_port
 
 ECHO_BOTS = {"aiogram": BENCH_DIR / "echo_bot.py", "ptb": BENCH_DIR / "echo_bot_ptb.py"}
 PEER_BOTS = {"aiogram": BENCH_DIR / "peer_aiogram.py", "ptb": BENCH_DIR / "peer_ptb.py"}
-LANGUAGE = "zh-hans"
 
 # Load users get ids from here on; the warm-up probe uses smaller ones.
 FIRST_USER_ID = 10_000
 PEER_FIRST_USER_ID = 250_000
 ECHO_FIRST_USER_ID = 500_000
-
-
-class Interview:
-    """What a simulated applicant knows: the questions' texts and the answers to give."""
-
-    def __init__(self) -> None:
-        from forms.definition import programme
-        from locales import guess_locale
-        from testkit.answers import ELIGIBLE_ZH
-        from testkit.chat import question_texts
-
-        self.form = programme("nansha-2024")
-        self.answers = dict(ELIGIBLE_ZH)
-        self.texts = question_texts(self.form, guess_locale(LANGUAGE))
-
-    def question_in(self, message: BotMessage) -> str | None:
-        """Which question a message asks (the last one its text mentions)."""
-        from testkit.chat import question_in
-
-        return question_in(self.texts, message.text or "")
-
-
-async def interview_user(
-    interview: Interview,
-    user: FakeUser,
-    questions: int,
-    go: asyncio.Event,
-    ready: Callable[[], None],
-    result: PhaseResult,
-    timeout: float,
-) -> None:
-    def new_question(m: BotMessage) -> bool:
-        return not m.edited and interview.question_in(m) is not None
-
-    def edited_question(m: BotMessage) -> bool:
-        return m.edited and interview.question_in(m) is not None
-
-    try:
-        await user.send("/apply")
-        message = await next_output(user, new_question, timeout)
-    finally:
-        ready()
-    await go.wait()
-    qid = interview.question_in(message)
-    for _ in range(questions):
-        assert qid is not None
-        question = interview.form.question(qid)
-        answer = interview.answers[qid]
-        if question.groups and "/" in answer:
-            group, option = answer.split("/", 1)
-            started = time.perf_counter()
-            await user.press(group)
-            message = await next_output(user, lambda m: True, timeout)
-            elapsed = time.perf_counter() - started
-            if not edited_question(message):
-                raise AssertionError(f"group press answered with: {message.text!r}")
-            result.record("group press (edit)", elapsed)
-            started = time.perf_counter()
-            await user.press(option)
-            kind = "button press"
-        elif any(answer == text for row in message.buttons for text in row):
-            started = time.perf_counter()
-            await user.press(answer)
-            kind = "button press"
-        else:
-            started = time.perf_counter()
-            await user.send(answer)
-            kind = "typed answer"
-        message = await next_output(user, lambda m: not m.edited, timeout)
-        elapsed = time.perf_counter() - started
-        following = interview.question_in(message)
-        if following is None:  # e.g. "something went wrong": a person would type again
-            raise AssertionError(f"reply without a question: {message.text!r}")
-        result.record(kind, elapsed)
-        result.questions += 1
-        if following == qid:
-            raise AssertionError(f"user {user.id}: {qid} asked again: {message.text!r}")
-        qid = following
-
-
-def echo_of(text: str) -> Callable[[BotMessage], bool]:
-    return lambda m: not m.edited and m.text == text
-
-
-async def echo_user(
-    user: FakeUser,
-    messages: int,
-    go: asyncio.Event,
-    ready: Callable[[], None],
-    result: PhaseResult,
-    timeout: float,
-) -> None:
-    ready()
-    await go.wait()
-    for i in range(messages):
-        text = f"echo {user.id} #{i}"
-        started = time.perf_counter()
-        await user.send(text)
-        await next_output(user, echo_of(text), timeout)
-        result.record("echo", time.perf_counter() - started)
-        result.questions += 1
-
-
-# ---------------------------------------------------------------------------- main
 
 
 async def release_users(

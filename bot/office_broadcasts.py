@@ -34,7 +34,7 @@ from models import audiences, broadcast_jobs, officers, queries
 from models.tables import Broadcast
 
 if TYPE_CHECKING:
-    from bot.office import Office
+    from bot.office_site import OfficeSite
 
 MAX_TEXT = 16_000  # characters of HTML posted: far above what Telegram's limit lets through
 EVENTS_SHOWN = 10  # as the chat's menu
@@ -57,7 +57,7 @@ WORDS = {
 
 
 class OfficeBroadcasts:
-    def __init__(self, office: Office) -> None:
+    def __init__(self, office: OfficeSite) -> None:
         self.office = office
 
     def routes(self) -> list[web.RouteDef]:

@@ -7,6 +7,7 @@ submitted application; each distinct draft is recorded with a version number.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -17,13 +18,8 @@ from forms.definition import Form, linked
 from handlers import render
 from handlers.commands import MENU, Buttons, Command
 from handlers.context import Turn
-from handlers.draft_document import (
-    DraftInput,
-    filename,
-    fingerprint,
-    render_draft,
-    template_version,
-)
+from handlers.draft_document import filename, fingerprint, render_draft, template_version
+from handlers.draft_values import DraftInput
 from handlers.questionnaire import (
     Answers,
     Questionnaire,
@@ -150,7 +146,9 @@ async def write_draft(
 ) -> tuple[Draft, bytes]:
     """Render the document and record it; the same inputs keep the same version."""
     assert data.application.id is not None
-    content = render_draft(data, t)
+    # In a thread: rendering takes a while, and meanwhile the event loop keeps sending
+    # the replies of other users (a reply struck off the outbox goes out at once).
+    content = await asyncio.to_thread(render_draft, data, t)
     mark = fingerprint(data, t.locale)
     latest = await queries.latest_draft(session, data.application.id)
     if latest is not None and latest.fingerprint == mark:
