@@ -13,8 +13,8 @@ from yarl import URL
 from handlers.render import plain
 from handlers.router import Router
 from locales import translator
-from models import broadcast_jobs
-from models.tables import Broadcast, BroadcastRecipient, User
+from models import broadcast_jobs, queries
+from models.tables import Broadcast, BroadcastRecipient, User, WebNotice
 from testkit.office import Officer
 from testkit.web import WebVisitor, web_user_id
 from tests import test_office
@@ -157,5 +157,10 @@ async def test_a_web_visitor_of_the_audience_sees_it_once_on_their_next_visit(
         assert page.messages[0] == "培训改期 详见通知"  # at the top, before the chat
         again = await visitor.get("/")
         assert text not in again.html  # once
+        async with router.context.sessions() as session:  # the other visitor's waits …
+            assert len((await session.exec(select(WebNotice))).all()) == 1
+            await queries.delete_user(session, web_user_id(1))  # … until they are erased
+            await session.commit()
+            assert (await session.exec(select(WebNotice))).all() == []
     finally:
         await visitor.close()
