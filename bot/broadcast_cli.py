@@ -146,10 +146,13 @@ async def _send(
     message = _message(args, t)
     async with sessions() as session:
         count, unreachable = await audiences.count_audience(session, audience, form.id)
+        web = await audiences.count_web_visitors(session, audience, form.id)
         described = await broadcast_text.describe(session, form, t, audience)
     if count == 0:
         raise SettingsError(plain(t("broadcast.preview_none")))
-    lines = broadcast_text.preview_lines(t, described, count, unreachable, settings.broadcast_rate)
+    lines = broadcast_text.preview_lines(
+        t, described, count, unreachable, settings.broadcast_rate, web
+    )
     attached = [f"📎 {message.filename}"] if message.filename else []
     preview = [plain(message.text), *attached, "", *map(plain, lines)]
     print("\n".join(preview))

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.office_applications import ApplicationPages
 from bot.office_auth import OfficeAuth, SignedIn
+from bot.office_broadcasts import OfficeBroadcasts
 from bot.office_events import EventPages
 from bot.office_site import OFFICE_FILES, _fields, _see
 from bot.web_identity import Signer
@@ -50,6 +51,7 @@ class Office(ApplicationPages, EventPages):
             web.get("/office/export.xlsx", page(self.export)),
             web.get("/office/audit", page(self.audit)),
             web.get("/office/static/office.css", self.static),
+            *OfficeBroadcasts(self).routes(),
         ]
 
     # --- who is asking -------------------------------------------------------------

@@ -40,6 +40,10 @@ ACTIONS = {
     "event_open": N_("office.action.event_open"),
     "draft": N_("office.action.draft"),
     "export": N_("office.action.export"),
+    "broadcast_queue": N_("office.action.broadcast_queue"),
+    "broadcast_pause": N_("office.action.broadcast_pause"),
+    "broadcast_resume": N_("office.action.broadcast_resume"),
+    "broadcast_stop": N_("office.action.broadcast_stop"),
 }
 SORT_NAMES = {
     "new": N_("office.sort.new"),
@@ -55,6 +59,7 @@ WORDS = {
     "nav_events": N_("office.nav.events"),
     "nav_export": N_("office.nav.export"),
     "nav_audit": N_("office.nav.audit"),
+    "nav_broadcasts": N_("office.broadcasts.title"),
     "signout": N_("office.signout"),
     "language": N_("office.language"),
     "language_set": N_("office.language_set"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from html import escape
 from pathlib import Path
@@ -29,12 +29,13 @@ from bot import web_screen
 from bot.logs import quiet_broken_bodies
 from bot.office import office_routes
 from bot.settings import Settings
+from bot.shown_html import shown
 from bot.web_identity import COOKIE, COOKIE_MAX_AGE, Buckets, Signer, new_visitor_id
 from handlers.events import qr_png
 from handlers.router import Router
 from handlers.types import Event
 from locales import N_, guess_locale, translator
-from models import queries
+from models import queries, web_notices
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +131,13 @@ class WebChat:
             start = Event.message(user_id, user_id, "/start")
             await self._handle(request, user_id, screen.step, start)
             screen = await web_screen.load(self.sessions, user_id) or screen
+        notices: list[str] = []
+        if not first:  # broadcasts Telegram could not bring them: shown once
+            async with self.sessions() as session:
+                notices = await web_notices.take(session, user_id)
+                await session.commit()
         locale = await self._locale(request, user_id)
-        response = self._render(request, locale, screen, user_id)
+        response = self._render(request, locale, screen, user_id, notices=notices)
         if first:  # shown at once, not redirected: a browser without cookies gets no loop
             self._set_cookie(response, user_id)
         return response
@@ -268,6 +274,7 @@ class WebChat:
         *,
         qr: str = "",
         back: bool = False,
+        notices: Sequence[str] = (),
     ) -> web.Response:
         t = translator(locale)
         html = _pages.get_template("page.html").render(
@@ -286,6 +293,7 @@ class WebChat:
             link_text=t("web.back_to_chat") if back else t("web.start_again"),
             qr=qr,
             handoff=t("web.handoff_button"),
+            notices=[shown(text) for text in notices],
         )
         return web.Response(text=html, content_type="text/html", charset="utf-8")
 

@@ -18,12 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.audiences import WEB_ID_BASE as WEB_ID_BASE  # where the callers look
 from models.tables import AppSecret
 
 COOKIE = "patentbot"
 COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest browsers keep one: a yearly call comes back
 SECRET_NAME = "web_cookie_key"
-WEB_ID_BASE = 2**53
 
 
 def new_visitor_id() -> int:

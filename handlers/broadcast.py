@@ -135,6 +135,7 @@ async def _preview(turn: Turn, audience: audiences.Audience) -> list[Reply]:
     draft = BroadcastDraft.of(turn.conversation)
     assert draft.message is not None  # an audience is offered only once there is a message
     count, unreachable = await audiences.count_audience(turn.session, audience, turn.form.id)
+    web = await audiences.count_web_visitors(turn.session, audience, turn.form.id)
     described = await describe(turn.session, turn.form, t, audience)
     chosen = Reply(t("broadcast.audience_chosen", audience=described), edit=True)
     change = render.button(t("broadcast.button.change_audience"), BUTTONS.data("back"))
@@ -145,7 +146,7 @@ async def _preview(turn: Turn, audience: audiences.Audience) -> list[Reply]:
         return [chosen, Reply(t("broadcast.preview_none"), ((change,), (cancel,)))]
     draft.step, draft.audience = "confirm", str(audience)
     draft.keep(turn.conversation)
-    lines = preview_lines(t, described, count, unreachable, turn.context.broadcast_rate)
+    lines = preview_lines(t, described, count, unreachable, turn.context.broadcast_rate, web)
     send = render.button(t("broadcast.button.send"), BUTTONS.data("send"))
     keyboard = ((send, cancel), (change,))
     return [chosen, _draft_reply(draft.message), Reply("\n".join(lines), keyboard)]

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.broadcast_text import STATUS_NAMES
 from locales import N_, SUPPORTED, Translator
-from models import audiences, broadcast_jobs
+from models import audiences, broadcast_jobs, web_notices
 from models.tables import Broadcast
 
 TEXT_LIMIT = 4096  # Telegram's limits, in characters of the text as shown
@@ -151,8 +151,9 @@ def parse_audience(text: str) -> audiences.Audience | Refused:
 async def queue_broadcast(
     session: AsyncSession, programme_id: str, author: Author, audience: str, message: Message
 ) -> Broadcast | Refused:
-    """The job and one pending row per recipient of the audience as it is now, in the
-    caller's transaction (commit it, then wake the delivery runner)."""
+    """The job and one pending row per recipient of the audience as it is now, and a notice
+    for each web visitor of it, in the caller's transaction (commit it, then wake the
+    delivery runner)."""
     refused = check_message(message)
     if refused is not None:
         return refused
@@ -175,6 +176,7 @@ async def queue_broadcast(
         await session.delete(job)
         await session.flush()
         return Refused(Reason.NOBODY)
+    await web_notices.leave(session, chosen, programme_id, message.text)
     return job
 
 

@@ -112,9 +112,10 @@ def duration(t: Translator, seconds: float) -> str:
 
 
 def preview_lines(
-    t: Translator, described: str, count: int, unreachable: int, rate: float
+    t: Translator, described: str, count: int, unreachable: int, rate: float, web: int
 ) -> list[str]:
-    """Who gets it, how many, how long it takes (chat and terminal)."""
+    """Who gets it, how many, how long it takes (chat, terminal, office); ``web``: the
+    audience's web visitors, whom no Telegram message reaches."""
     lines = [
         t(
             "broadcast.preview",
@@ -130,6 +131,8 @@ def preview_lines(
                 "broadcast.preview_unreachable", "broadcast.preview_unreachable.plural", unreachable
             )
         )
+    if web:
+        lines.append(t.plural("broadcast.preview_web", "broadcast.preview_web.plural", web))
     return lines
 
 

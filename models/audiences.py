@@ -16,6 +16,13 @@ from models.tables import Application, Flag, User
 AUDIENCE_KINDS = ("all", "unfinished", "eligible", "flag", "event", "language")
 AUDIENCE_WITH_VALUE = frozenset({"flag", "event", "language"})
 ELIGIBLE_VERDICTS = ("eligible", "eligible_with_points")
+# Web visitors have ids at or below -WEB_ID_BASE (bot.web_identity makes them): Telegram
+# cannot reach them, so a broadcast neither counts them as recipients nor sends to them.
+WEB_ID_BASE = 2**53
+
+
+def on_telegram() -> Any:
+    return col(User.id) > -WEB_ID_BASE
 
 
 @dataclass(frozen=True)
@@ -108,10 +115,14 @@ def _audience_condition(audience: Audience, programme_id: str) -> Any:
 
 
 def recipients(audience: Audience, programme_id: str) -> Any:
-    """The users of the audience Telegram has not told us are gone, oldest first."""
+    """The Telegram users of the audience Telegram has not told us are gone, oldest first."""
     return (
         select(col(User.id), col(User.chat_id))
-        .where(_audience_condition(audience, programme_id), col(User.unreachable_at).is_(None))
+        .where(
+            _audience_condition(audience, programme_id),
+            on_telegram(),
+            col(User.unreachable_at).is_(None),
+        )
         .order_by(col(User.id))
     )
 
@@ -119,13 +130,24 @@ def recipients(audience: Audience, programme_id: str) -> Any:
 async def count_audience(
     session: AsyncSession, audience: Audience, programme_id: str
 ) -> tuple[int, int]:
-    """(reachable recipients, users of the audience left out as unreachable)."""
+    """(recipients reachable on Telegram, Telegram users of the audience left out as
+    unreachable); web visitors are counted by ``count_web_visitors``."""
     condition = _audience_condition(audience, programme_id)
     reachable = func.count().filter(col(User.unreachable_at).is_(None))
     unreachable = func.count().filter(col(User.unreachable_at).is_not(None))
-    query = select(reachable, unreachable).select_from(User).where(condition)
+    query = select(reachable, unreachable).select_from(User).where(condition, on_telegram())
     row = (await session.exec(query)).one()
     return int(row[0]), int(row[1])
+
+
+def web_visitors(audience: Audience, programme_id: str) -> Any:
+    """The ids of the audience's web visitors, whom a Telegram message cannot reach."""
+    return select(col(User.id)).where(_audience_condition(audience, programme_id), ~on_telegram())
+
+
+async def count_web_visitors(session: AsyncSession, audience: Audience, programme_id: str) -> int:
+    query = select(func.count()).select_from(web_visitors(audience, programme_id).subquery())
+    return int((await session.exec(query)).one())
 
 
 async def flag_counts(session: AsyncSession, programme_id: str) -> list[tuple[Flag, int]]:
@@ -151,7 +173,7 @@ async def flag_counts(session: AsyncSession, programme_id: str) -> list[tuple[Fl
 async def language_counts(session: AsyncSession) -> dict[str, int]:
     query = (
         select(col(User.locale), func.count())
-        .where(col(User.unreachable_at).is_(None))
+        .where(col(User.unreachable_at).is_(None), on_telegram())
         .group_by(col(User.locale))
     )
     return {locale: int(n) for locale, n in (await session.exec(query)).all()}

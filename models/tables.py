@@ -250,6 +250,16 @@ class WebFile(SQLModel, table=True):
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+class WebNotice(SQLModel, table=True):
+    """A broadcast's text for a web visitor of its audience, whom Telegram cannot reach:
+    shown once at the top of the chat page on their next visit, then deleted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    text: str  # Telegram HTML, checked as the broadcast was queued
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class AppSecret(SQLModel, table=True):
     """Secrets the app makes itself on first start (the web cookie key), shared by every
     process on the database."""

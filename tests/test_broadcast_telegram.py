@@ -21,6 +21,7 @@ from models import audiences, broadcast_jobs
 from models.tables import Broadcast, User
 from testkit.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
 from testkit.telegram import ADMIN, FRAMEWORKS, TOKEN, bot_settings, running
+from testkit.web import web_user_id
 from tests.broadcast_helpers import PROGRAMME, recipient_states, wait_for_status
 
 # PTB's own RetryAfter warns that retry_after will become a timedelta (PtbCalls handles both).
@@ -183,6 +184,39 @@ async def test_blocked_and_unknown_chats_become_unreachable(
             session, audiences.Audience("all"), PROGRAMME
         )
     assert (count, unreachable) == (len(users) - 3, 5)  # left out of later broadcasts
+
+
+async def test_web_visitors_are_counted_apart_and_not_sent_to(
+    bot: tuple[FakeBotAPI, Router],
+) -> None:
+    server, router = bot
+    (user,) = [u for u in await recipients(server, router, 1) if isinstance(u, FakeUser)]
+    visitor = web_user_id(7)
+    async with router.context.sessions() as session:
+        session.add(User(id=visitor, chat_id=visitor, locale="zh_CN"))
+        await session.commit()
+    admin = server.user(ADMIN)
+    await admin.send("/broadcast")
+    await admin.next_message()
+    await admin.send("培训改期")
+    await admin.next_message()  # the audience menu: the admin and the Telegram user
+    await admin.press(f"{ZH('broadcast.audience.all')}（2）")
+    _, _, summary = await admin.collect(count=3)
+    assert "收件人数：2 人" in (summary.text or "")
+    assert plain(ZH.plural("broadcast.preview_web", "broadcast.preview_web.plural", 1)) in (
+        plain(summary.text or "")
+    )
+    await admin.press(ZH("broadcast.button.send"))
+    await wait_for_status(router.context.sessions, 1, timeout=20)
+    states = await recipient_states(router.context.sessions, 1)
+    assert {u: state for u, (state, _) in states.items()} == {
+        user.id: broadcast_jobs.SENT,
+        ADMIN: broadcast_jobs.SENT,
+    }
+    assert [m.text for m in outputs(user)] == ["培训改期"]
+    async with router.context.sessions() as session:
+        web = await session.get(User, visitor)
+        assert web is not None and web.unreachable_at is None
 
 
 async def test_a_photo_goes_by_its_telegram_id(bot: tuple[FakeBotAPI, Router]) -> None:

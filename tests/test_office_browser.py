@@ -14,6 +14,8 @@ from selenium.webdriver.common.by import By
 from forms.definition import Form
 from handlers.survey import survey_form
 from locales import translator
+from models.db import connect
+from models.tables import User
 from testkit.web import answer_survey_in_pages
 from tests.browser import Browser
 from tests.test_web_browser import browser, site  # noqa: F401  (the fixtures)
@@ -75,3 +77,39 @@ async def test_an_officer_signs_in_creates_an_event_and_sees_its_report(
     chart = browser.driver.find_element(By.CSS_SELECTOR, ".report img")
     assert browser.driver.execute_script("return arguments[0].naturalWidth", chart) > 100
     browser.shot("4-report")
+
+
+async def test_an_officer_broadcasts_from_the_page_and_a_web_visitor_sees_it(
+    browser: Browser,  # noqa: F811
+    site: tuple[str, dict[str, str]],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    engine, sessions = await connect(site[1]["DATABASE_URL"])
+    async with sessions() as session:  # someone who started the bot on Telegram
+        session.add(User(id=50_000, chat_id=50_000, locale="zh_CN"))
+        await session.commit()
+    await engine.dispose()
+    browser.open("/")  # this browser is a web visitor of the chat too
+    added = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "admins", "add", "王芳"],
+        env=site[1], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    found = re.search(r"http\S+/office/signin/\S+", added.stdout)
+    assert found, added.stdout
+    browser.open(found.group(0).removeprefix(site[0]))
+    submit(browser, "form[action='/office/signin'] button")
+
+    browser.open("/office/broadcasts/new")
+    browser.driver.find_element(By.ID, "text").send_keys("<b>培训改期</b>\n详见通知")
+    submit(browser, "form[action='/office/broadcasts/preview'] button")
+    preview = browser.driver.find_element(By.CSS_SELECTOR, ".bot-text b")
+    assert preview.text == "培训改期"  # rendered, as recipients see it
+    browser.shot("1-broadcast-preview")
+    submit(browser, "form[action='/office/broadcasts'] button")
+    assert "/office/broadcasts/1/" in browser.driver.page_source  # pause and cancel
+    browser.shot("2-broadcast-jobs")
+
+    browser.open("/")
+    notice = browser.driver.find_element(By.CSS_SELECTOR, "section.broadcast b")
+    assert notice.text == "培训改期"
+    browser.shot("3-web-notice")

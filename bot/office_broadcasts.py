@@ -1,0 +1,252 @@
+"""The office's Broadcasts page: compose a message (Telegram HTML), choose the audience,
+preview it exactly, confirm; the latest jobs with their progress, and pause, resume or
+cancel. Every step goes through the chat's and the terminal's use case
+(handlers.broadcast_queue) and words (handlers.broadcast_text): one implementation.
+
+An officer is no Telegram user: the job has no author id and no status message (the audit
+names the officer), and the list here shows its progress instead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from markupsafe import Markup
+
+from bot.office_auth import SignedIn
+from bot.shown_html import shown
+from handlers import broadcast_text, render
+from handlers.broadcast_queue import (
+    MOVES,
+    Author,
+    Message,
+    Refused,
+    check_message,
+    parse_audience,
+    queue_broadcast,
+)
+from handlers.broadcast_queue import (
+    move as move_job,
+)
+from locales import LANGUAGE_NAMES, LOCAL_TIME, N_, SUPPORTED, Translator
+from models import audiences, broadcast_jobs, officers, queries
+from models.tables import Broadcast
+
+if TYPE_CHECKING:
+    from bot.office_site import OfficeSite
+
+MAX_TEXT = 16_000  # characters of HTML posted: far above what Telegram's limit lets through
+EVENTS_SHOWN = 10  # as the chat's menu
+REFRESH_SECONDS = 5  # how often the job list reloads while a job runs
+WORDS = {
+    "title": N_("office.broadcasts.title"),
+    "new": N_("office.broadcasts.new"),
+    "text": N_("office.broadcasts.text"),
+    "text_help": N_("office.broadcasts.text_help"),
+    "audience": N_("office.broadcasts.audience"),
+    "preview": N_("office.broadcasts.preview"),
+    "send": N_("broadcast.button.send"),
+    "change": N_("office.broadcasts.change"),
+    "jobs": N_("office.broadcasts.jobs"),
+    "no_jobs": N_("office.broadcasts.no_jobs"),
+    "pause": N_("broadcast.button.pause"),
+    "resume": N_("broadcast.button.resume"),
+    "stop": N_("broadcast.button.stop"),
+}
+
+
+class OfficeBroadcasts:
+    def __init__(self, office: OfficeSite) -> None:
+        self.office = office
+
+    def routes(self) -> list[web.RouteDef]:
+        page, act = self.office._page, self.office._action
+        return [
+            web.get("/office/broadcasts", page(self.jobs)),
+            web.get("/office/broadcasts/new", page(self.compose)),
+            web.post("/office/broadcasts/preview", act(self.preview)),
+            web.post("/office/broadcasts", act(self.queue)),
+            web.post("/office/broadcasts/{id:\\d{1,12}}/{to:pause|resume|stop}", act(self.move)),
+        ]
+
+    def _render(
+        self, request: web.Request, t: Translator, who: SignedIn, template: str, **values: object
+    ) -> web.Response:
+        status = values.pop("status", 200)
+        assert isinstance(status, int)
+        words = {name: t(key) for name, key in WORDS.items()}
+        return self.office._render(request, t, who, template, status, b=words, **values)
+
+    async def _audiences(self, t: Translator) -> list[tuple[str, str]]:
+        """(value, label with its count on Telegram): what the chat's menu offers."""
+        office = self.office
+        options: list[tuple[str, str]] = []
+        async with office.sessions() as session:
+            for kind in audiences.AUDIENCE_KINDS:
+                if kind not in audiences.AUDIENCE_WITH_VALUE:
+                    audience = audiences.Audience(kind)
+                    count, _ = await audiences.count_audience(session, audience, office.form.id)
+                    options.append(
+                        (kind, _counted(t, t(broadcast_text.AUDIENCE_LABELS[kind]), count))
+                    )
+            for flag, count in await audiences.flag_counts(session, office.form.id):
+                title = render.flag_title(t, office.form, flag, broadcast_text.LABEL_LENGTH)
+                label = f"{flag.clause} {title}"
+                options.append((f"flag:{flag.rule_id}", _counted(t, label, count)))
+            found = await queries.events_with_counts(session, EVENTS_SHOWN, submitted_only=False)
+            for event, count in found:
+                label = f"{event.title} · {t.date(event.event_date)}"
+                options.append((f"event:{event.id}", _counted(t, label, count)))
+            languages = await audiences.language_counts(session)
+        for code in SUPPORTED:
+            label = _counted(t, LANGUAGE_NAMES[code], languages.get(code, 0))
+            options.append((f"language:{code}", label))
+        return options
+
+    async def compose(
+        self,
+        request: web.Request,
+        who: SignedIn,
+        t: Translator,
+        *,
+        text: str = "",
+        audience: str = "all",
+        error: str = "",
+    ) -> web.Response:
+        return self._render(
+            request,
+            t,
+            who,
+            "broadcast_new.html",
+            status=400 if error else 200,
+            options=await self._audiences(t),
+            text=text,
+            chosen=audience,
+            error=Markup(error),
+        )
+
+    async def preview(
+        self, request: web.Request, who: SignedIn, t: Translator, form: dict[str, str]
+    ) -> web.StreamResponse:
+        text, audience = await _message_text(request), form.get("audience", "")
+        if form.get("change"):  # back from the preview, with what was typed
+            return await self.compose(request, who, t, text=text, audience=audience)
+        refused = check_message(Message(text))
+        chosen = parse_audience(audience)
+        if refused is None and isinstance(chosen, Refused):
+            refused = chosen
+        if refused is not None or isinstance(chosen, Refused):
+            said = refused.text(t) if refused else ""
+            return await self.compose(request, who, t, text=text, audience=audience, error=said)
+        office = self.office
+        async with office.sessions() as session:
+            count, unreachable = await audiences.count_audience(session, chosen, office.form.id)
+            web_visitors = await audiences.count_web_visitors(session, chosen, office.form.id)
+            described = await broadcast_text.describe(session, office.form, t, chosen)
+        if count == 0:
+            none = t("broadcast.preview_none")
+            return await self.compose(request, who, t, text=text, audience=audience, error=none)
+        rate = office.context.broadcast_rate
+        lines = broadcast_text.preview_lines(t, described, count, unreachable, rate, web_visitors)
+        return self._render(
+            request,
+            t,
+            who,
+            "broadcast_preview.html",
+            message=shown(text),
+            summary=Markup("<br>".join(lines)),
+            text=text,
+            audience=str(chosen),
+        )
+
+    async def queue(
+        self, request: web.Request, who: SignedIn, t: Translator, form: dict[str, str]
+    ) -> web.StreamResponse:
+        text, audience = await _message_text(request), form.get("audience", "")
+        office = self.office
+        async with office.sessions() as session:
+            author = Author(None, t.locale)  # no Telegram user, no status message
+            job = await queue_broadcast(session, office.form.id, author, audience, Message(text))
+            if isinstance(job, Refused):
+                said = job.text(t)
+                return await self.compose(request, who, t, text=text, audience=audience, error=said)
+            await officers.record(
+                session, who.officer, "broadcast_queue", _target(job.id, audience)
+            )
+            await session.commit()
+        await office.context.wake_delivery()
+        return _see("/office/broadcasts")
+
+    async def move(
+        self, request: web.Request, who: SignedIn, t: Translator, form: dict[str, str]
+    ) -> web.StreamResponse:
+        to, office = request.match_info["to"], self.office
+        async with office.sessions() as session:
+            job = await broadcast_jobs.get_broadcast(session, int(request.match_info["id"]))
+            if job is None or to not in MOVES:
+                return office._not_found(request, t, who)
+            moved, _ = await move_job(session, t, job, to)
+            if moved:
+                await officers.record(
+                    session, who.officer, f"broadcast_{to}", _target(job.id, job.audience)
+                )
+            await session.commit()
+        if moved:
+            await office.context.wake_delivery()
+        return _see("/office/broadcasts")
+
+    async def jobs(self, request: web.Request, who: SignedIn, t: Translator) -> web.Response:
+        office = self.office
+        async with office.sessions() as session:
+            jobs = await broadcast_jobs.recent_broadcasts(session, broadcast_text.JOBS_SHOWN)
+            ids = [j.id for j in jobs if j.id is not None]
+            counts = await broadcast_jobs.state_counts(session, ids)
+            rows = []
+            for job in jobs:
+                assert job.id is not None
+                chosen = audiences.Audience.parse(job.audience)
+                rows.append(
+                    (
+                        job,
+                        t(broadcast_text.STATUS_NAMES[job.status]),
+                        Markup(await broadcast_text.describe(session, office.form, t, chosen)),
+                        Markup(broadcast_text.counts_line(t, job, counts[job.id])),
+                        _local_time(t, job),
+                    )
+                )
+        running = any(j.status == broadcast_jobs.RUNNING for j in jobs)
+        return self._render(
+            request,
+            t,
+            who,
+            "broadcasts.html",
+            rows=rows,
+            refresh=REFRESH_SECONDS if running else 0,
+            running=broadcast_jobs.RUNNING,
+            paused=broadcast_jobs.PAUSED,
+        )
+
+
+def _counted(t: Translator, label: str, count: int) -> str:
+    return t("broadcast.audience_count", label=label, count=t.number(count))
+
+
+def _target(job_id: int | None, audience: str) -> str:
+    return f"#{job_id} {audience}"
+
+
+def _see(path: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": path})
+
+
+def _local_time(t: Translator, job: Broadcast) -> str:
+    return t.datetime(job.created_at.astimezone(LOCAL_TIME))
+
+
+async def _message_text(request: web.Request) -> str:
+    """The message as typed: longer than the office's other fields (aiohttp keeps the
+    parsed form, so this reads it again without reading the body again)."""
+    posted = await request.post()
+    text = posted.get("text", "")
+    return text.replace("\r\n", "\n")[:MAX_TEXT] if isinstance(text, str) else ""
