@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +150,15 @@ class Browser:
 
         sections = self.driver.find_elements(By.CSS_SELECTOR, "section.message .text")
         return "\n".join(s.text for s in sections)
+
+
+@contextmanager
+def checked(base: str, downloads: Path, shots: Path) -> Iterator[Browser]:
+    """A browser at ``base`` that, when the test is done, must not have asked anything of
+    another host nor logged a console error."""
+    chrome = Browser(base, downloads, shots)
+    yield chrome
+    outside, errors = chrome.outside_requests(), chrome.console_errors()
+    chrome.close()
+    assert not outside, f"requests left 127.0.0.1: {outside}"
+    assert not errors, f"the browser console shows errors: {errors}"

@@ -23,7 +23,7 @@ from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import run_interview
 from testkit.telegram import free_port
 from testkit.web import answer_survey_in_pages
-from tests.browser import Browser, chromium_paths
+from tests.browser import Browser, checked, chromium_paths
 
 t = translator("zh_CN")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
@@ -58,12 +58,8 @@ def site(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
 def browser(
     site: tuple[str, dict[str, str]], tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[Browser]:
-    chrome = Browser(site[0], tmp_path / "downloads", ARTIFACTS / request.node.name)
-    yield chrome
-    outside, errors = chrome.outside_requests(), chrome.console_errors()
-    chrome.close()
-    assert not outside, f"requests left 127.0.0.1: {outside}"
-    assert not errors, f"the browser console shows errors: {errors}"
+    with checked(site[0], tmp_path / "downloads", ARTIFACTS / request.node.name) as chrome:
+        yield chrome
 
 
 async def test_an_interview_in_chinese_on_a_phone(browser: Browser, form: Form) -> None:
