@@ -11,11 +11,11 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestPayloadError
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 import templates
 from bot.office_auth import OfficeAuth, SignedIn
+from bot.web_requests import first_language, posted
 from handlers.context import Context
 from locales import LANGUAGE_NAMES, LOCAL_TIME, N_, SUPPORTED, Translator, guess_locale, translator
 from models.tables import Draft, Officer, TrainingEvent
@@ -167,23 +167,14 @@ def _pager(request: web.Request, total: int, query: dict[str, str]) -> Pager:
 
 
 async def _fields(request: web.Request) -> dict[str, str]:
-    """The posted form's text fields. A body that is none (not UTF-8, broken multipart)
-    is the sender's mistake: 400, as on the web chat, not a 500."""
-    try:
-        posted = await request.post()
-    except (ValueError, RequestPayloadError) as e:
-        raise web.HTTPBadRequest() from e
-    return {k: str(v)[:MAX_FIELD] for k, v in posted.items() if isinstance(v, str)}
+    """The posted form's text fields (a body that is none: 400, as on the web chat)."""
+    form = await posted(request)
+    return {k: str(v)[:MAX_FIELD] for k, v in form.items() if isinstance(v, str)}
 
 
 def _see(path: str) -> web.Response:
     """Post/redirect/get: a reload shows the page, it does not post again."""
     return web.Response(status=303, headers={"Location": path})
-
-
-def _language(request: web.Request) -> str | None:
-    header = request.headers.get("Accept-Language", "")
-    return header.split(",")[0].split(";")[0].strip() or None
 
 
 def _local(t: Translator, moment: Any) -> str:
@@ -204,7 +195,7 @@ class OfficeSite:
     def _locale(self, request: web.Request, officer: Officer | None) -> str:
         if officer is not None and officer.locale in SUPPORTED:
             return officer.locale
-        return guess_locale(_language(request), self.context.default_locale)
+        return guess_locale(first_language(request), self.context.default_locale)
 
     def _page(self, handler: Page) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         """A page for a signed-in officer; anyone else sees the sign-in page, no data."""

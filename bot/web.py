@@ -19,10 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestPayloadError
-from aiohttp.web_request import FileField
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from multidict import MultiDictProxy
 
 import templates
 from bot import web_screen
@@ -31,6 +28,14 @@ from bot.office import office_routes
 from bot.settings import Settings
 from bot.shown_html import shown
 from bot.web_identity import COOKIE, COOKIE_MAX_AGE, Buckets, Signer, new_visitor_id
+from bot.web_requests import (
+    address,
+    content_type,
+    first_language,
+    posted,
+    reachable,
+    see_chat,
+)
 from handlers.events import qr_png
 from handlers.router import Router
 from handlers.types import Event
@@ -114,7 +119,7 @@ class WebChat:
                 user = await queries.get_user(session, user_id)
             if user is not None:
                 return user.locale
-        return guess_locale(_language(request), self.router.context.default_locale)
+        return guess_locale(first_language(request), self.router.context.default_locale)
 
     # --- pages ---------------------------------------------------------------------
 
@@ -143,12 +148,12 @@ class WebChat:
         return response
 
     async def say(self, request: web.Request) -> web.StreamResponse:
-        form = await _posted(request)
+        form = await posted(request)
         text = str(form.get("text", ""))[:MAX_TEXT]
         return await self._answer(request, form, lambda uid: Event.message(uid, uid, text))
 
     async def press(self, request: web.Request) -> web.StreamResponse:
-        form = await _posted(request)
+        form = await posted(request)
         data = str(form.get("data", ""))[:64]
         return await self._answer(request, form, lambda uid: Event(uid, uid, callback_data=data))
 
@@ -159,13 +164,13 @@ class WebChat:
         screen = await web_screen.load(self.sessions, user_id)
         start = Event.message(user_id, user_id, f"/start survey-{code}")
         await self._handle(request, user_id, screen.step if screen else 0, start)
-        response = _see_chat()
+        response = see_chat()
         self._set_cookie(response, user_id)
         return response
 
     async def handoff(self, request: web.Request) -> web.StreamResponse:
         """A one-time link (and its QR code) that opens this conversation elsewhere."""
-        form = await _posted(request)
+        form = await posted(request)
         user_id = self._visitor(request)
         if user_id is None:
             return await self._error(request, 403, N_("web.expired"))
@@ -182,7 +187,7 @@ class WebChat:
         user_id = await web_screen.take_handoff(self.sessions, request.match_info["token"])
         if user_id is None:
             return await self._error(request, 410, N_("web.handoff_spent"))
-        response = _see_chat()
+        response = see_chat()
         self._set_cookie(response, user_id)
         return response
 
@@ -213,7 +218,7 @@ class WebChat:
             disposition = "inline"
         return web.Response(
             body=found.content,
-            content_type=_content_type(found.filename),
+            content_type=content_type(found.filename),
             headers={"Content-Disposition": disposition, "Cache-Control": "private"},
         )
 
@@ -240,7 +245,7 @@ class WebChat:
         deleted = await self._handle(request, user_id, int(step), event_for(user_id))
         if deleted is not None:  # /delete: nothing of them stays, the cookie neither
             return deleted
-        return _see_chat()
+        return see_chat()
 
     async def _handle(
         self, request: web.Request, user_id: int, step: int, event: Event
@@ -249,7 +254,7 @@ class WebChat:
         replies; a page of its own when the visitor deleted their data."""
         if not await web_screen.claim(self.sessions, user_id, step):
             return None  # answered already: the redirect shows what it said
-        event = dataclasses.replace(event, language_code=_language(request), channel="web")
+        event = dataclasses.replace(event, language_code=first_language(request), channel="web")
         replies = await self.router.handle(event)
         async with self.sessions() as session:
             still_here = await queries.get_user(session, user_id) is not None
@@ -257,7 +262,7 @@ class WebChat:
             await web_screen.save(self.sessions, user_id, replies)
             return None
         await web_screen.forget(self.sessions, user_id)
-        locale = guess_locale(_language(request), self.router.context.default_locale)
+        locale = guess_locale(first_language(request), self.router.context.default_locale)
         shown = [web_screen.ShownReply(r.text, [], None) for r in replies]
         response = self._render(request, locale, web_screen.Screen(0, shown), None)
         response.del_cookie(COOKIE, path="/")
@@ -323,7 +328,7 @@ class WebChat:
         """Rate limit per address, security headers, and a page in the visitor's language
         instead of a traceback."""
         try:
-            if request.method == "POST" and not self.per_address.allow(_address(request)):
+            if request.method == "POST" and not self.per_address.allow(address(request)):
                 response: web.StreamResponse = await self._error(request, 429, N_("web.too_fast"))
             else:
                 response = await handler(request)
@@ -338,54 +343,6 @@ class WebChat:
             response = await self._error(request, 500, N_("error.internal"))
         response.headers.update(SECURITY_HEADERS)
         return response
-
-
-async def _posted(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | FileField]:
-    """The posted form. A body that is none — not UTF-8, broken multipart, a gzip that
-    does not unzip — is the sender's mistake: 400, not a traceback and a 500."""
-    try:
-        return await request.post()
-    except (ValueError, RequestPayloadError) as e:  # UnicodeDecodeError is a ValueError
-        raise web.HTTPBadRequest() from e
-
-
-def _see_chat() -> web.Response:
-    """The answer to every post: see the chat page (a reload then only reloads it)."""
-    return web.Response(status=303, headers={"Location": "/"})
-
-
-def _address(request: web.Request) -> str:
-    """The visitor's address. Behind a proxy on this host (nginx, Caddy: the peer is
-    loopback) it is the one the proxy appended to X-Forwarded-For; a header sent from
-    elsewhere is not believed, so nobody escapes the limit by inventing one."""
-    peer = request.remote or ""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if peer in ("127.0.0.1", "::1") and forwarded:
-        return forwarded.rsplit(",", 1)[-1].strip()
-    return peer
-
-
-def _language(request: web.Request) -> str | None:
-    """The browser's first language ("zh-CN,zh;q=0.9" → "zh-CN")."""
-    header = request.headers.get("Accept-Language", "")
-    first = header.split(",")[0].split(";")[0].strip()
-    return first or None
-
-
-def _reachable(host: str) -> str:
-    """How a browser on this machine reaches a listening address."""
-    local = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
-    return f"[{local}]" if ":" in local else local
-
-
-def _content_type(filename: str) -> str:
-    suffix = filename.rsplit(".", 1)[-1].lower()
-    return {
-        "png": "image/png",
-        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "json": "application/json",
-    }.get(suffix, "application/octet-stream")
 
 
 async def web_app(settings: Settings, router: Router, **limits: Buckets) -> web.Application:
@@ -409,6 +366,6 @@ async def listening(settings: Settings, router: Router, **limits: Buckets) -> As
     host, port = settings.web_listen
     try:
         await web.TCPSite(runner, host, port).start()
-        yield f"http://{_reachable(host)}:{port}/"
+        yield f"http://{reachable(host)}:{port}/"
     finally:
         await runner.cleanup()

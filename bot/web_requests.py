@@ -1,0 +1,57 @@
+"""What the web pages read from a request and answer with, alike for the chat and the
+office pages: the posted form, the visitor's address and language, a redirect."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
+from aiohttp.web_request import FileField
+from multidict import MultiDictProxy
+
+
+async def posted(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | FileField]:
+    """The posted form. A body that is none — not UTF-8, broken multipart, a gzip that
+    does not unzip — is the sender's mistake: 400, not a traceback and a 500."""
+    try:
+        return await request.post()
+    except (ValueError, RequestPayloadError) as e:  # UnicodeDecodeError is a ValueError
+        raise web.HTTPBadRequest() from e
+
+
+def see_chat() -> web.Response:
+    """The answer to every post: see the chat page (a reload then only reloads it)."""
+    return web.Response(status=303, headers={"Location": "/"})
+
+
+def address(request: web.Request) -> str:
+    """The visitor's address. Behind a proxy on this host (nginx, Caddy: the peer is
+    loopback) it is the one the proxy appended to X-Forwarded-For; a header sent from
+    elsewhere is not believed, so nobody escapes the limit by inventing one."""
+    peer = request.remote or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if peer in ("127.0.0.1", "::1") and forwarded:
+        return forwarded.rsplit(",", 1)[-1].strip()
+    return peer
+
+
+def first_language(request: web.Request) -> str | None:
+    """The browser's first language ("zh-CN,zh;q=0.9" → "zh-CN")."""
+    header = request.headers.get("Accept-Language", "")
+    first = header.split(",")[0].split(";")[0].strip()
+    return first or None
+
+
+def reachable(host: str) -> str:
+    """How a browser on this machine reaches a listening address."""
+    local = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"[{local}]" if ":" in local else local
+
+
+def content_type(filename: str) -> str:
+    suffix = filename.rsplit(".", 1)[-1].lower()
+    return {
+        "png": "image/png",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "json": "application/json",
+    }.get(suffix, "application/octet-stream")
