@@ -33,7 +33,7 @@ from handlers.broadcast_queue import (
 from handlers.render import plain
 from handlers.stats import stats_text
 from locales import N_, Translator, translator
-from models import audiences, broadcast_jobs
+from models import broadcast_jobs
 from models.db import database
 
 WAIT_SECONDS = 2.0
@@ -145,18 +145,14 @@ async def _send(
         raise _refused(t, audience, args.audience)
     message = _message(args, t)
     async with sessions() as session:
-        count, unreachable = await audiences.count_audience(session, audience, form.id)
-        web = await audiences.count_web_visitors(session, audience, form.id)
-        described = await broadcast_text.describe(session, form, t, audience)
-    if count == 0:
+        shown = await broadcast_text.preview(session, form, t, audience, settings.broadcast_rate)
+    if shown.count == 0:
         raise SettingsError(plain(t("broadcast.preview_none")))
-    lines = broadcast_text.preview_lines(
-        t, described, count, unreachable, settings.broadcast_rate, web
-    )
     attached = [f"📎 {message.filename}"] if message.filename else []
-    preview = [plain(message.text), *attached, "", *map(plain, lines)]
+    preview = [plain(message.text), *attached, "", *map(plain, shown.lines)]
     print("\n".join(preview))
     if not args.yes:  # no transaction stays open while a person decides
+        count = shown.count
         prompt = plain(t.plural("broadcast.cli_confirm", "broadcast.cli_confirm.plural", count))
         answer = await asyncio.to_thread(input, prompt)
         if not _yes(answer):

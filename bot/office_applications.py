@@ -12,20 +12,18 @@ from markupsafe import Markup
 from bot.office_auth import SignedIn
 from bot.office_site import (
     ACTIONS,
-    DOCX,
     MAX_FIELD,
     NAME_QUESTION,
     PER_PAGE,
     SORT_NAMES,
     WORDS,
-    XLSX,
     OfficeSite,
     _download,
     _draft_target,
     _local,
     _pager,
 )
-from bot.web_identity import WEB_ID_BASE
+from bot.web_identity import WEB_ID_BASE, is_web_user
 from forms.answers import decode
 from handlers import render, stats
 from handlers.draft import draft_for_application
@@ -225,13 +223,12 @@ class ApplicationPages(OfficeSite):
                 "office.application.owner",
                 user=application.user_id,
                 name=(user.display_name if user and user.display_name else "—"),
-                channel=t(WORDS["channel_web" if application.user_id <= -WEB_ID_BASE
+                channel=t(WORDS["channel_web" if is_web_user(application.user_id)
                                else "channel_telegram"]),
             ),
             judged=t(
                 "office.application.judged",
-                programme=t(form.title) if application.programme_id == form.id
-                else application.programme_id,
+                programme=t(form.title),  # _application found it in this programme
                 rules=application.programme_version,
                 version=application.version,
                 status=t(f"export.status.{application.status}"),
@@ -268,7 +265,7 @@ class ApplicationPages(OfficeSite):
             draft, content = made
             await officers.record(session, who.officer, "draft", _draft_target(draft))
             await session.commit()
-        return _download(draft.filename, content, DOCX)
+        return _download(draft.filename, content)
 
     # --- events --------------------------------------------------------------------
 
@@ -280,7 +277,7 @@ class ApplicationPages(OfficeSite):
             document = await export_document(session, self.form, t, self.context.admin_ids)
             await officers.record(session, who.officer, "export", document.filename)
             await session.commit()
-        return _download(document.filename, document.content, XLSX)
+        return _download(document.filename, document.content)
 
     async def audit(self, request: web.Request, who: SignedIn, t: Translator) -> web.Response:
         async with self.sessions() as session:

@@ -15,6 +15,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.office_auth import SignedIn
+from bot.office_site import _local, _see
 from bot.shown_html import shown
 from handlers import broadcast_text, render
 from handlers.broadcast_queue import (
@@ -29,9 +30,8 @@ from handlers.broadcast_queue import (
 from handlers.broadcast_queue import (
     move as move_job,
 )
-from locales import LANGUAGE_NAMES, LOCAL_TIME, N_, SUPPORTED, Translator
+from locales import LANGUAGE_NAMES, N_, SUPPORTED, Translator
 from models import audiences, broadcast_jobs, officers, queries
-from models.tables import Broadcast
 
 if TYPE_CHECKING:
     from bot.office_site import OfficeSite
@@ -132,30 +132,27 @@ class OfficeBroadcasts:
         text, audience = await _message_text(request), form.get("audience", "")
         if form.get("change"):  # back from the preview, with what was typed
             return await self.compose(request, who, t, text=text, audience=audience)
-        refused = check_message(Message(text))
         chosen = parse_audience(audience)
+        refused = check_message(Message(text))
         if refused is None and isinstance(chosen, Refused):
-            refused = chosen
+            refused = chosen  # the message's fault first, as queueing says
         if refused is not None or isinstance(chosen, Refused):
             said = refused.text(t) if refused else ""
             return await self.compose(request, who, t, text=text, audience=audience, error=said)
         office = self.office
+        rate = office.context.broadcast_rate
         async with office.sessions() as session:
-            count, unreachable = await audiences.count_audience(session, chosen, office.form.id)
-            web_visitors = await audiences.count_web_visitors(session, chosen, office.form.id)
-            described = await broadcast_text.describe(session, office.form, t, chosen)
-        if count == 0:
+            planned = await broadcast_text.preview(session, office.form, t, chosen, rate)
+        if planned.count == 0:
             none = t("broadcast.preview_none")
             return await self.compose(request, who, t, text=text, audience=audience, error=none)
-        rate = office.context.broadcast_rate
-        lines = broadcast_text.preview_lines(t, described, count, unreachable, rate, web_visitors)
         return self._render(
             request,
             t,
             who,
             "broadcast_preview.html",
             message=shown(text),
-            summary=Markup("<br>".join(lines)),
+            summary=Markup("<br>".join(planned.lines)),
             text=text,
             audience=str(chosen),
         )
@@ -212,7 +209,7 @@ class OfficeBroadcasts:
                         t(broadcast_text.STATUS_NAMES[job.status]),
                         Markup(await broadcast_text.describe(session, office.form, t, chosen)),
                         Markup(broadcast_text.counts_line(t, job, counts[job.id])),
-                        _local_time(t, job),
+                        _local(t, job.created_at),
                     )
                 )
         running = any(j.status == broadcast_jobs.RUNNING for j in jobs)
@@ -234,14 +231,6 @@ def _counted(t: Translator, label: str, count: int) -> str:
 
 def _target(job_id: int | None, audience: str) -> str:
     return f"#{job_id} {audience}"
-
-
-def _see(path: str) -> web.Response:
-    return web.Response(status=303, headers={"Location": path})
-
-
-def _local_time(t: Translator, job: Broadcast) -> str:
-    return t.datetime(job.created_at.astimezone(LOCAL_TIME))
 
 
 async def _message_text(request: web.Request) -> str:

@@ -10,7 +10,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.office_auth import SignedIn
-from bot.office_site import OFFICE_CREATOR, XLSX, OfficeSite, _download, _event_target, _local, _see
+from bot.office_site import OFFICE_CREATOR, OfficeSite, _download, _event_target, _local, _see
 from forms.answers import InvalidAnswer
 from forms.definition import admin_form
 from handlers import events, render
@@ -134,19 +134,19 @@ class EventPages(OfficeSite):
         assert link is not None  # the web address is always known here
         inline = "inline" in request.query  # shown on the page; else downloaded, to project
         return _download(
-            f"survey-{event.code}.png", events.qr_png(link), "image/png", inline=inline
+            f"survey-{event.code}.png", events.qr_png(link), inline=inline
         )
 
     async def event_chart(
         self, request: web.Request, who: SignedIn, t: Translator, event: TrainingEvent
     ) -> web.StreamResponse:
         png = chart_png(t, await self._report(event))
-        return _download(f"survey-{event.code}-chart.png", png, "image/png", inline=True)
+        return _download(f"survey-{event.code}-chart.png", png, inline=True)
 
     async def event_xlsx(
         self, request: web.Request, who: SignedIn, t: Translator, event: TrainingEvent
     ) -> web.StreamResponse:
         sheet = report_xlsx(t, await self._report(event))
-        return _download(f"survey-{event.code}.xlsx", sheet, XLSX)
+        return _download(f"survey-{event.code}.xlsx", sheet)
 
     # --- export and audit ----------------------------------------------------------

@@ -15,17 +15,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 import templates
 from bot.office_auth import OfficeAuth, SignedIn
-from bot.web_requests import first_language, posted
+from bot.web_requests import HTML_LANG, content_type, first_language, posted
 from handlers.context import Context
 from locales import LANGUAGE_NAMES, LOCAL_TIME, N_, SUPPORTED, Translator, guess_locale, translator
 from models.tables import Draft, Officer, TrainingEvent
 
 OFFICE_FILES = Path(templates.__file__).resolve().parent / "office"
-HTML_LANG = {"zh_CN": "zh-CN", "zh_HK": "zh-HK", "en": "en"}
 PER_PAGE = 50
 MAX_FIELD = 200  # characters of a posted field: titles and places are far shorter
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 NAME_QUESTION = "enterprise_name"
 # created_by of events made on these pages, as of the terminal's: no Telegram user made
 # them (the audit names the officer).
@@ -277,12 +274,10 @@ def _draft_target(draft: Draft) -> str:
     return f"{draft.application_id} v{draft.version} {draft.locale}"
 
 
-def _download(
-    filename: str, content: bytes, content_type: str, *, inline: bool = False
-) -> web.Response:
+def _download(filename: str, content: bytes, *, inline: bool = False) -> web.Response:
     disposition = "inline" if inline else f"attachment; filename*=UTF-8''{quote(filename)}"
     return web.Response(
         body=content,
-        content_type=content_type,
+        content_type=content_type(filename),
         headers={"Content-Disposition": disposition, "Cache-Control": "private, no-store"},
     )

@@ -29,6 +29,7 @@ from bot.settings import Settings
 from bot.shown_html import shown
 from bot.web_identity import COOKIE, COOKIE_MAX_AGE, Buckets, Signer, new_visitor_id
 from bot.web_requests import (
+    HTML_LANG,
     address,
     content_type,
     first_language,
@@ -48,7 +49,6 @@ MAX_TEXT = 10_000  # characters in one answer
 MAX_BODY = 64 * 1024
 MAX_STEP_DIGITS = 9  # a screen's step counter: far beyond any conversation's length
 WEB_FILES = Path(templates.__file__).resolve().parent / "web"
-HTML_LANG = {"zh_CN": "zh-CN", "zh_HK": "zh-HK", "en": "en"}
 SECURITY_HEADERS = {
     # No inline script, nothing from another host, no framing.
     "Content-Security-Policy": "default-src 'self'; img-src 'self'; style-src 'self'; "

@@ -8,6 +8,9 @@ from aiohttp.web_protocol import RequestPayloadError
 from aiohttp.web_request import FileField
 from multidict import MultiDictProxy
 
+# The page's lang attribute for each locale (screen readers, fonts, search).
+HTML_LANG = {"zh_CN": "zh-CN", "zh_HK": "zh-HK", "en": "en"}
+
 
 async def posted(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | FileField]:
     """The posted form. A body that is none — not UTF-8, broken multipart, a gzip that

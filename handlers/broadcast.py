@@ -31,11 +31,10 @@ from handlers.broadcast_text import (
     AUDIENCE_LABELS,
     BUTTONS,
     LABEL_LENGTH,
-    describe,
     job_buttons,
     jobs_text,
     message_reply,
-    preview_lines,
+    preview,
 )
 from handlers.commands import Command
 from handlers.context import Turn
@@ -134,22 +133,20 @@ async def _preview(turn: Turn, audience: audiences.Audience) -> list[Reply]:
     t = turn.t
     draft = BroadcastDraft.of(turn.conversation)
     assert draft.message is not None  # an audience is offered only once there is a message
-    count, unreachable = await audiences.count_audience(turn.session, audience, turn.form.id)
-    web = await audiences.count_web_visitors(turn.session, audience, turn.form.id)
-    described = await describe(turn.session, turn.form, t, audience)
-    chosen = Reply(t("broadcast.audience_chosen", audience=described), edit=True)
+    rate = turn.context.broadcast_rate
+    shown = await preview(turn.session, turn.form, t, audience, rate)
+    chosen = Reply(t("broadcast.audience_chosen", audience=shown.described), edit=True)
     change = render.button(t("broadcast.button.change_audience"), BUTTONS.data("back"))
     cancel = render.button(t("broadcast.button.cancel"), BUTTONS.data("drop"))
-    if count == 0:
+    if shown.count == 0:
         draft.step = "audience"
         draft.keep(turn.conversation)
         return [chosen, Reply(t("broadcast.preview_none"), ((change,), (cancel,)))]
     draft.step, draft.audience = "confirm", str(audience)
     draft.keep(turn.conversation)
-    lines = preview_lines(t, described, count, unreachable, turn.context.broadcast_rate, web)
     send = render.button(t("broadcast.button.send"), BUTTONS.data("send"))
     keyboard = ((send, cancel), (change,))
-    return [chosen, _draft_reply(draft.message), Reply("\n".join(lines), keyboard)]
+    return [chosen, _draft_reply(draft.message), Reply("\n".join(shown.lines), keyboard)]
 
 
 # ------------------------------------------------------------------ composing

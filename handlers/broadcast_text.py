@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
@@ -111,11 +112,29 @@ def duration(t: Translator, seconds: float) -> str:
     return t("broadcast.duration.seconds", s=secs)
 
 
-def preview_lines(
+@dataclass(frozen=True)
+class Preview:
+    """What a broadcast to an audience would do, as the chat, the terminal and the office
+    show it before it is confirmed."""
+
+    described: str  # the audience in words
+    count: int  # recipients on Telegram
+    lines: list[str]  # who gets it, how many, how long it takes
+
+
+async def preview(
+    session: AsyncSession, form: Form, t: Translator, audience: audiences.Audience, rate: float
+) -> Preview:
+    count, unreachable = await audiences.count_audience(session, audience, form.id)
+    web = await audiences.count_web_visitors(session, audience, form.id)
+    described = await describe(session, form, t, audience)
+    return Preview(described, count, _preview_lines(t, described, count, unreachable, rate, web))
+
+
+def _preview_lines(
     t: Translator, described: str, count: int, unreachable: int, rate: float, web: int
 ) -> list[str]:
-    """Who gets it, how many, how long it takes (chat, terminal, office); ``web``: the
-    audience's web visitors, whom no Telegram message reaches."""
+    """``web``: the audience's web visitors, whom no Telegram message reaches."""
     lines = [
         t(
             "broadcast.preview",
