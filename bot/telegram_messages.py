@@ -89,7 +89,9 @@ async def answer(
     replies = await router.handle(event)
     try:
         for i, reply in enumerate(replies):
-            if not reply.edit:
+            # Only an edit of the pressed message may go again unharmed; an "edit" of a
+            # typed message is sent as a new one, and is struck off like any other.
+            if not (reply.edit and event.callback_data is not None):
                 await router.sending(event, replies[i + 1 :])
             await send([reply])
     except Exception:

@@ -204,7 +204,6 @@ async def move(
     """Pause, resume or stop a job (chat and terminal): whether it moved, what to say."""
     assert job.id is not None
     status, allowed, done = MOVES[action]
-    remaining = await left(session, t, job.id)
     if await broadcast_jobs.set_status(session, job.id, status, allowed) is None:
         return False, t("broadcast.not_changed", id=job.id, status=t(STATUS_NAMES[job.status]))
-    return True, t(done, id=job.id, count=remaining)
+    return True, t(done, id=job.id, count=await left(session, t, job.id))  # counted if moved
