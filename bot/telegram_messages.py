@@ -84,16 +84,16 @@ async def answer(
     router: Router, event: Event, send: Callable[[list[Reply]], Awaitable[object]]
 ) -> None:
     """Handle the event and send its replies one by one, each struck off the router's
-    stored ones just before it goes (handlers/router.py ``sending``): after a crash the
-    update, sent again, gets those not sent yet."""
+    stored ones once it is sent (handlers/router.py ``sent``): after a crash the update,
+    sent again, gets those not struck off yet — the one in flight again, at worst."""
     replies = await router.handle(event)
     try:
         for i, reply in enumerate(replies):
-            # Only an edit of the pressed message may go again unharmed; an "edit" of a
-            # typed message is sent as a new one, and is struck off like any other.
-            if not (reply.edit and event.callback_data is not None):
-                await router.sending(event, replies[i + 1 :])
             await send([reply])
+            # An edit of the pressed message may go again unharmed: no commit for it. An
+            # "edit" of a typed message is sent as a new one, and is struck off like any.
+            if not (reply.edit and event.callback_data is not None):
+                await router.sent(event, replies[i + 1 :])
     except Exception:
         # Given up: the update is confirmed to Telegram all the same (polling, webhook),
         # so no redelivery will ask for the rest.

@@ -147,7 +147,7 @@ async def write_draft(
     """Render the document and record it; the same inputs keep the same version."""
     assert data.application.id is not None
     # In a thread: rendering takes a while, and meanwhile the event loop keeps sending
-    # the replies of other users (a reply struck off the outbox goes out at once).
+    # the replies of other users.
     content = await asyncio.to_thread(render_draft, data, t)
     mark = fingerprint(data, t.locale)
     latest = await queries.latest_draft(session, data.application.id)

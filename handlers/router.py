@@ -82,13 +82,12 @@ class Router:
                 t = translator(locale)
                 return [Reply(t("error.internal"))]
 
-    async def sending(self, event: Event, rest: list[Reply]) -> None:
-        """The transport is about to send one of the replies to ``event``; ``rest`` come
-        after it and stay stored, that one no longer. Before the send: a crash once
-        Telegram has a reply never sends it again (a kill right after the user saw the
-        question must not ask it twice). The price is the other window: a crash after
-        this commit and before the request is out loses that one reply. An edit needs no
-        call (sent again, it changes nothing)."""
+    async def sent(self, event: Event, rest: list[Reply]) -> None:
+        """The transport sent one of the replies to ``event``; ``rest`` come after it and
+        stay stored, that one no longer. After the send, not before: a crash between the
+        two sends that reply again after the restart (the user sees the same message
+        twice), where the other order would lose it — and a lost question leaves the user
+        waiting, or takes the answer they type again for the next question's, unseen."""
         key = self._key(event)
         if key is None or key not in self._sending:  # nothing stored (a repeat, or none)
             return
@@ -159,7 +158,7 @@ class Router:
         self, session: AsyncSession, update_id: int | None, replies: list[Reply]
     ) -> None:
         """Commit the update's state with the replies it gets (the outbox): stored before
-        any is sent, struck off as they are (``sending``), sent again after a crash."""
+        any is sent, struck off as they are (``sent``), sent again after a crash."""
         if update_id is not None and replies:
             await updates.keep_replies(
                 session, self.context.bot_id, update_id, stored_replies.encode(replies)

@@ -74,6 +74,7 @@ class BotMessage:
     params: Json
     document: SentFile | None = None
     photo: SentFile | None = None
+    at: float = field(default_factory=time.monotonic)  # when the server took it
 
     @property
     def text(self) -> str | None:
