@@ -158,7 +158,8 @@ async def _expect(
     run.last[user.id] = message
     run.steps[want] += 1
     if step != want:
-        run.fail(user, f"asked {step} after the step before {want}")
+        last = user.format_transcript().splitlines()[-8:]
+        run.fail(user, f"asked {step} after the step before {want}; the chat ended: {last}")
         raise Lost
     return message
 

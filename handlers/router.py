@@ -9,6 +9,7 @@ from datetime import timedelta
 from functools import partial
 from weakref import WeakValueDictionary
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import broadcast, flows, groups, menu, registry, stored_replies
@@ -51,10 +52,12 @@ class Router:
         # Stored replies older than this process were left by one that died before
         # sending them (a restart); younger ones are being sent by a live process.
         self._started = utcnow()
-        # (bot, update) whose replies are stored and this process is sending: cleared by
-        # ``replied``, and the same update again meanwhile gets nothing, not a 2nd copy.
+        # (bot, update) whose replies are stored and this process is sending: cleared once
+        # all are sent, and the same update again meanwhile gets nothing, not a 2nd copy.
         self._sending: set[tuple[int, int]] = set()
-        self._marking: set[asyncio.Task[None]] = set()  # held: a task is not kept otherwise
+        # Sent, and to be marked so: by one statement for all that are done meanwhile.
+        self._done: set[tuple[int, int]] = set()
+        self._marking: asyncio.Task[None] | None = None
 
     async def connect(self, sender: Sender, bot_username: str | None, bot_id: int) -> None:
         """A transport, once connected, hands over what the handlers need of it, and the
@@ -87,58 +90,63 @@ class Router:
         stay stored, that one no longer. After the send, not before: a crash between the
         two sends that reply again after the restart (the user sees the same message
         twice), where the other order would lose it — and a lost question leaves the user
-        waiting, or takes the answer they type again for the next question's, unseen."""
+        waiting, or takes the answer they type again for the next question's, unseen.
+        The last reply's mark is not waited for (``replied``): it only narrows the window
+        in which a crash repeats that reply."""
         key = self._key(event)
         if key is None or key not in self._sending:  # nothing stored (a repeat, or none)
             return
-        async with self.context.sessions() as session:
-            await updates.keep_unsent(session, *key, stored_replies.encode(rest) or None)
-            await session.commit()
         if not rest:
-            self._sending.discard(key)
+            self.replied(event)
+            return
+        async with self.context.sessions() as session:
+            await updates.keep_unsent(session, *key, stored_replies.encode(rest))
+            await session.commit()
 
     def replied(self, event: Event) -> asyncio.Task[None] | None:
         """The transport is done with the replies to ``event`` (or gave up on them): what
-        is still stored (edits last, a failed send) is cleared, in the background (the
-        task, to wait for it), as a redelivery will not come: the webhook's answer and
-        the next poll tell Telegram the update is done."""
+        is still stored is cleared in the background — with those of every other update
+        done meanwhile, in one statement — as a redelivery will not come: the webhook's
+        answer and the next poll tell Telegram the update is done. The task clearing them
+        is returned, to wait for."""
         key = self._key(event)
-        if key is None or key not in self._sending:
-            return None
-        task = asyncio.create_task(self._mark_sent(key))
-        self._marking.add(task)
-        task.add_done_callback(self._marking.discard)
-        return task
+        if key is not None and key in self._sending:
+            self._done.add(key)
+            if self._marking is None or self._marking.done():
+                self._marking = asyncio.create_task(self._mark_sent())
+        return self._marking
 
     def _key(self, event: Event) -> tuple[int, int] | None:
         return None if event.update_id is None else (self.context.bot_id, event.update_id)
 
     async def settle(self) -> None:
         """Wait for the replies being marked sent (at a stop, before the engine goes)."""
-        await asyncio.gather(*self._marking, return_exceptions=True)
+        if self._marking is not None:
+            await asyncio.gather(self._marking, return_exceptions=True)
 
-    async def _mark_sent(self, key: tuple[int, int]) -> None:
-        try:
-            async with self.context.sessions() as session:
-                await updates.keep_unsent(session, *key, None)
-                await session.commit()
-        except Exception:  # kept a day, then forgotten; sent again only if redelivered
-            log.warning("could not mark the replies to update %s sent", key[1], exc_info=True)
-        finally:
-            self._sending.discard(key)
+    async def _mark_sent(self) -> None:
+        while self._done:  # those done while a batch is written: the next batch
+            done, self._done = self._done, set()
+            try:
+                async with self.context.sessions() as session:
+                    for bot in {bot for bot, _ in done}:
+                        await updates.all_sent(session, bot, (u for b, u in done if b == bot))
+                    await session.commit()
+            except Exception:  # kept a day, then forgotten; sent again only if redelivered
+                log.warning("could not mark the replies to %d updates sent", len(done))
+            finally:
+                self._sending -= done
 
     async def _first_time(self, session: AsyncSession, update_id: int | None) -> Delivery:
-        """Whether the update is new (Telegram may send one again); recorded in the
-        update's own transaction, so one cut short by a crash is handled when it returns."""
+        """Whether the update is new (Telegram may send one again)."""
         if update_id is None:  # the console: no platform that sends anything twice
             return Delivery(first=True)
-        now = utcnow()
+        since = utcnow() - REMEMBER_UPDATES
         if self._until_forget <= 0:
-            await updates.forget_updates(session, now - REMEMBER_UPDATES)
+            await updates.forget_updates(session, since)
             self._until_forget = FORGET_EVERY
         self._until_forget -= 1
-        bot = self.context.bot_id
-        return await updates.first_time(session, bot, update_id, now, now - REMEMBER_UPDATES)
+        return await updates.first_time(session, self.context.bot_id, update_id, since)
 
     def _again(self, update_id: int | None, delivery: Delivery) -> list[Reply]:
         """A redelivered update: the replies it was given and that never went out (the
@@ -155,17 +163,29 @@ class Router:
         return stored_replies.decode(delivery.unsent)
 
     async def _commit(
-        self, session: AsyncSession, update_id: int | None, replies: list[Reply]
-    ) -> None:
-        """Commit the update's state with the replies it gets (the outbox): stored before
-        any is sent, struck off as they are (``sent``), sent again after a crash."""
-        if update_id is not None and replies:
-            await updates.keep_replies(
-                session, self.context.bot_id, update_id, stored_replies.encode(replies)
-            )
-        await session.commit()
-        if update_id is not None and replies:
-            self._sending.add((self.context.bot_id, update_id))
+        self, session: AsyncSession, event: Event, delivery: Delivery, replies: list[Reply]
+    ) -> bool:
+        """Commit the update's state, recorded as handled, with the replies it gets (the
+        outbox): stored before any is sent, struck off as they are (``sent``), sent again
+        after a crash. False when another process recorded the same update meanwhile
+        (Telegram retried a slow webhook post): then nothing of this one is kept, and
+        that process answers."""
+        if event.update_id is None:
+            await session.commit()
+            return True
+        bot = self.context.bot_id
+        stored = stored_replies.encode(replies) or None
+        updates.record(session, bot, event.update_id, utcnow(), stored, delivery)
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            if await updates.handled(session, bot, event.update_id):
+                return False
+            raise
+        if stored:
+            self._sending.add((bot, event.update_id))
+        return True
 
     async def _handle(self, event: Event) -> list[Reply]:
         async with self.context.sessions() as session:
@@ -174,16 +194,20 @@ class Router:
                 return self._again(event.update_id, delivery)
             if event.chat_type != groups.PRIVATE:  # nothing of the bot in groups, ever
                 replies = await groups.refuse(self.context, session, event)
-                await self._commit(session, event.update_id, replies)
-                return replies
-            user = await queries.get_user(session, event.user_id)
+                return replies if await self._commit(session, event, delivery, replies) else []
+            # ``_application``: held, so that the session keeps it for the handlers.
+            found = await queries.user_and_conversation(session, event.user_id)
+            user, conversation, _application = found or (None, None, None)
+            if user is None:  # a new user, or rarely, one without a conversation
+                user = await queries.get_user(session, event.user_id)
             first_contact = user is None
             if user is None:
                 locale = guess_locale(event.language_code, self.context.default_locale)
                 user = await queries.add_user(
                     session, event.user_id, event.chat_id, locale, event.display_name
                 )
-            conversation = await queries.conversation(session, user.id)
+            if conversation is None:
+                conversation = await queries.conversation(session, user.id)
             turn = Turn(
                 self.context,
                 event,
@@ -206,7 +230,8 @@ class Router:
                 menu_shown = partial(admin_menu, self.context, self.commands, event.user_id, True)
                 turn.after_commit(menu_shown)
             # State and replies are stored before any reply is sent.
-            await self._commit(session, event.update_id, replies)
+            if not await self._commit(session, event, delivery, replies):
+                return []
         await turn.run_effects()
         return replies
 

@@ -74,6 +74,25 @@ async def remove_admin(session: AsyncSession, user_id: int) -> bool:
     return True
 
 
+async def user_and_conversation(
+    session: AsyncSession, user_id: int
+) -> tuple[User, Conversation, Application | None] | None:
+    """The user, their conversation, locked for this transaction (PostgreSQL: another
+    process's update of the same user waits), and the application it is on, in one
+    statement; None when the user or the conversation is missing (a new user:
+    ``add_user``; a conversation to create: ``conversation``). While the caller holds the
+    application, ``session.get`` finds it without another query."""
+    query = (
+        select(User, Conversation, Application)
+        .join(Conversation, col(Conversation.user_id) == col(User.id))
+        .outerjoin(Application, col(Application.id) == col(Conversation.application_id))
+        .where(col(User.id) == user_id)
+        .with_for_update(of=Conversation)
+    )
+    found = (await session.exec(query)).first()
+    return None if found is None else (found[0], found[1], found[2])
+
+
 async def conversation(session: AsyncSession, user_id: int) -> Conversation:
     found = await session.get(Conversation, user_id, with_for_update=True)
     if found is None:

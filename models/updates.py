@@ -3,13 +3,14 @@ were told that the bot works in private chats only."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import GroupNotice, HandledUpdate
@@ -25,35 +26,49 @@ class Delivery:
     # have died before: ``handled_at`` tells a process started since that it died.
     unsent: list[Any] | None = None
     handled_at: datetime | None = None
+    # The row of the same id handled long ago, to be reused by ``record``.
+    stale: HandledUpdate | None = None
 
 
 async def first_time(
-    session: AsyncSession, bot_id: int, update_id: int, now: datetime, since: datetime
+    session: AsyncSession, bot_id: int, update_id: int, since: datetime
 ) -> Delivery:
-    """Record the update as handled now, unless it was already handled after ``since`` (a
-    redelivery). Ids are compared for equality only: they do not always grow."""
+    """Whether the update is new: not handled after ``since`` (else a redelivery). Ids are
+    compared for equality only: they do not always grow. Nothing is written here: the
+    update is recorded with its replies, at the end of its transaction (``record``)."""
     found = await session.get(HandledUpdate, (bot_id, update_id))
-    if found is not None:
-        if found.handled_at > since:
-            return Delivery(first=False, unsent=found.replies, handled_at=found.handled_at)
-        found.handled_at = now  # the same id long ago: a new update that reuses it
-        found.replies = None
-    else:
-        session.add(HandledUpdate(bot_id=bot_id, update_id=update_id, handled_at=now))
-    try:
-        await session.flush()  # another process handling it now waits here, then fails
-    except IntegrityError:
-        return Delivery(first=False)  # that process sends the replies, not this one
-    return Delivery(first=True)
+    if found is None:
+        return Delivery(first=True)
+    if found.handled_at > since:
+        return Delivery(first=False, unsent=found.replies, handled_at=found.handled_at)
+    return Delivery(first=True, stale=found)  # the same id long ago: a new update reusing it
 
 
-async def keep_replies(
-    session: AsyncSession, bot_id: int, update_id: int, replies: list[Any]
+def record(
+    session: AsyncSession,
+    bot_id: int,
+    update_id: int,
+    now: datetime,
+    replies: list[Any] | None,
+    delivery: Delivery,
 ) -> None:
-    """Store the replies with the update recorded by ``first_time`` in this transaction."""
-    found = await session.get(HandledUpdate, (bot_id, update_id))  # no query: in the session
-    if found is not None:
-        found.replies = replies
+    """Record the update as handled now, with the replies it gets (written at the flush:
+    a process that handled it meanwhile makes that fail, see ``handled``)."""
+    if delivery.stale is not None:
+        delivery.stale.handled_at = now
+        delivery.stale.replies = replies
+    else:
+        session.add(
+            HandledUpdate(bot_id=bot_id, update_id=update_id, handled_at=now, replies=replies)
+        )
+
+
+async def handled(session: AsyncSession, bot_id: int, update_id: int) -> bool:
+    """Whether the update is recorded (after a failed commit: by another process)."""
+    query = select(HandledUpdate.update_id).where(
+        col(HandledUpdate.bot_id) == bot_id, col(HandledUpdate.update_id) == update_id
+    )
+    return (await session.exec(query)).first() is not None
 
 
 async def keep_unsent(
@@ -65,6 +80,18 @@ async def keep_unsent(
         update(HandledUpdate)
         .where(col(HandledUpdate.bot_id) == bot_id, col(HandledUpdate.update_id) == update_id)
         .values(replies=replies)
+    )
+
+
+async def all_sent(session: AsyncSession, bot_id: int, update_ids: Iterable[int]) -> None:
+    """The replies of these updates are all sent: a redelivery of one gets nothing."""
+    await session.exec(
+        update(HandledUpdate)
+        .where(
+            col(HandledUpdate.bot_id) == bot_id,
+            col(HandledUpdate.update_id).in_(sorted(update_ids)),
+        )
+        .values(replies=None)
     )
 
 
