@@ -83,20 +83,22 @@ def sent(messages: Sequence[Any]) -> Sent:
 async def answer(
     router: Router, event: Event, send: Callable[[list[Reply]], Awaitable[object]]
 ) -> None:
-    """Handle the event and send its replies one by one, each struck off the router's
-    stored ones once it is sent (handlers/router.py ``sent``): after a crash the update,
-    sent again, gets those not struck off yet — the one in flight again, at worst."""
-    replies = await router.handle(event)
-    try:
-        for i, reply in enumerate(replies):
-            await send([reply])
-            # An edit of the pressed message may go again unharmed: no commit for it. An
-            # "edit" of a typed message is sent as a new one, and is struck off like any.
-            if not (reply.edit and event.callback_data is not None):
-                await router.sent(event, replies[i + 1 :])
-    except Exception:
-        # Given up: the update is confirmed to Telegram all the same (polling, webhook),
-        # so no redelivery will ask for the rest.
-        router.replied(event)
-        raise
-    router.replied(event)
+    """Handle the event and send its replies one by one, in the user's turn, each struck
+    off the router's stored ones once it is sent (handlers/router.py ``sent``): after a
+    crash the update, sent again, gets those not struck off yet — the one in flight
+    again, at worst."""
+
+    async def send_each(replies: list[Reply]) -> None:
+        try:
+            for i, reply in enumerate(replies):
+                await send([reply])
+                # An edit of the pressed message may go again unharmed: no commit for it.
+                # An "edit" of a typed message is sent as a new one, struck off like any.
+                if not (reply.edit and event.callback_data is not None):
+                    await router.sent(event, replies[i + 1 :])
+        finally:
+            # Done, or given up: the update is confirmed to Telegram all the same
+            # (polling, webhook), so no redelivery will ask for the rest.
+            router.replied(event)
+
+    await router.handle(event, send_each)

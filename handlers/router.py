@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from functools import partial
 from weakref import WeakValueDictionary
@@ -24,6 +24,8 @@ from models.tables import utcnow
 from models.updates import Delivery
 
 log = logging.getLogger(__name__)
+
+Send = Callable[[list[Reply]], Awaitable[None]]
 
 
 # Telegram sends an update again until it is confirmed, within minutes, not days: an id
@@ -67,23 +69,33 @@ class Router:
         self.context.bot_id = bot_id
         await register_menus(self.context, self.commands)
 
-    async def handle(self, event: Event) -> list[Reply]:
+    async def handle(self, event: Event, send: Send | None = None) -> list[Reply]:
+        """The replies to ``event``. ``send``, given by a transport that sends them itself,
+        sends them while the user's turn is still held: all replies to one update reach
+        the chat before any of the next one's — after a restart, those sent again to an
+        old update before the answer to a new one."""
         key = event.user_id if event.chat_type == groups.PRIVATE else event.chat_id
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
         async with lock:
-            try:
-                return await self._handle(event)
-            except Exception:
-                # Nothing of this event was committed, or an effect after its commit
-                # failed (the erasure /delete confirmed): say so rather than go silent.
-                log.exception("failed to handle %s", event)
-                if event.chat_type != groups.PRIVATE:
-                    return []  # a group hears nothing but where the bot works
-                locale = guess_locale(event.language_code, self.context.default_locale)
-                t = translator(locale)
-                return [Reply(t("error.internal"))]
+            replies = await self._handle_or_apologise(event)
+            if send is not None:
+                await send(replies)
+            return replies
+
+    async def _handle_or_apologise(self, event: Event) -> list[Reply]:
+        try:
+            return await self._handle(event)
+        except Exception:
+            # Nothing of this event was committed, or an effect after its commit
+            # failed (the erasure /delete confirmed): say so rather than go silent.
+            log.exception("failed to handle %s", event)
+            if event.chat_type != groups.PRIVATE:
+                return []  # a group hears nothing but where the bot works
+            locale = guess_locale(event.language_code, self.context.default_locale)
+            t = translator(locale)
+            return [Reply(t("error.internal"))]
 
     async def sent(self, event: Event, rest: list[Reply]) -> None:
         """The transport sent one of the replies to ``event``; ``rest`` come after it and
