@@ -188,8 +188,10 @@ async def _answer(run: Run, user: FakeUser, form: Form, qid: str, given: str) ->
     question = form.question(qid)
     if "/" in given and question.groups:
         group, option = given.split("/", 1)
-        await user.press(group, timeout=run.reply_timeout)
-        await user.press(option, timeout=run.reply_timeout)  # on the message, once edited
+        pressed = await user.press(group, timeout=run.reply_timeout)
+        # On that message, once edited (a copy of the question sent again meanwhile after
+        # a restart shows the groups).
+        await user.press(option, message_id=pressed.message_id, timeout=run.reply_timeout)
     elif question.type in ("yes_no", "choice"):
         await user.press(given, timeout=run.reply_timeout)
     else:

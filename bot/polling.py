@@ -3,9 +3,9 @@
 Telegram forgets an update when the next getUpdates asks for a higher offset. The
 frameworks' own polling loops ask for the next batch while the last one is still being
 handled, so a bot killed at that moment (SIGKILL, a lost machine) has lost the user's
-answer for good: nobody replies, and the user waits. Here a batch is handled (its
-updates concurrently; the router keeps each user's in order) before the offset moves
-past it; a crash means the batch comes again, and the router ignores what it already
+answer for good: nobody replies, and the user waits. Here a batch is handled (different
+users' updates at once, one user's one after another, in order) before the offset moves
+past it; a crash means the batch comes again, and the router recognises what it already
 stored. The webhook receiver (bot/webhook.py) already answers Telegram only once the
 update is handled.
 """
@@ -106,7 +106,28 @@ async def _finish(handling: Coroutine[Any, Any, None]) -> None:
 
 
 async def _handle_all(handle: Handle, updates: list[Any]) -> None:
-    results = await asyncio.gather(*(handle(u) for u in updates), return_exceptions=True)
-    for result in results:
-        if isinstance(result, Exception):  # the router answers its own errors; not this
-            log.error("an update could not be handled", exc_info=result)
+    """Each sender's updates one after another, in order, and the senders' at once. In
+    order, replies included: the replies sent again to an update that comes back after a
+    restart reach the chat before the answer to the user's next one — which a press's
+    answerCallbackQuery, awaited before handling, could otherwise let overtake them."""
+    queues: dict[object, list[Any]] = {}
+    for i, update in enumerate(updates):
+        queues.setdefault(_sender(update) or ("update", i), []).append(update)
+    await asyncio.gather(*(_in_order(handle, queue) for queue in queues.values()))
+
+
+async def _in_order(handle: Handle, updates: list[Any]) -> None:
+    for update in updates:
+        try:
+            await handle(update)
+        except Exception:  # the router answers its own errors; not this
+            log.exception("an update could not be handled")
+
+
+def _sender(update: Any) -> int | None:
+    """Who sent the update: both libraries name its fields as the Bot API does."""
+    for kind in ("message", "callback_query"):
+        item = getattr(update, kind, None)
+        if item is not None and item.from_user is not None:
+            return int(item.from_user.id)
+    return None
