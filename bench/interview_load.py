@@ -15,6 +15,10 @@ bot's reply that carries the next prompt: the new message with the next question
 edit of the pressed message); for a cluster *group* press, whose only reply is the edit
 that shows the clusters, that edit.
 
+With ``--one-call``, patentbot's users instead type free text outside any questionnaire
+(each answered with one message, how to start: one sendMessage, as the echo bot's), after
+an untimed /start; no peer runs.
+
 Then, with ``--peer`` (the default), the same interview by ``bench/peer_aiogram.py``
 (``bench/peer_ptb.py`` with ``--framework ptb``), the bot written the way the library's
 docs teach (conversation state in memory, one ORM session and commit per answer), on a
@@ -56,7 +60,13 @@ from bench.harness import (
     wait_ready,
 )
 from bench.interview_report import phases_json, report
-from bench.interview_users import LANGUAGE, Interview, echo_user, interview_user
+from bench.interview_users import (
+    LANGUAGE,
+    Interview,
+    echo_user,
+    free_text_user,
+    interview_user,
+)
 from bench.phase import CountingBotAPI, PhaseResult, UserTask, run_phase
 from testkit.telegram import free_port
 
@@ -209,7 +219,21 @@ async def run(args: argparse.Namespace) -> int:
                 bot, probe, "/start", lambda m: not m.edited, args.start_timeout
             )
             print(f"patentbot polling after {result.ready_wait:.1f}s", file=sys.stderr)
-            await release_applicants(server, bot, result, (FIRST_USER_ID, "U"), interview, args)
+            if args.one_call:
+                await release_users(
+                    server,
+                    bot,
+                    result,
+                    (FIRST_USER_ID, "U"),
+                    lambda u, go, ready: free_text_user(
+                        u, args.questions, go, ready, result, args.reply_timeout
+                    ),
+                    args,
+                )
+            else:
+                await release_applicants(
+                    server, bot, result, (FIRST_USER_ID, "U"), interview, args
+                )
             results.append(result)
             await bot.stop()
             if args.webhook:  # it stays set when the bot stops; the echo bot polls
@@ -223,7 +247,7 @@ async def run(args: argparse.Namespace) -> int:
             print(f"patentbot: {result.replies} replies in {result.wall:.1f}s", file=sys.stderr)
 
             # ---- the peer written the usual way, on the same framework
-            if args.peer:
+            if args.peer and not args.one_call:
                 results.append(await peer_phase(args, server, interview, workdir, variant, bots))
 
             # ---- echo baseline
@@ -307,6 +331,12 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="between patentbot and the echo bot, run the same interview by the bot "
         "written the way the framework's docs teach (bench/peer_aiogram.py, bench/peer_ptb.py)",
+    )
+    parser.add_argument(
+        "--one-call",
+        action="store_true",
+        help="patentbot's users type free text outside any questionnaire (one sendMessage "
+        "a reply, as the echo bot), after an untimed /start; no peer",
     )
     parser.add_argument("--reply-timeout", type=float, default=30.0)
     parser.add_argument("--phase-timeout", type=float, default=120.0)

@@ -95,6 +95,21 @@ def report(results: list[PhaseResult], args: argparse.Namespace, meta: dict[str,
     if echo is not None and echo.replies and ours.replies:
         rate, tail = ours.replies_per_s / echo.replies_per_s, ours.pct(99) / echo.pct(99)
         lines += ["", f"- patentbot ÷ {echo.name}: replies/s {rate:.2f}×, p99 {tail:.2f}×"]
+        rss = ours.peak_rss_mb / max(echo.peak_rss_mb, 1e-9)
+        start = ours.ready_wait / max(echo.ready_wait, 1e-9)
+        lines += [
+            f"- target peak RSS ≤ 1.3× echo: {rss:.2f}× ({ours.peak_rss_mb:.0f} against "
+            f"{echo.peak_rss_mb:.0f} MB) → {_met(rss <= 1.3)}",
+            # From the process's start to its answer to the first /start (or ping).
+            f"- target start ≤ 1.2× echo: {start:.2f}× ({ours.ready_wait:.1f} against "
+            f"{echo.ready_wait:.1f} s, start to the first answer) → {_met(start <= 1.2)}",
+        ]
+        if args.one_call:  # issue 15: a one-call reply at half the echo bot's rate or more
+            lines.append(f"- target one-call replies/s ≥ 0.5× echo: {_met(rate >= 0.5 and ok)}")
+    if args.one_call:
+        ours_cpu = ours.bot_cpu / max(ours.replies, 1) * 1000
+        lines.append(f"- one-call reply: bot CPU {ours_cpu:.2f} ms per reply")
+        return "\n".join(lines)
     if peer is not None and peer.replies and ours.replies:
         ok = ok and not peer.failures
         rate, tail = ours.replies_per_s / peer.replies_per_s, ours.pct(99) / peer.pct(99)

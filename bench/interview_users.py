@@ -92,6 +92,31 @@ async def interview_user(
         qid = following
 
 
+async def free_text_user(
+    user: FakeUser,
+    messages: int,
+    go: asyncio.Event,
+    ready: Callable[[], None],
+    result: PhaseResult,
+    timeout: float,
+) -> None:
+    """A user outside any questionnaire who types text: patentbot answers each message
+    with one (how to start), one sendMessage, as the echo bot does. /start first, untimed:
+    the user is known before the timed part, as the echo bot's are by its warm-up."""
+    try:
+        await user.send("/start")
+        await next_output(user, lambda m: not m.edited, timeout)
+    finally:
+        ready()
+    await go.wait()
+    for i in range(messages):
+        started = time.perf_counter()
+        await user.send(f"你好 {i}")
+        await next_output(user, lambda m: not m.edited, timeout)
+        result.record("free text", time.perf_counter() - started)
+        result.questions += 1
+
+
 def echo_of(text: str) -> Callable[[BotMessage], bool]:
     return lambda m: not m.edited and m.text == text
 
