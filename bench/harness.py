@@ -152,6 +152,29 @@ async def wait_ready(
     raise RuntimeError(f"{bot.name} did not answer within {timeout:.0f}s:\n{bot.log_tail()}")
 
 
+async def wait_listening(bot: BotProcess, port: int, timeout: float) -> None:
+    """Until ``bot`` accepts connections on 127.0.0.1:``port``: behind a load balancer a
+    probe's answer tells only that one of the processes is up, not which."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if bot.process.returncode is not None:
+            raise RuntimeError(
+                f"{bot.name} exited with {bot.process.returncode} before listening:\n"
+                + bot.log_tail()
+            )
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise RuntimeError(
+        f"{bot.name} did not listen on {port} within {timeout:.0f}s:\n" + bot.log_tail()
+    )
+
+
 async def create_pg_database(base_url: str) -> tuple[str, Callable[[], Awaitable[None]]]:
     import asyncpg  # type: ignore[import-untyped]
     from sqlalchemy.engine import make_url

@@ -1,6 +1,7 @@
 """Load benchmark: many users through the interview at once, next to a bare echo bot.
 
     .venv/bin/python -m bench.interview_load [--users 200 --questions 20 --db sqlite|postgresql]
+    .venv/bin/python -m bench.interview_load --webhook --db postgresql --processes 2
 
 One fake Telegram Bot API server (testkit/fake_bot_api, on 127.0.0.1) runs in this process
 together with the simulated users. The bot under test runs in a child process exactly as
@@ -14,6 +15,15 @@ cluster). For each update a user sends, the latency runs from sending it to rece
 bot's reply that carries the next prompt: the new message with the next question (not the
 edit of the pressed message); for a cluster *group* press, whose only reply is the edit
 that shows the clusters, that edit.
+
+With ``--webhook``, the fake server posts each update to the bot (WEBHOOK_URL and
+WEBHOOK_LISTEN on loopback) instead of being polled. With ``--processes N`` as well (and
+``--db postgresql``), patentbot runs as N such processes on the same fresh database, each
+listening on its own port, and the one WEBHOOK_URL is a round-robin balancer in this
+process (``bench/balancer.py``) that passes each post to the next of them: a user's
+updates go to whichever process is next, as when a deployment is scaled out. Every
+process listens before the probe, and the phase's figures cover all of them: CPU seconds
+summed, peak RSS the largest process's.
 
 With ``--one-call``, patentbot's users instead type free text outside any questionnaire
 (each answered with one message, how to start: one sendMessage, as the echo bot's), after
@@ -31,8 +41,9 @@ one sendMessage per message) in a child process; the same number of users each s
 
 Reported per phase: replies/s (replies awaited ÷ wall time of the timed part), latency
 p50/p90/p99/max, the bot process's peak RSS (VmHWM) and CPU seconds (all threads, and the
-main thread alone), Bot API calls by method, and this process's CPU (to show whether the
-load generator + fake server, which share a core, were the bottleneck).
+main thread alone; with --processes the sum over the processes and the largest one's
+RSS), Bot API calls by method, and this process's CPU (to show whether the load generator
++ fake server, and the balancer if any, which share a core, were the bottleneck).
 
 Every wait is bounded: a reply within --reply-timeout, a phase within --phase-timeout, a
 child process start within --start-timeout and its exit within a few seconds.
@@ -42,12 +53,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import aiohttp
+
+from bench.balancer import balancing
 from bench.harness import (
     BENCH_DIR,
     DEFAULT_PG,
@@ -57,6 +74,7 @@ from bench.harness import (
     create_pg_database,
     run_meta,
     spawn,
+    wait_listening,
     wait_ready,
 )
 from bench.interview_report import phases_json, report
@@ -81,25 +99,26 @@ ECHO_FIRST_USER_ID = 500_000
 
 async def release_users(
     server: CountingBotAPI,
-    bot: BotProcess,
+    bots: list[BotProcess],
     result: PhaseResult,
     first: tuple[int, str],
     user_task: UserTask,
     args: argparse.Namespace,
 ) -> None:
-    """``args.users`` new users (ids and names from ``first``) in one timed phase."""
+    """``args.users`` new users (ids and names from ``first``) in one timed phase against
+    the processes of one bot."""
     first_id, prefix = first
     users = [
         server.user(first_id + i, first_name=f"{prefix}{i}", language_code=LANGUAGE)
         for i in range(args.users)
     ]
-    profile = Path(args.profile, f"{bot.name}.prof") if args.profile else None
-    await run_phase(server, bot, result, users, user_task, args.phase_timeout, profile=profile)
+    profile = Path(args.profile, f"{bots[0].name}.prof") if args.profile else None
+    await run_phase(server, bots, result, users, user_task, args.phase_timeout, profile=profile)
 
 
 async def release_applicants(
     server: CountingBotAPI,
-    bot: BotProcess,
+    bots: list[BotProcess],
     result: PhaseResult,
     first: tuple[int, str],
     interview: Interview,
@@ -108,7 +127,7 @@ async def release_applicants(
     """``release_users`` for users who each answer ``args.questions`` of the interview."""
     await release_users(
         server,
-        bot,
+        bots,
         result,
         first,
         lambda u, go, ready: interview_user(
@@ -116,6 +135,103 @@ async def release_applicants(
         ),
         args,
     )
+
+
+async def patentbot_phase(
+    args: argparse.Namespace,
+    server: CountingBotAPI,
+    interview: Interview,
+    workdir: Path,
+    variant: str,
+    bots: list[BotProcess],
+) -> PhaseResult:
+    """patentbot in ``args.processes`` processes on one fresh database; several take their
+    updates by webhook through a round-robin balancer, as a deployment scaled out does."""
+    drop_db: Callable[[], Awaitable[None]] | None = None
+    if args.db == "postgresql":
+        database_url, drop_db = await create_pg_database(args.pg_url)
+    else:
+        database_url = f"sqlite:///{workdir / 'bench.db'}"
+    several = args.processes > 1
+    names = [f"patentbot-{i}" for i in range(1, args.processes + 1)] if several else ["patentbot"]
+    timings = [workdir / f"{name}.timings.json" for name in names]
+    argv = [sys.executable, "-m", "bench.variants" if variant else "bot.cli"]
+    env = child_env(
+        server,
+        DATABASE_URL=database_url,
+        BOT_FRAMEWORK=args.framework,
+        BENCH_VARIANTS=variant,
+        BENCH_PROFILE=str(Path(args.profile or workdir, "patentbot.prof").resolve()),
+    )
+    phase = "patentbot (webhook)" if args.webhook else "patentbot"
+    if several:
+        phase = f"patentbot (webhook ×{args.processes})"
+    result = PhaseResult(phase, args.users, args.questions)
+    result.processes = args.processes
+    own: list[BotProcess] = []
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            ports = [free_port() for _ in names]
+            answered: Counter[int] = Counter()
+            if several:
+                base, answered = await stack.enter_async_context(balancing(ports))
+                public_url = f"{base}/telegram"
+            else:  # the fake server posts straight to the one process
+                public_url = f"http://127.0.0.1:{ports[0]}/telegram"
+            for name, port, timings_path in zip(names, ports, timings, strict=True):
+                env_of = {**env, "BENCH_TIMINGS": str(timings_path)}
+                if args.webhook:  # the fake server posts updates; the bot listens on loopback
+                    env_of |= {"WEBHOOK_URL": public_url, "WEBHOOK_LISTEN": f"127.0.0.1:{port}"}
+                own.append(await spawn(name, argv, env_of, workdir))
+            bots += own
+            started = time.perf_counter()
+            if several:
+                # The probe's answer comes from one of them; each must take its turn.
+                for bot, port in zip(own, ports, strict=True):
+                    await wait_listening(bot, port, args.start_timeout)
+            probe = server.user(1, first_name="Probe", language_code=LANGUAGE)
+            await wait_ready(own[0], probe, "/start", lambda m: not m.edited, args.start_timeout)
+            result.ready_wait = time.perf_counter() - started
+            print(f"patentbot answering after {result.ready_wait:.1f}s", file=sys.stderr)
+            answered_before = Counter(answered)
+            if args.one_call:
+                await release_users(
+                    server,
+                    own,
+                    result,
+                    (FIRST_USER_ID, "U"),
+                    lambda u, go, ready: free_text_user(
+                        u, args.questions, go, ready, result, args.reply_timeout
+                    ),
+                    args,
+                )
+            else:
+                await release_applicants(server, own, result, (FIRST_USER_ID, "U"), interview, args)
+            if several:
+                result.posts_answered = [answered[p] - answered_before[p] for p in ports]
+            await asyncio.gather(*(bot.stop() for bot in own))
+            if args.webhook:  # it stays set when the bot stops; the echo bot polls
+                async with aiohttp.ClientSession() as http:
+                    await http.post(f"{server.base_url}/bot{TOKEN}/deleteWebhook")
+    finally:
+        await asyncio.gather(*(bot.stop() for bot in own))  # before their database goes
+        if drop_db is not None:
+            await drop_db()
+    result.timings = summed_timings(timings)
+    print(f"patentbot: {result.replies} replies in {result.wall:.1f}s", file=sys.stderr)
+    return result
+
+
+def summed_timings(paths: list[Path]) -> dict[str, dict[str, float]]:
+    """bench/variants.py's timings of each process (those that wrote any), added up."""
+    total: dict[str, dict[str, float]] = {}
+    for path in paths:
+        if path.exists():
+            for name, tally in json.loads(path.read_text()).items():
+                into = total.setdefault(name, {})
+                for key, value in tally.items():
+                    into[key] = into.get(key, 0) + value  # n stays a whole number
+    return total
 
 
 async def peer_phase(
@@ -154,7 +270,7 @@ async def peer_phase(
             lambda m: not m.edited and interview.question_in(m) is not None,
             args.start_timeout,
         )
-        await release_applicants(server, peer, result, (PEER_FIRST_USER_ID, "P"), interview, args)
+        await release_applicants(server, [peer], result, (PEER_FIRST_USER_ID, "P"), interview, args)
         await peer.stop()
     finally:
         if drop_db is not None:
@@ -165,7 +281,6 @@ async def peer_phase(
 
 async def run(args: argparse.Namespace) -> int:
     import aiogram
-    import aiohttp
     import pydantic
     import sqlalchemy
 
@@ -187,64 +302,11 @@ async def run(args: argparse.Namespace) -> int:
     print(f"fake Bot API on {server.base_url}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="patentbot-bench-") as tmp:
         workdir = Path(tmp)
-        timings_path = workdir / "timings.json"
-        drop_db: Callable[[], Awaitable[None]] | None = None
+        variant = ",".join(filter(None, [args.variant, "profile" if args.profile else ""]))
         bots: list[BotProcess] = []
         try:
             # ---- patentbot
-            if args.db == "postgresql":
-                database_url, drop_db = await create_pg_database(args.pg_url)
-            else:
-                database_url = f"sqlite:///{workdir / 'bench.db'}"
-            variant = ",".join(filter(None, [args.variant, "profile" if args.profile else ""]))
-            argv = [sys.executable, "-m", "bench.variants" if variant else "bot.cli"]
-            env = child_env(
-                server,
-                DATABASE_URL=database_url,
-                BOT_FRAMEWORK=args.framework,
-                BENCH_VARIANTS=variant,
-                BENCH_TIMINGS=str(timings_path),
-                BENCH_PROFILE=str(Path(args.profile or workdir, "patentbot.prof").resolve()),
-            )
-            if args.webhook:  # the fake server posts updates; the bot listens on loopback
-                port = free_port()
-                env["WEBHOOK_URL"] = f"http://127.0.0.1:{port}/telegram"
-                env["WEBHOOK_LISTEN"] = f"127.0.0.1:{port}"
-            bot = await spawn("patentbot", argv, env, workdir)
-            bots.append(bot)
-            probe = server.user(1, first_name="Probe", language_code=LANGUAGE)
-            name = "patentbot (webhook)" if args.webhook else "patentbot"
-            result = PhaseResult(name, args.users, args.questions)
-            result.ready_wait = await wait_ready(
-                bot, probe, "/start", lambda m: not m.edited, args.start_timeout
-            )
-            print(f"patentbot polling after {result.ready_wait:.1f}s", file=sys.stderr)
-            if args.one_call:
-                await release_users(
-                    server,
-                    bot,
-                    result,
-                    (FIRST_USER_ID, "U"),
-                    lambda u, go, ready: free_text_user(
-                        u, args.questions, go, ready, result, args.reply_timeout
-                    ),
-                    args,
-                )
-            else:
-                await release_applicants(
-                    server, bot, result, (FIRST_USER_ID, "U"), interview, args
-                )
-            results.append(result)
-            await bot.stop()
-            if args.webhook:  # it stays set when the bot stops; the echo bot polls
-                async with aiohttp.ClientSession() as http:
-                    await http.post(f"{server.base_url}/bot{TOKEN}/deleteWebhook")
-            if timings_path.exists():
-                result.timings = json.loads(timings_path.read_text())
-            if drop_db is not None:
-                await drop_db()
-                drop_db = None
-            print(f"patentbot: {result.replies} replies in {result.wall:.1f}s", file=sys.stderr)
+            results.append(await patentbot_phase(args, server, interview, workdir, variant, bots))
 
             # ---- the peer written the usual way, on the same framework
             if args.peer and not args.one_call:
@@ -266,7 +328,7 @@ async def run(args: argparse.Namespace) -> int:
             )
             await release_users(
                 server,
-                echo,
+                [echo],
                 baseline,
                 (ECHO_FIRST_USER_ID, "E"),
                 lambda u, go, ready: echo_user(
@@ -279,8 +341,6 @@ async def run(args: argparse.Namespace) -> int:
         finally:
             for bot in bots:
                 await bot.stop()
-            if drop_db is not None:
-                await drop_db()
             await server.stop()
         if args.keep_logs:
             for bot in bots:
@@ -313,6 +373,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="patentbot takes updates by webhook (WEBHOOK_URL) instead of long polling; "
         "the echo baseline still polls",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="patentbot in N processes on one database behind a round-robin load balancer "
+        "(needs --webhook and --db postgresql); the peer and the echo bot stay one process",
     )
     parser.add_argument(
         "--framework",
@@ -359,6 +427,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.users < 1 or args.questions < 1:
         parser.error("--users and --questions must be positive")
+    if args.processes < 1:
+        parser.error("--processes must be positive")
+    if args.processes > 1 and not (args.webhook and args.db == "postgresql"):
+        # Polling processes would take each other's updates (409 Conflict), and SQLite
+        # is one file that one process writes at a time.
+        parser.error("--processes above 1 needs --webhook and --db postgresql")
+    if args.processes > 1 and args.profile:
+        parser.error("--profile takes one process: leave --processes at 1")
     for directory in (args.profile, args.keep_logs):
         if directory:
             Path(directory).mkdir(parents=True, exist_ok=True)

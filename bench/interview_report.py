@@ -86,6 +86,13 @@ def report(results: list[PhaseResult], args: argparse.Namespace, meta: dict[str,
             f"{batch:.1f} updates per getUpdates); {r.bot_threads} threads; "
             f"{r.log_lines} log lines"
         )
+        if r.processes > 1:
+            posts = " + ".join(str(n) for n in r.posts_answered)
+            lines.append(
+                f"  - {r.processes} bot processes: bot CPU s, threads and log lines are their "
+                f"sum, peak RSS MB the largest one's; webhook posts each answered: {posts} "
+                "(through the round-robin balancer, whose CPU is in gen CPU %)"
+            )
         if r.timings:
             lines.append("  - " + timings_line(r))
         if r.failures:
@@ -143,6 +150,8 @@ def phases_json(
         "phases": [
             {
                 "name": r.name,
+                "processes": r.processes,
+                "posts_answered": r.posts_answered,
                 "replies": r.replies,
                 "questions": r.questions,
                 "wall_s": r.wall,

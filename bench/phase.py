@@ -1,6 +1,6 @@
 """One timed phase of a load benchmark: simulated users, each ready at its own pace, released
-together against the bot process; the latencies they saw, and the bot's CPU, peak memory and
-Bot API calls over exactly that time."""
+together against the bot's processes (one, or several behind a load balancer); the latencies
+they saw, and the bot's CPU, peak memory and Bot API calls over exactly that time."""
 
 from __future__ import annotations
 
@@ -58,6 +58,8 @@ class PhaseResult:
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
     updates: int = 0
     log_lines: int = 0
+    processes: int = 1  # of the bot, behind a load balancer when more than one
+    posts_answered: list[int] = field(default_factory=list)  # by each process, via the balancer
 
     def record(self, kind: str, seconds: float) -> None:
         self.latencies.append(seconds)
@@ -89,14 +91,21 @@ async def next_output(
 
 async def run_phase(
     server: CountingBotAPI,
-    bot: BotProcess,
+    bots: list[BotProcess],
     result: PhaseResult,
     users: list[FakeUser],
     make_user_task: UserTask,
     phase_timeout: float,
     profile: Path | None = None,
 ) -> None:
-    """Start every user, release them together once all are ready, time until all are done."""
+    """Start every user, release them together once all are ready, time until all are done.
+
+    With several ``bots`` (processes of one bot), CPU seconds, threads and log lines are
+    their sums and the peak RSS is the largest one's: what one machine must have for each.
+    ``profile`` takes one process.
+    """
+    if profile and len(bots) != 1:
+        raise ValueError("a profile is of one process")
     go = asyncio.Event()
     waiting = len(users)
     all_ready = asyncio.Event()
@@ -114,19 +123,19 @@ async def run_phase(
     await asyncio.sleep(0.2)  # let the warm-up replies settle
     calls_before = Counter(server.method_counts)
     updates_before = server.updates_delivered
-    cpu_before = CpuSample.of(bot.pid)
+    cpu_before = [CpuSample.of(bot.pid) for bot in bots]
     own_before = time.process_time()
     machine_before = machine_busy()
-    log_before = bot.count_in_log("")
+    log_before = sum(bot.count_in_log("") for bot in bots)
 
     if profile:
-        os.kill(bot.pid, signal.SIGUSR1)  # bench/variants.py: start cProfile
+        os.kill(bots[0].pid, signal.SIGUSR1)  # bench/variants.py: start cProfile
     started = time.perf_counter()
     go.set()
     done, pending = await asyncio.wait(tasks, timeout=phase_timeout)
     result.wall = time.perf_counter() - started
     if profile:
-        os.kill(bot.pid, signal.SIGUSR2)  # stop and write the profile
+        os.kill(bots[0].pid, signal.SIGUSR2)  # stop and write the profile
         for _ in range(100):  # up to 10 s
             if profile.exists() and profile.stat().st_mtime >= time.time() - 60:
                 break
@@ -135,15 +144,18 @@ async def run_phase(
     result.own_cpu = time.process_time() - own_before
     busy, total = machine_busy()
     result.machine_busy = (busy - machine_before[0]) / max(total - machine_before[1], 1)
-    cpu_after = CpuSample.of(bot.pid)
-    result.bot_cpu = cpu_after.total - cpu_before.total
-    main = next(k for k in cpu_after.threads if k.split()[0] == str(bot.pid))
-    result.bot_main_thread_cpu = cpu_after.threads[main] - cpu_before.threads.get(main, 0.0)
-    result.bot_threads = len(cpu_after.threads)
-    result.peak_rss_mb = peak_rss_mb(bot.pid)
+    result.bot_cpu = result.bot_main_thread_cpu = 0.0
+    result.bot_threads = 0
+    for bot, before in zip(bots, cpu_before, strict=True):
+        after = CpuSample.of(bot.pid)
+        result.bot_cpu += after.total - before.total
+        main = next(k for k in after.threads if k.split()[0] == str(bot.pid))
+        result.bot_main_thread_cpu += after.threads[main] - before.threads.get(main, 0.0)
+        result.bot_threads += len(after.threads)
+    result.peak_rss_mb = max(peak_rss_mb(bot.pid) for bot in bots)
     result.api_calls = server.method_counts - calls_before
     result.updates = server.updates_delivered - updates_before
-    result.log_lines = bot.count_in_log("") - log_before
+    result.log_lines = sum(bot.count_in_log("") for bot in bots) - log_before
     for task in pending:
         task.cancel()
         result.failures.append("phase timeout")

@@ -68,10 +68,10 @@ def install_timings(path: str) -> None:
 
     handle = Router.handle
 
-    async def timed_handle(self: Router, event_: Any) -> Any:
+    async def timed_handle(self: Router, event_: Any, *args: Any) -> Any:
         wall, cpu = perf(), thread_cpu()
         try:
-            return await handle(self, event_)
+            return await handle(self, event_, *args)
         finally:
             tallies["router.handle"].add(perf() - wall, thread_cpu() - cpu)
 
