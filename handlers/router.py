@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from weakref import WeakValueDictionary
 
@@ -21,7 +21,6 @@ from handlers.types import Event, Reply, Sender
 from locales import guess_locale, translator
 from models import queries, updates
 from models.tables import utcnow
-from models.updates import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +30,8 @@ Send = Callable[[list[Reply]], Awaitable[None]]
 # Telegram sends an update again until it is confirmed, within minutes, not days: an id
 # handled longer ago than this is forgotten (ids are reused at random after a quiet week).
 REMEMBER_UPDATES = timedelta(days=1)
-# Forgetting is one DELETE: done with the first update and then every so many, not each.
-FORGET_EVERY = 500
+# Forgetting is one DELETE: done with the first update and then at most this often.
+FORGET_EVERY = timedelta(hours=1)
 
 
 class Router:
@@ -50,7 +49,7 @@ class Router:
         # twice. Weak values: a lock lives only while someone holds or awaits it.
         # In a group, one lock per group: its notice is decided once, not per member.
         self._locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
-        self._until_forget = 0
+        self._forgotten_at: datetime | None = None
         # Stored replies older than this process were left by one that died before
         # sending them (a restart); younger ones are being sent by a live process.
         self._started = utcnow()
@@ -149,103 +148,110 @@ class Router:
             finally:
                 self._sending -= done
 
-    async def _first_time(self, session: AsyncSession, update_id: int | None) -> Delivery:
-        """Whether the update is new (Telegram may send one again)."""
-        if update_id is None:  # the console: no platform that sends anything twice
-            return Delivery(first=True)
-        since = utcnow() - REMEMBER_UPDATES
-        if self._until_forget <= 0:
-            await updates.forget_updates(session, since)
-            self._until_forget = FORGET_EVERY
-        self._until_forget -= 1
-        return await updates.first_time(session, self.context.bot_id, update_id, since)
+    async def _forget_old(self, session: AsyncSession) -> None:
+        """Forget the updates handled longer ago than REMEMBER_UPDATES, now and then."""
+        now = utcnow()
+        if self._forgotten_at is None or now - self._forgotten_at >= FORGET_EVERY:
+            await updates.forget_updates(session, now - REMEMBER_UPDATES)
+            self._forgotten_at = now
 
-    def _again(self, update_id: int | None, delivery: Delivery) -> list[Reply]:
+    def _again(self, update_id: int | None, earlier: updates.Recorded) -> list[Reply]:
         """A redelivered update: the replies it was given and that never went out (the
         process died before sending them), exactly; nothing when they did, or when a live
         process may be sending them now (handled since this one started: Telegram retried
         a slow webhook post; several processes share the database)."""
         assert update_id is not None
         key = (self.context.bot_id, update_id)
-        if not delivery.unsent or key in self._sending:
+        if not earlier.unsent or key in self._sending:
             return []
-        if delivery.handled_at is None or delivery.handled_at >= self._started:
+        if earlier.handled_at >= self._started:
             return []
         self._sending.add(key)
-        return stored_replies.decode(delivery.unsent)
+        return stored_replies.decode(earlier.unsent)
 
     async def _commit(
-        self, session: AsyncSession, event: Event, delivery: Delivery, replies: list[Reply]
-    ) -> bool:
+        self, session: AsyncSession, event: Event, replies: list[Reply]
+    ) -> updates.Recorded | None:
         """Commit the update's state, recorded as handled, with the replies it gets (the
         outbox): stored before any is sent, struck off as they are (``sent``), sent again
-        after a crash. False when another process recorded the same update meanwhile
-        (Telegram retried a slow webhook post): then nothing of this one is kept, and
-        that process answers."""
-        if event.update_id is None:
+        after a crash. Recorded by the INSERT of the commit, not looked up first: an
+        update comes again only after a crash or a retry. If it came again, the INSERT
+        fails, nothing of this handling is kept, and what was recorded the first time
+        is returned."""
+        if event.update_id is None:  # the console: no platform that sends anything twice
             await session.commit()
-            return True
+            return None
         bot = self.context.bot_id
         stored = stored_replies.encode(replies) or None
-        updates.record(session, bot, event.update_id, utcnow(), stored, delivery)
+        updates.record(session, bot, event.update_id, utcnow(), stored)
         try:
             await session.commit()
         except IntegrityError:
             await session.rollback()
-            if await updates.handled(session, bot, event.update_id):
-                return False
-            raise
+            earlier = await updates.recorded(session, bot, event.update_id)
+            if earlier is None:  # another constraint failed
+                raise
+            return earlier
         if stored:
             self._sending.add((bot, event.update_id))
-        return True
+        return None
 
     async def _handle(self, event: Event) -> list[Reply]:
-        async with self.context.sessions() as session:
-            delivery = await self._first_time(session, event.update_id)
-            if not delivery.first:
-                return self._again(event.update_id, delivery)
-            if event.chat_type != groups.PRIVATE:  # nothing of the bot in groups, ever
-                replies = await groups.refuse(self.context, session, event)
-                return replies if await self._commit(session, event, delivery, replies) else []
-            # ``_application``: held, so that the session keeps it for the handlers.
-            found = await queries.user_and_conversation(session, event.user_id)
-            user, conversation, _application = found or (None, None, None)
-            if user is None:  # a new user, or rarely, one without a conversation
-                user = await queries.get_user(session, event.user_id)
-            first_contact = user is None
-            if user is None:
-                locale = guess_locale(event.language_code, self.context.default_locale)
-                user = await queries.add_user(
-                    session, event.user_id, event.chat_id, locale, event.display_name
-                )
-            if conversation is None:
-                conversation = await queries.conversation(session, user.id)
-            turn = Turn(
-                self.context,
-                event,
-                session,
-                user,
-                conversation,
-                translator(user.locale),
-                first_contact=first_contact,
-                commands=self.commands,
+        for _ in range(2):  # twice only when the id was another update's, long ago
+            async with self.context.sessions() as session:
+                if event.update_id is not None:
+                    await self._forget_old(session)
+                turn, replies = await self._work(session, event)
+                # State and replies are stored before any reply is sent.
+                earlier = await self._commit(session, event, replies)
+            if earlier is None:
+                if turn is not None:
+                    await turn.run_effects()
+                return replies
+            if earlier.handled_at > utcnow() - REMEMBER_UPDATES:
+                return self._again(event.update_id, earlier)
+            self._forgotten_at = None  # its row goes with the next try's forgetting
+        raise RuntimeError(f"update {event.update_id} recorded twice, long ago")
+
+    async def _work(self, session: AsyncSession, event: Event) -> tuple[Turn | None, list[Reply]]:
+        """What the update does to the state in ``session``, and its replies."""
+        if event.chat_type != groups.PRIVATE:  # nothing of the bot in groups, ever
+            return None, await groups.refuse(self.context, session, event)
+        # ``_application``: held, so that the session keeps it for the handlers.
+        found = await queries.user_and_conversation(session, event.user_id)
+        user, conversation, _application = found or (None, None, None)
+        if user is None:  # a new user, or rarely, one without a conversation
+            user = await queries.get_user(session, event.user_id)
+        first_contact = user is None
+        if user is None:
+            locale = guess_locale(event.language_code, self.context.default_locale)
+            user = await queries.add_user(
+                session, event.user_id, event.chat_id, locale, event.display_name
             )
-            if user.unreachable_at is not None:  # they write to us: broadcasts reach them again
-                user.unreachable_at = None
-            replies = await self._route(turn)
-            if first_contact or user.privacy_seen_at is None:
-                user.privacy_seen_at = utcnow()
-            conversation.updated_at = utcnow()
-            session.add(conversation)
-            if first_contact and await turn.is_admin():
-                # An admin added before they ever wrote to the bot: their chat exists now.
-                menu_shown = partial(admin_menu, self.context, self.commands, event.user_id, True)
-                turn.after_commit(menu_shown)
-            # State and replies are stored before any reply is sent.
-            if not await self._commit(session, event, delivery, replies):
-                return []
-        await turn.run_effects()
-        return replies
+        if conversation is None:
+            conversation = await queries.conversation(session, user.id)
+        turn = Turn(
+            self.context,
+            event,
+            session,
+            user,
+            conversation,
+            translator(user.locale),
+            first_contact=first_contact,
+            commands=self.commands,
+        )
+        if user.unreachable_at is not None:  # they write to us: broadcasts reach them again
+            user.unreachable_at = None
+        replies = await self._route(turn)
+        if first_contact or user.privacy_seen_at is None:
+            user.privacy_seen_at = utcnow()
+        conversation.updated_at = utcnow()
+        session.add(conversation)
+        if first_contact and await turn.is_admin():
+            # An admin added before they ever wrote to the bot: their chat exists now.
+            menu_shown = partial(admin_menu, self.context, self.commands, event.user_id, True)
+            turn.after_commit(menu_shown)
+        return turn, replies
 
     async def _route(self, turn: Turn) -> list[Reply]:
         event = turn.event

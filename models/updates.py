@@ -10,65 +10,35 @@ from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import GroupNotice, HandledUpdate
 
 
 @dataclass(frozen=True)
-class Delivery:
-    """What the database knows of an update that comes in."""
+class Recorded:
+    """What the database holds of an update handled before (it came again)."""
 
-    first: bool  # not handled (or so long ago that the id is a new update's): handle it
-    # Handled, and the replies stored with it not (yet) marked sent: JSON, as
+    handled_at: datetime
+    # The replies stored with it and not (yet) marked sent: JSON, as
     # handlers/stored_replies.py wrote it. Its process may be sending them right now, or
     # have died before: ``handled_at`` tells a process started since that it died.
-    unsent: list[Any] | None = None
-    handled_at: datetime | None = None
-    # The row of the same id handled long ago, to be reused by ``record``.
-    stale: HandledUpdate | None = None
-
-
-async def first_time(
-    session: AsyncSession, bot_id: int, update_id: int, since: datetime
-) -> Delivery:
-    """Whether the update is new: not handled after ``since`` (else a redelivery). Ids are
-    compared for equality only: they do not always grow. Nothing is written here: the
-    update is recorded with its replies, at the end of its transaction (``record``)."""
-    found = await session.get(HandledUpdate, (bot_id, update_id))
-    if found is None:
-        return Delivery(first=True)
-    if found.handled_at > since:
-        return Delivery(first=False, unsent=found.replies, handled_at=found.handled_at)
-    return Delivery(first=True, stale=found)  # the same id long ago: a new update reusing it
+    unsent: list[Any] | None
 
 
 def record(
-    session: AsyncSession,
-    bot_id: int,
-    update_id: int,
-    now: datetime,
-    replies: list[Any] | None,
-    delivery: Delivery,
+    session: AsyncSession, bot_id: int, update_id: int, now: datetime, replies: list[Any] | None
 ) -> None:
-    """Record the update as handled now, with the replies it gets (written at the flush:
-    a process that handled it meanwhile makes that fail, see ``handled``)."""
-    if delivery.stale is not None:
-        delivery.stale.handled_at = now
-        delivery.stale.replies = replies
-    else:
-        session.add(
-            HandledUpdate(bot_id=bot_id, update_id=update_id, handled_at=now, replies=replies)
-        )
+    """Record the update as handled now, with the replies it gets. Ids are compared for
+    equality only: they do not always grow. Written at the flush, which fails if the
+    update was recorded before (``recorded`` then tells when)."""
+    session.add(HandledUpdate(bot_id=bot_id, update_id=update_id, handled_at=now, replies=replies))
 
 
-async def handled(session: AsyncSession, bot_id: int, update_id: int) -> bool:
-    """Whether the update is recorded (after a failed commit: by another process)."""
-    query = select(HandledUpdate.update_id).where(
-        col(HandledUpdate.bot_id) == bot_id, col(HandledUpdate.update_id) == update_id
-    )
-    return (await session.exec(query)).first() is not None
+async def recorded(session: AsyncSession, bot_id: int, update_id: int) -> Recorded | None:
+    found = await session.get(HandledUpdate, (bot_id, update_id))
+    return None if found is None else Recorded(found.handled_at, found.replies)
 
 
 async def keep_unsent(
