@@ -183,8 +183,8 @@ class Router:
             return None
         bot = self.context.bot_id
         stored = stored_replies.encode(replies) or None
-        updates.record(session, bot, event.update_id, utcnow(), stored)
         try:
+            await updates.record(session, bot, event.update_id, utcnow(), stored)
             await session.commit()
         except IntegrityError:
             await session.rollback()

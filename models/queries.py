@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, delete, func, type_coerce, update
+from sqlalchemy import String, bindparam, delete, func, type_coerce, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -74,6 +74,20 @@ async def remove_admin(session: AsyncSession, user_id: int) -> bool:
     return True
 
 
+# Built once: the statements of every update (an expression costs more to build than to run).
+_USER_AND_CONVERSATION = (
+    select(User, Conversation, Application)
+    .join(Conversation, col(Conversation.user_id) == col(User.id))
+    .outerjoin(Application, col(Application.id) == col(Conversation.application_id))
+    .where(col(User.id) == bindparam("user_id"))
+    .with_for_update(of=Conversation)
+)
+_CURRENT_ANSWERS = select(Answer).where(
+    col(Answer.application_id) == bindparam("application_id"),
+    col(Answer.superseded_at).is_(None),
+)
+
+
 async def user_and_conversation(
     session: AsyncSession, user_id: int
 ) -> tuple[User, Conversation, Application | None] | None:
@@ -82,14 +96,7 @@ async def user_and_conversation(
     statement; None when the user or the conversation is missing (a new user:
     ``add_user``; a conversation to create: ``conversation``). While the caller holds the
     application, ``session.get`` finds it without another query."""
-    query = (
-        select(User, Conversation, Application)
-        .join(Conversation, col(Conversation.user_id) == col(User.id))
-        .outerjoin(Application, col(Application.id) == col(Conversation.application_id))
-        .where(col(User.id) == user_id)
-        .with_for_update(of=Conversation)
-    )
-    found = (await session.exec(query)).first()
+    found = (await session.exec(_USER_AND_CONVERSATION, params={"user_id": user_id})).first()
     return None if found is None else (found[0], found[1], found[2])
 
 
@@ -144,10 +151,8 @@ async def add_application(
 
 
 async def current_answers(session: AsyncSession, application_id: int) -> dict[str, Answer]:
-    query = select(Answer).where(
-        Answer.application_id == application_id, col(Answer.superseded_at).is_(None)
-    )
-    return {a.question_id: a for a in (await session.exec(query)).all()}
+    rows = await session.exec(_CURRENT_ANSWERS, params={"application_id": application_id})
+    return {a.question_id: a for a in rows.all()}
 
 
 async def record_answer(

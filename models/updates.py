@@ -8,12 +8,35 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import GroupNotice, HandledUpdate
+
+# Statements of every update, built once (an expression costs more to build than to run);
+# on the table, not the ORM class: nothing in a session needs to learn of these writes.
+_TABLE = HandledUpdate.__table__  # type: ignore[attr-defined]
+_RECORD = insert(_TABLE).values(
+    bot_id=bindparam("bot"),
+    update_id=bindparam("update"),
+    handled_at=bindparam("now"),
+    replies=bindparam("replies"),
+)
+_KEEP_UNSENT = (
+    update(_TABLE)
+    .where(_TABLE.c.bot_id == bindparam("bot"), _TABLE.c.update_id == bindparam("update"))
+    .values(replies=bindparam("unsent"))
+)
+_ALL_SENT = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.bot_id == bindparam("bot"),
+        _TABLE.c.update_id.in_(bindparam("updates", expanding=True)),
+    )
+    .values(replies=None)
+)
 
 
 @dataclass(frozen=True)
@@ -27,13 +50,14 @@ class Recorded:
     unsent: list[Any] | None
 
 
-def record(
+async def record(
     session: AsyncSession, bot_id: int, update_id: int, now: datetime, replies: list[Any] | None
 ) -> None:
     """Record the update as handled now, with the replies it gets. Ids are compared for
-    equality only: they do not always grow. Written at the flush, which fails if the
-    update was recorded before (``recorded`` then tells when)."""
-    session.add(HandledUpdate(bot_id=bot_id, update_id=update_id, handled_at=now, replies=replies))
+    equality only: they do not always grow. Fails if the update was recorded before
+    (``recorded`` then tells when)."""
+    params = {"bot": bot_id, "update": update_id, "now": now, "replies": replies}
+    await session.exec(_RECORD, params=params)
 
 
 async def recorded(session: AsyncSession, bot_id: int, update_id: int) -> Recorded | None:
@@ -46,23 +70,13 @@ async def keep_unsent(
 ) -> None:
     """Only these of the stored replies are still to send (None: none; a redelivery now
     gets nothing)."""
-    await session.exec(
-        update(HandledUpdate)
-        .where(col(HandledUpdate.bot_id) == bot_id, col(HandledUpdate.update_id) == update_id)
-        .values(replies=replies)
-    )
+    params = {"bot": bot_id, "update": update_id, "unsent": replies}
+    await session.exec(_KEEP_UNSENT, params=params)
 
 
 async def all_sent(session: AsyncSession, bot_id: int, update_ids: Iterable[int]) -> None:
     """The replies of these updates are all sent: a redelivery of one gets nothing."""
-    await session.exec(
-        update(HandledUpdate)
-        .where(
-            col(HandledUpdate.bot_id) == bot_id,
-            col(HandledUpdate.update_id).in_(sorted(update_ids)),
-        )
-        .values(replies=None)
-    )
+    await session.exec(_ALL_SENT, params={"bot": bot_id, "updates": sorted(update_ids)})
 
 
 async def forget_updates(session: AsyncSession, before: datetime) -> None:
