@@ -13,6 +13,7 @@ import pytest
 import segno
 
 from bot.app import build
+from handlers.router import Send
 from handlers.types import Document, Event, Reply
 from testkit.fake_bot_api import FakeBotAPI
 from testkit.telegram import FRAMEWORKS, TOKEN, bot_settings
@@ -65,9 +66,9 @@ async def test_formatting_photos_and_files_reach_the_handlers(
         seen: list[Event] = []
         handle = router.handle
 
-        async def recording(event: Event) -> list[Reply]:
+        async def recording(event: Event, send: Send | None = None) -> list[Reply]:
             seen.append(event)
-            return await handle(event)
+            return await handle(event, send)
 
         router.handle = recording  # type: ignore[method-assign]
         task = asyncio.create_task(serve(settings, router, handle_signals=False))
