@@ -135,9 +135,10 @@ class HandledUpdate(SQLModel, table=True):
     cut short leaves no row and is handled when it comes again.
 
     ``replies`` is an outbox: the replies are stored with the state they answer, and
-    struck off as they are sent. A process killed in between leaves those not sent here,
+    struck off once sent. A process killed in between leaves those not struck off here,
     and the update, sent again, gets exactly these (handlers/stored_replies.py) instead
-    of being handled twice or answered with nothing.
+    of being handled twice or answered with nothing — the one in flight at the kill
+    again, at worst.
     """
 
     bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
