@@ -3,14 +3,16 @@
     .venv/bin/python -m bench.hot_path [--users 50] [--db sqlite|postgresql] [--profile out.pstats]
 
 Users go through the interview one after another, in this process, through
-``Router.handle`` as the Telegram transports call it (each event with an update id; each
-reply then struck off as ``bot/telegram_messages.answer`` does after sending it). No
-Bot API, no framework, no event-loop contention: what is left is the router, the form
-engine, the rendering and the database — the part of a reply's cost patentbot's design
-decides (issue 15.3). It prints the SQL statements per update by kind, and the CPU per
-update (``time.process_time`` around the router's calls, so the simulated users' own
-work is left out; the database's own work is included for SQLite, not for PostgreSQL's
-server).
+``bot/telegram_messages.answer`` as the Telegram transports call it (each event with an
+update id; each reply struck off once "sent"). No Bot API, no framework, no event-loop
+contention: what is left is the router, the form engine, the rendering and the database
+— the part of a reply's cost patentbot's design decides (issue 15.3). It prints the SQL
+statements per update by kind, and the CPU per update (``time.process_time`` around the
+router's calls, so the simulated users' own work is left out; the database's own work is
+included for SQLite, not for PostgreSQL's server). One user at a time, the background
+mark after each update's last reply is one commit per update here, where many users
+share one (``commits_per_update`` counts it). The CPU figure moves by ±25 % from run to
+run on this machine: run it a few times.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from sqlalchemy import event as sa_event
 
 from bench.harness import DEFAULT_PG, create_pg_database
+from bot.telegram_messages import answer
 from forms.definition import programme
 from handlers.context import Context
 from handlers.router import Router
@@ -38,7 +41,8 @@ from testkit.chat import Chat, run_interview
 
 
 class TelegramChat(Chat):
-    """A chat whose events carry update ids and whose replies are struck off as sent."""
+    """A chat whose events carry update ids and go through the Telegram transports' own
+    ``answer`` (bot/telegram_messages.py): replies struck off as sent, in the user's turn."""
 
     next_update = 1
     cpu = 0.0  # seconds of CPU in the router (the driver's own work left out)
@@ -46,15 +50,19 @@ class TelegramChat(Chat):
     async def _handle(self, event: Event) -> list[Reply]:
         event = replace(event, update_id=TelegramChat.next_update)
         TelegramChat.next_update += 1
+        replies: list[Reply] = []
+
+        async def send(sent: list[Reply]) -> None:
+            replies.extend(sent)
+
         started = time.process_time()
-        replies = await super()._handle(event)
-        for i, reply in enumerate(replies):
-            if not (reply.edit and event.callback_data is not None):
-                await self.router.sent(event, replies[i + 1 :])
-        task = self.router.replied(event)
-        if task is not None:
-            await task
+        await answer(self.router, event, send)
+        # The mark after the last reply, batched in production (one for all the updates
+        # finished meanwhile), is waited for here: one user at a time has no "meanwhile".
+        await self.router.settle()
         TelegramChat.cpu += time.process_time() - started
+        self.last = replies
+        self.transcript += replies
         return replies
 
 
