@@ -20,7 +20,7 @@ With ``--webhook``, the fake server posts each update to the bot (WEBHOOK_URL an
 WEBHOOK_LISTEN on loopback) instead of being polled. With ``--processes N`` as well (and
 ``--db postgresql``), patentbot runs as N such processes on the same fresh database, each
 listening on its own port, and the one WEBHOOK_URL is a round-robin balancer in this
-process (``bench/balancer.py``) that passes each post to the next of them: a user's
+process (``testkit/balancer.py``) that passes each post to the next of them: a user's
 updates go to whichever process is next, as when a deployment is scaled out. Every
 process listens before the probe, and the phase's figures cover all of them: CPU seconds
 summed, peak RSS the largest process's.
@@ -64,7 +64,6 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.balancer import balancing
 from bench.harness import (
     BENCH_DIR,
     DEFAULT_PG,
@@ -86,6 +85,7 @@ from bench.interview_users import (
     interview_user,
 )
 from bench.phase import CountingBotAPI, PhaseResult, UserTask, run_phase
+from testkit.balancer import balancing
 from testkit.telegram import free_port
 
 ECHO_BOTS = {"aiogram": BENCH_DIR / "echo_bot.py", "ptb": BENCH_DIR / "echo_bot_ptb.py"}

@@ -4,19 +4,13 @@ the next update, and nothing is lost or answered twice."""
 
 from __future__ import annotations
 
-import itertools
-from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.settings import Settings
 from forms.definition import Form
 from locales import translator
 from testkit.answers import eligible_answers
+from testkit.balancer import balancing
 from testkit.fake_bot_api import FakeBotAPI
 from testkit.telegram import (
     ADMIN,
@@ -30,40 +24,6 @@ from testkit.telegram import (
 )
 from tests.test_postgres import postgres_url  # noqa: F401 (a fixture)
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-@asynccontextmanager
-async def balancer(backends: list[int]) -> AsyncIterator[tuple[str, Counter[int]]]:
-    """Round-robin over the bots' ports, passing Telegram's post and the answer through;
-    yields its URL and how many updates each backend answered."""
-    answered: Counter[int] = Counter()
-    turn = itertools.cycle(backends)
-
-    async def forward(request: web.Request) -> web.Response:
-        port = next(turn)
-        headers = {SECRET_HEADER: request.headers.get(SECRET_HEADER, "")}
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(
-                f"http://127.0.0.1:{port}/telegram", data=await request.read(), headers=headers
-            ) as response,
-        ):
-            if response.status == 200:
-                answered[port] += 1
-            return web.Response(status=response.status, body=await response.read())
-
-    app = web.Application()
-    app.router.add_post("/telegram", forward)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        yield f"http://127.0.0.1:{port}/telegram", answered
-    finally:
-        await runner.cleanup()
-
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 async def test_two_processes_behind_one_webhook_share_every_conversation(
@@ -75,7 +35,8 @@ async def test_two_processes_behind_one_webhook_share_every_conversation(
     async with FakeBotAPI(token=TOKEN) as server:
         server.user(ADMIN)
         ports = [free_port(), free_port()]
-        async with balancer(ports) as (url, answered):
+        async with balancing(ports) as (base, answered):
+            url = f"{base}/telegram"
 
             def process(port: int) -> Settings:
                 transport = f"{framework}+webhook"
