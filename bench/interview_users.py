@@ -92,6 +92,31 @@ async def interview_user(
         qid = following
 
 
+async def _timed_messages(
+    user: FakeUser,
+    texts: list[str],
+    answered: Callable[[str], Callable[[BotMessage], bool]],
+    kind: str,
+    result: PhaseResult,
+    timeout: float,
+) -> None:
+    """Send each text, one after another, timing each until the answer ``answered`` knows."""
+    for text in texts:
+        started = time.perf_counter()
+        await user.send(text)
+        await next_output(user, answered(text), timeout)
+        result.record(kind, time.perf_counter() - started)
+        result.questions += 1
+
+
+def any_new(_text: str) -> Callable[[BotMessage], bool]:
+    return lambda m: not m.edited
+
+
+def echo_of(text: str) -> Callable[[BotMessage], bool]:
+    return lambda m: not m.edited and m.text == text
+
+
 async def free_text_user(
     user: FakeUser,
     messages: int,
@@ -101,24 +126,16 @@ async def free_text_user(
     timeout: float,
 ) -> None:
     """A user outside any questionnaire who types text: patentbot answers each message
-    with one (how to start), one sendMessage, as the echo bot does. /start first, untimed:
-    the user is known before the timed part, as the echo bot's are by its warm-up."""
+    with one (how to start), one sendMessage, as the echo bot does. /start first, untimed,
+    so that the timed messages are a known user's, not a first contact."""
     try:
         await user.send("/start")
-        await next_output(user, lambda m: not m.edited, timeout)
+        await next_output(user, any_new(""), timeout)
     finally:
         ready()
     await go.wait()
-    for i in range(messages):
-        started = time.perf_counter()
-        await user.send(f"你好 {i}")
-        await next_output(user, lambda m: not m.edited, timeout)
-        result.record("free text", time.perf_counter() - started)
-        result.questions += 1
-
-
-def echo_of(text: str) -> Callable[[BotMessage], bool]:
-    return lambda m: not m.edited and m.text == text
+    texts = [f"你好 {i}" for i in range(messages)]
+    await _timed_messages(user, texts, any_new, "free text", result, timeout)
 
 
 async def echo_user(
@@ -131,13 +148,8 @@ async def echo_user(
 ) -> None:
     ready()
     await go.wait()
-    for i in range(messages):
-        text = f"echo {user.id} #{i}"
-        started = time.perf_counter()
-        await user.send(text)
-        await next_output(user, echo_of(text), timeout)
-        result.record("echo", time.perf_counter() - started)
-        result.questions += 1
+    texts = [f"echo {user.id} #{i}" for i in range(messages)]
+    await _timed_messages(user, texts, echo_of, "echo", result, timeout)
 
 
 # ---------------------------------------------------------------------------- main

@@ -92,13 +92,14 @@ async def answer(
         try:
             for i, reply in enumerate(replies):
                 await send([reply])
+                rest = replies[i + 1 :]
                 # An edit of the pressed message may go again unharmed: no commit for it.
                 # An "edit" of a typed message is sent as a new one, struck off like any.
-                if not (reply.edit and event.callback_data is not None):
-                    await router.sent(event, replies[i + 1 :])
+                if rest and not (reply.edit and event.callback_data is not None):
+                    await router.sent(event, rest)
         finally:
-            # Done, or given up: the update is confirmed to Telegram all the same
-            # (polling, webhook), so no redelivery will ask for the rest.
+            # Done (the last one struck off here), or given up: the update is confirmed
+            # to Telegram all the same (polling, webhook), so no redelivery asks for more.
             router.replied(event)
 
     await router.handle(event, send_each)

@@ -97,18 +97,15 @@ class Router:
             return [Reply(t("error.internal"))]
 
     async def sent(self, event: Event, rest: list[Reply]) -> None:
-        """The transport sent one of the replies to ``event``; ``rest`` come after it and
-        stay stored, that one no longer. After the send, not before: a crash between the
-        two sends that reply again after the restart (the user sees the same message
-        twice), where the other order would lose it — and a lost question leaves the user
-        waiting, or takes the answer they type again for the next question's, unseen.
-        The last reply's mark is not waited for (``replied``): it only narrows the window
-        in which a crash repeats that reply."""
+        """The transport sent one of the replies to ``event``; ``rest``, not empty, come
+        after it and stay stored, that one no longer. After the send, not before: a crash
+        between the two sends that reply again after the restart (the user sees the same
+        message twice), where the other order would lose it — and a lost question leaves
+        the user waiting, or takes the answer they type again for the next question's,
+        unseen. After the last reply, ``replied``: its mark is not waited for, as it only
+        narrows the window in which a crash repeats that reply."""
         key = self._key(event)
         if key is None or key not in self._sending:  # nothing stored (a repeat, or none)
-            return
-        if not rest:
-            self.replied(event)
             return
         async with self.context.sessions() as session:
             await updates.keep_unsent(session, *key, stored_replies.encode(rest))
