@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -13,6 +14,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import sqlite_inline
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -44,16 +47,22 @@ def to_async_url(url: str) -> str:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets a second process read while one writes; busy_timeout waits instead of failing.
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=5000")  # first: the next one may wait, too
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
 def create_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(to_async_url(url))
-    if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    parsed = make_url(to_async_url(url))
+    if parsed.drivername != "sqlite+aiosqlite":
+        return create_async_engine(parsed)
+    # The arguments aiosqlite would get, for a connection without its thread.
+    args, kwargs = parsed.get_dialect()().create_connect_args(parsed)
+    engine = create_async_engine(
+        parsed, async_creator=partial(sqlite_inline.connect, *args, **kwargs)
+    )
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
 
