@@ -11,7 +11,6 @@ from datetime import date, datetime
 from html import escape
 from typing import Any
 
-import segno
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forms.answers import parse
@@ -80,6 +79,8 @@ def no_link_text(t: Translator, code: str) -> str:
 
 def qr_png(link: str) -> bytes:
     """Large enough to project: 12 px per module, the standard 4-module quiet zone."""
+    import segno  # here: only a new event needs it, not every start
+
     out = io.BytesIO()
     segno.make(link, error="m").save(out, kind="png", scale=12, border=4)
     return out.getvalue()

@@ -14,7 +14,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import xlsxwriter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forms.answers import Value, decode
@@ -171,6 +170,8 @@ async def workbook(
     flags = await statistics.programme_flags(session, form.id)
     users = await statistics.all_users(session)
     admins = set(admin_ids) | {a.user_id for a, _ in await queries.stored_admins(session)}
+    import xlsxwriter  # here: only an export needs it, not every start (2 MB)
+
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, BOOK_OPTIONS)
     formats = add_formats(book)
