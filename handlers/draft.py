@@ -31,7 +31,8 @@ from handlers.questionnaire import (
 from handlers.types import Document, Reply
 from locales import DEFAULT, LOCAL_TIME, N_, Translator, translator
 from models import queries
-from models.tables import Answer, Application, Draft, Flow
+from models.queries import StoredAnswer
+from models.tables import Application, Draft, Flow
 
 FLOW = Flow.DETAILS
 BUTTONS = Buttons("draft")
@@ -108,7 +109,7 @@ async def draft_input(form: Form, session: AsyncSession, application: Applicatio
     )
 
 
-def _as_typed(form: Form, rows: Mapping[str, Answer]) -> dict[str, str]:
+def _as_typed(form: Form, rows: Mapping[str, StoredAnswer]) -> dict[str, str]:
     """Phone numbers as the applicant typed them (020-39001234): the stored value is the
     digits, which a document should not show."""
     return {

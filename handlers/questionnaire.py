@@ -22,7 +22,8 @@ from handlers import render
 from handlers.context import Turn
 from handlers.types import Reply
 from models import queries
-from models.tables import Answer, Application, Conversation, Flow
+from models.queries import StoredAnswer
+from models.tables import Application, Conversation, Flow
 from models.tables import Flag as StoredFlag
 
 
@@ -35,7 +36,7 @@ class Questionnaire:
 
 
 Answers = dict[str, Value]
-Sheet = tuple[dict[str, Answer], Answers]  # an application's answer rows, and their values
+Sheet = tuple[dict[str, StoredAnswer], Answers]  # an application's answer rows, and their values
 
 
 def stale(turn: Turn) -> list[Reply]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import String, bindparam, delete, func, type_coerce, update
+from sqlalchemy import String, bindparam, delete, func, insert, type_coerce, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -82,10 +82,34 @@ _USER_AND_CONVERSATION = (
     .where(col(User.id) == bindparam("user_id"))
     .with_for_update(of=Conversation)
 )
-_CURRENT_ANSWERS = select(Answer).where(
-    col(Answer.application_id) == bindparam("application_id"),
-    col(Answer.superseded_at).is_(None),
+# An application's answers are read and written on every answer given: as rows of the
+# table on the session's connection, not ORM objects, which cost more to build and to
+# flush than the statements. Nothing else writes answers through the ORM.
+_ANSWER = Answer.__table__  # type: ignore[attr-defined]
+_CURRENT_ANSWERS = sa_select(
+    _ANSWER.c.id, _ANSWER.c.question_id, _ANSWER.c.value, _ANSWER.c.raw_text
+).where(_ANSWER.c.application_id == bindparam("application_id"), _ANSWER.c.superseded_at.is_(None))
+_SUPERSEDE = (
+    update(_ANSWER)
+    .where(_ANSWER.c.id == bindparam("answer"))
+    .values(superseded_at=bindparam("now"))
 )
+_ADD_ANSWER = insert(_ANSWER).values(
+    application_id=bindparam("application_id"),
+    question_id=bindparam("question_id"),
+    value=bindparam("value"),
+    raw_text=bindparam("raw_text"),
+    answered_at=bindparam("now"),
+)
+
+
+class StoredAnswer(NamedTuple):
+    """An application's current answer to one question."""
+
+    id: int
+    question_id: str
+    value: Any  # JSON, as forms.answers.encode wrote it
+    raw_text: str | None  # what the user typed, if they typed it
 
 
 async def user_and_conversation(
@@ -150,9 +174,10 @@ async def add_application(
     return application
 
 
-async def current_answers(session: AsyncSession, application_id: int) -> dict[str, Answer]:
-    rows = await session.exec(_CURRENT_ANSWERS, params={"application_id": application_id})
-    return {a.question_id: a for a in rows.all()}
+async def current_answers(session: AsyncSession, application_id: int) -> dict[str, StoredAnswer]:
+    connection = await session.connection()
+    rows = await connection.execute(_CURRENT_ANSWERS, {"application_id": application_id})
+    return {row.question_id: StoredAnswer(*row) for row in rows}
 
 
 async def record_answer(
@@ -161,22 +186,21 @@ async def record_answer(
     question_id: str,
     value: Any,
     raw_text: str | None,
-    previous: Answer | None,
-) -> Answer:
+    previous: StoredAnswer | None,
+) -> None:
     """Store a new answer; the one it replaces is kept, marked superseded."""
     now = utcnow()
+    connection = await session.connection()
     if previous is not None:
-        previous.superseded_at = now
-        session.add(previous)
-    answer = Answer(
-        application_id=application_id,
-        question_id=question_id,
-        value=value,
-        raw_text=raw_text,
-        answered_at=now,
-    )
-    session.add(answer)
-    return answer
+        await connection.execute(_SUPERSEDE, {"answer": previous.id, "now": now})
+    params = {
+        "application_id": application_id,
+        "question_id": question_id,
+        "value": value,
+        "raw_text": raw_text,
+        "now": now,
+    }
+    await connection.execute(_ADD_ANSWER, params)
 
 
 async def replace_flags(session: AsyncSession, application_id: int, flags: list[Flag]) -> None:
