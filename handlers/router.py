@@ -242,7 +242,10 @@ class Router:
         replies = await self._route(turn)
         if first_contact or user.privacy_seen_at is None:
             user.privacy_seen_at = utcnow()
-        conversation.updated_at = utcnow()
+        # When the conversation last changed: an update that changes nothing in it (free
+        # text outside any questionnaire) writes nothing to it.
+        if session.is_modified(conversation):
+            conversation.updated_at = utcnow()
         session.add(conversation)
         if first_contact and await turn.is_admin():
             # An admin added before they ever wrote to the bot: their chat exists now.
