@@ -57,7 +57,8 @@ async def record(
     equality only: they do not always grow. Fails if the update was recorded before
     (``recorded`` then tells when)."""
     params = {"bot": bot_id, "update": update_id, "now": now, "replies": replies}
-    await session.exec(_RECORD, params=params)
+    connection = await session.connection()  # no ORM object to flush first
+    await connection.execute(_RECORD, params)
 
 
 async def recorded(session: AsyncSession, bot_id: int, update_id: int) -> Recorded | None:
@@ -71,12 +72,13 @@ async def keep_unsent(
     """Only these of the stored replies are still to send (None: none; a redelivery now
     gets nothing)."""
     params = {"bot": bot_id, "update": update_id, "unsent": replies}
-    await session.exec(_KEEP_UNSENT, params=params)
+    await (await session.connection()).execute(_KEEP_UNSENT, params)
 
 
 async def all_sent(session: AsyncSession, bot_id: int, update_ids: Iterable[int]) -> None:
     """The replies of these updates are all sent: a redelivery of one gets nothing."""
-    await session.exec(_ALL_SENT, params={"bot": bot_id, "updates": sorted(update_ids)})
+    params = {"bot": bot_id, "updates": sorted(update_ids)}
+    await (await session.connection()).execute(_ALL_SENT, params)
 
 
 async def forget_updates(session: AsyncSession, before: datetime) -> None:
