@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -45,6 +46,17 @@ def _telegram(settings: Settings) -> Serve:
     return serve
 
 
+def _keep() -> None:
+    """Start-up makes a few hundred thousand objects that live as long as the process:
+    aiogram's types, the tables, the forms, the catalogs. With the collector paused while
+    they are made, one pass clears start-up's garbage and the rest is frozen: full passes
+    walked them all, again and again, for nothing — a tenth of the start, and of every
+    reply's CPU under load (bench/README.md, issue 15)."""
+    gc.collect()
+    gc.freeze()
+    gc.enable()
+
+
 def _check_serving(settings: Settings, telegram: bool) -> None:
     t = translator(settings.default_locale)  # the terminal's language
     if not telegram and settings.web_listen is None:
@@ -77,8 +89,12 @@ async def _run(settings: Settings, telegram: bool) -> None:
     The Telegram transport starts the broadcast delivery once it has its sender."""
     from bot.app import build, until_stopped
 
-    serve_telegram = _telegram(settings) if telegram else None  # imported before serving
-    router, engine = await build(settings)
+    gc.disable()  # until what the process keeps is made: see _keep
+    try:
+        serve_telegram = _telegram(settings) if telegram else None  # imported before serving
+        router, engine = await build(settings)
+    finally:
+        _keep()
     try:
         async with _web_chat(settings, router):
             if serve_telegram is not None:
