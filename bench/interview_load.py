@@ -70,6 +70,7 @@ from bench.harness import (
     TOKEN,
     BotProcess,
     child_env,
+    compile_tree,
     create_pg_database,
     run_meta,
     spawn,
@@ -438,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     for directory in (args.profile, args.keep_logs):
         if directory:
             Path(directory).mkdir(parents=True, exist_ok=True)
+    compile_tree()
     return asyncio.run(run(args))
 
 
