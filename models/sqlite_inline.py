@@ -2,8 +2,8 @@
 
 aiosqlite runs every call of the sqlite3 module (cursor, execute, fetch, close, commit) on a
 thread of its own and wakes the event loop with each result. SQLite is a library in this
-process whose calls take microseconds; the hand-offs cost more than the calls: two thirds
-of the bot's CPU per update (``bench/hot_path``: 4.2–6.1 ms with the thread, 2.0–2.3 ms
+process whose calls take microseconds; the hand-offs cost more than the calls: half
+of the bot's CPU per update or more (``bench/hot_path``: 4.2–6.1 ms with the thread, 2.0–2.6 ms
 without, issue 15). The price: a call that waits holds up the whole process, not just its
 own coroutine. In one process nothing waits — the process writes one session at a time
 (``models.db.SQLiteSession``), and WAL readers never wait — only another process's write
