@@ -41,7 +41,7 @@ from bench.harness import (
     TOKEN,
     CpuSample,
     child_env,
-    create_pg_database,
+    fresh_database,
     peak_rss_mb,
     run_meta,
     spawn,
@@ -242,16 +242,8 @@ async def run(args: argparse.Namespace) -> int:
     for scenario in scenarios:
         with tempfile.TemporaryDirectory(prefix="patentbot-bench-") as tmp:
             workdir = Path(tmp)
-            drop = None
-            if args.db == "postgresql":
-                url, drop = await create_pg_database(args.pg_url)
-            else:
-                url = f"sqlite:///{workdir / 'bench.db'}"
-            try:
+            async with fresh_database(args.db, workdir, "bench.db", args.pg_url) as url:
                 result = await run_scenario(args, scenario, workdir, url)
-            finally:
-                if drop is not None:
-                    await drop()
         results.append(result)
         print(f"{scenario}: {asdict(result)}", file=sys.stderr, flush=True)
     print(report(results, meta))

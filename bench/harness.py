@@ -13,7 +13,7 @@ import platform
 import secrets
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -207,6 +207,23 @@ async def create_pg_database(base_url: str) -> tuple[str, Callable[[], Awaitable
             await connection.close()
 
     return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(
+    kind: str, folder: Path, name: str, pg_url: str = DEFAULT_PG
+) -> AsyncIterator[str]:
+    """A new database for one run, its URL as people write it: a PostgreSQL database
+    (``kind`` "postgresql") dropped when the block ends, or SQLite file ``name`` in
+    ``folder``."""
+    if kind != "postgresql":
+        yield f"sqlite:///{folder / name}"
+        return
+    url, drop = await create_pg_database(pg_url)
+    try:
+        yield url
+    finally:
+        await drop()
 
 
 def code_version() -> str:

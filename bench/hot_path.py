@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import event as sa_event
 
-from bench.harness import DEFAULT_PG, create_pg_database
+from bench.harness import fresh_database
 from bot.telegram_messages import answer
 from forms.definition import programme
 from handlers.context import Context
@@ -114,14 +114,9 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, object]:
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, object]:
-    if args.db == "postgresql":
-        url, drop = await create_pg_database(DEFAULT_PG)
-        try:
-            return await run(args, url)
-        finally:
-            await drop()
     with tempfile.TemporaryDirectory() as folder:
-        return await run(args, f"sqlite:///{Path(folder) / 'bot.db'}")
+        async with fresh_database(args.db, Path(folder), "bot.db") as url:
+            return await run(args, url)
 
 
 def main() -> None:

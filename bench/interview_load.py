@@ -59,7 +59,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -71,7 +70,7 @@ from bench.harness import (
     BotProcess,
     child_env,
     compile_tree,
-    create_pg_database,
+    fresh_database,
     run_meta,
     spawn,
     wait_listening,
@@ -86,6 +85,7 @@ from bench.interview_users import (
     interview_user,
 )
 from bench.phase import CountingBotAPI, PhaseResult, UserTask, run_phase
+from models.db import to_async_url
 from testkit.balancer import balancing
 from testkit.telegram import free_port
 
@@ -148,76 +148,69 @@ async def patentbot_phase(
 ) -> PhaseResult:
     """patentbot in ``args.processes`` processes on one fresh database; several take their
     updates by webhook through a round-robin balancer, as a deployment scaled out does."""
-    drop_db: Callable[[], Awaitable[None]] | None = None
-    if args.db == "postgresql":
-        database_url, drop_db = await create_pg_database(args.pg_url)
-    else:
-        database_url = f"sqlite:///{workdir / 'bench.db'}"
     several = args.processes > 1
     names = [f"patentbot-{i}" for i in range(1, args.processes + 1)] if several else ["patentbot"]
     timings = [workdir / f"{name}.timings.json" for name in names]
     argv = [sys.executable, "-m", "bench.variants" if variant else "bot.cli"]
-    env = child_env(
-        server,
-        DATABASE_URL=database_url,
-        BOT_FRAMEWORK=args.framework,
-        BENCH_VARIANTS=variant,
-        BENCH_PROFILE=str(Path(args.profile or workdir, "patentbot.prof").resolve()),
-    )
     phase = "patentbot (webhook)" if args.webhook else "patentbot"
     if several:
         phase = f"patentbot (webhook ×{args.processes})"
     result = PhaseResult(phase, args.users, args.questions)
     result.processes = args.processes
     own: list[BotProcess] = []
-    try:
-        async with contextlib.AsyncExitStack() as stack:
-            ports = [free_port() for _ in names]
-            answered: Counter[int] = Counter()
-            if several:
-                base, answered = await stack.enter_async_context(balancing(ports))
-                public_url = f"{base}/telegram"
-            else:  # the fake server posts straight to the one process
-                public_url = f"http://127.0.0.1:{ports[0]}/telegram"
-            for name, port, timings_path in zip(names, ports, timings, strict=True):
-                env_of = {**env, "BENCH_TIMINGS": str(timings_path)}
-                if args.webhook:  # the fake server posts updates; the bot listens on loopback
-                    env_of |= {"WEBHOOK_URL": public_url, "WEBHOOK_LISTEN": f"127.0.0.1:{port}"}
-                own.append(await spawn(name, argv, env_of, workdir))
-            bots += own
-            started = time.perf_counter()
-            if several:
-                # The probe's answer comes from one of them; each must take its turn.
-                for bot, port in zip(own, ports, strict=True):
-                    await wait_listening(bot, port, args.start_timeout)
-            probe = server.user(1, first_name="Probe", language_code=LANGUAGE)
-            await wait_ready(own[0], probe, "/start", lambda m: not m.edited, args.start_timeout)
-            result.ready_wait = time.perf_counter() - started
-            print(f"patentbot answering after {result.ready_wait:.1f}s", file=sys.stderr)
-            answered_before = Counter(answered)
-            if args.one_call:
-                await release_users(
-                    server,
-                    own,
-                    result,
-                    (FIRST_USER_ID, "U"),
-                    lambda u, go, ready: free_text_user(
-                        u, args.questions, go, ready, result, args.reply_timeout
-                    ),
-                    args,
-                )
-            else:
-                await release_applicants(server, own, result, (FIRST_USER_ID, "U"), interview, args)
-            if several:
-                result.posts_answered = [answered[p] - answered_before[p] for p in ports]
-            await asyncio.gather(*(bot.stop() for bot in own))
-            if args.webhook:  # it stays set when the bot stops; the echo bot polls
-                async with aiohttp.ClientSession() as http:
-                    await http.post(f"{server.base_url}/bot{TOKEN}/deleteWebhook")
-    finally:
-        await asyncio.gather(*(bot.stop() for bot in own))  # before their database goes
-        if drop_db is not None:
-            await drop_db()
+    async with contextlib.AsyncExitStack() as stack:
+        fresh = fresh_database(args.db, workdir, "bench.db", args.pg_url)
+        env = child_env(
+            server,
+            DATABASE_URL=await stack.enter_async_context(fresh),
+            BOT_FRAMEWORK=args.framework,
+            BENCH_VARIANTS=variant,
+            BENCH_PROFILE=str(Path(args.profile or workdir, "patentbot.prof").resolve()),
+        )
+        # Unwound first: the bots stop before their database goes.
+        stack.push_async_callback(lambda: asyncio.gather(*(bot.stop() for bot in own)))
+        ports = [free_port() for _ in names]
+        answered: Counter[int] = Counter()
+        if several:
+            base, answered = await stack.enter_async_context(balancing(ports))
+            public_url = f"{base}/telegram"
+        else:  # the fake server posts straight to the one process
+            public_url = f"http://127.0.0.1:{ports[0]}/telegram"
+        for name, port, timings_path in zip(names, ports, timings, strict=True):
+            env_of = {**env, "BENCH_TIMINGS": str(timings_path)}
+            if args.webhook:  # the fake server posts updates; the bot listens on loopback
+                env_of |= {"WEBHOOK_URL": public_url, "WEBHOOK_LISTEN": f"127.0.0.1:{port}"}
+            own.append(await spawn(name, argv, env_of, workdir))
+        bots += own
+        started = time.perf_counter()
+        if several:
+            # The probe's answer comes from one of them; each must take its turn.
+            for bot, port in zip(own, ports, strict=True):
+                await wait_listening(bot, port, args.start_timeout)
+        probe = server.user(1, first_name="Probe", language_code=LANGUAGE)
+        await wait_ready(own[0], probe, "/start", lambda m: not m.edited, args.start_timeout)
+        result.ready_wait = time.perf_counter() - started
+        print(f"patentbot answering after {result.ready_wait:.1f}s", file=sys.stderr)
+        answered_before = Counter(answered)
+        if args.one_call:
+            await release_users(
+                server,
+                own,
+                result,
+                (FIRST_USER_ID, "U"),
+                lambda u, go, ready: free_text_user(
+                    u, args.questions, go, ready, result, args.reply_timeout
+                ),
+                args,
+            )
+        else:
+            await release_applicants(server, own, result, (FIRST_USER_ID, "U"), interview, args)
+        if several:
+            result.posts_answered = [answered[p] - answered_before[p] for p in ports]
+        await asyncio.gather(*(bot.stop() for bot in own))
+        if args.webhook:  # it stays set when the bot stops; the echo bot polls
+            async with aiohttp.ClientSession() as http:
+                await http.post(f"{server.base_url}/bot{TOKEN}/deleteWebhook")
     result.timings = summed_timings(timings)
     print(f"patentbot: {result.replies} replies in {result.wall:.1f}s", file=sys.stderr)
     return result
@@ -246,16 +239,10 @@ async def peer_phase(
     """The same interview by the peer of the framework (bench/peer_aiogram.py or
     bench/peer_ptb.py: written the way the library's docs teach), on a fresh database of
     the same kind as patentbot's."""
-    drop_db: Callable[[], Awaitable[None]] | None = None
-    if args.db == "postgresql":
-        url, drop_db = await create_pg_database(args.pg_url)
-        database_url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
-    else:
-        database_url = f"sqlite+aiosqlite:///{workdir / 'peer.db'}"
-    try:
+    async with fresh_database(args.db, workdir, "peer.db", args.pg_url) as url:
         env = child_env(
             server,
-            DATABASE_URL=database_url,
+            DATABASE_URL=to_async_url(url),  # the peer's SQLAlchemy takes the driver's name
             BENCH_VARIANTS=variant,
             BENCH_PROFILE=str(Path(args.profile or workdir, "peer.prof").resolve()),
         )
@@ -273,9 +260,6 @@ async def peer_phase(
         )
         await release_applicants(server, [peer], result, (PEER_FIRST_USER_ID, "P"), interview, args)
         await peer.stop()
-    finally:
-        if drop_db is not None:
-            await drop_db()
     print(f"peer: {result.replies} replies in {result.wall:.1f}s", file=sys.stderr)
     return result
 
