@@ -46,7 +46,7 @@ def _telegram(settings: Settings) -> Serve:
     return serve
 
 
-def _keep() -> None:
+def _freeze_start_up() -> None:
     """Start-up makes a few hundred thousand objects that live as long as the process:
     aiogram's types, the tables, the forms, the catalogs. With the collector paused while
     they are made, one pass clears start-up's garbage and the rest is frozen: full passes
@@ -89,12 +89,12 @@ async def _run(settings: Settings, telegram: bool) -> None:
     The Telegram transport starts the broadcast delivery once it has its sender."""
     from bot.app import build, until_stopped
 
-    gc.disable()  # until what the process keeps is made: see _keep
+    gc.disable()  # until what the process keeps is made: see _freeze_start_up
     try:
         serve_telegram = _telegram(settings) if telegram else None  # imported before serving
         router, engine = await build(settings)
     finally:
-        _keep()
+        _freeze_start_up()
     try:
         async with _web_chat(settings, router):
             if serve_telegram is not None:

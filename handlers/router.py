@@ -246,7 +246,6 @@ class Router:
         # text outside any questionnaire) writes nothing to it.
         if session.is_modified(conversation):
             conversation.updated_at = utcnow()
-        session.add(conversation)
         if first_contact and await turn.is_admin():
             # An admin added before they ever wrote to the bot: their chat exists now.
             menu_shown = partial(admin_menu, self.context, self.commands, event.user_id, True)
