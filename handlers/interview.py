@@ -55,7 +55,6 @@ async def _new_version(turn: Turn, previous: Application | None) -> Application:
                 await queries.record_answer(
                     turn.session, application.id, row.question_id, row.value, row.raw_text, None
                 )
-        await turn.session.flush()
     return application
 
 
