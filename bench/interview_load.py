@@ -167,7 +167,7 @@ async def patentbot_phase(
             BENCH_VARIANTS=variant,
             BENCH_PROFILE=str(Path(args.profile or workdir, "patentbot.prof").resolve()),
         )
-        # Unwound first: the bots stop before their database goes.
+        # Unwound before the database: the bots stop before it goes.
         stack.push_async_callback(lambda: asyncio.gather(*(bot.stop() for bot in own)))
         ports = [free_port() for _ in names]
         answered: Counter[int] = Counter()
