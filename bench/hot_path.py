@@ -47,7 +47,7 @@ class TelegramChat(Chat):
     next_update = 1
     cpu = 0.0  # seconds of CPU in the router (the driver's own work left out)
 
-    async def _handle(self, event: Event) -> list[Reply]:
+    async def _replies(self, event: Event) -> list[Reply]:
         event = replace(event, update_id=TelegramChat.next_update)
         TelegramChat.next_update += 1
         replies: list[Reply] = []
@@ -61,8 +61,6 @@ class TelegramChat(Chat):
         # finished meanwhile), is waited for here: one user at a time has no "meanwhile".
         await self.router.settle()
         TelegramChat.cpu += time.process_time() - started
-        self.last = replies
-        self.transcript += replies
         return replies
 
 

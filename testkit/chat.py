@@ -20,9 +20,13 @@ class Chat:
         self.transcript: list[Reply] = []
 
     async def _handle(self, event: Event) -> list[Reply]:
-        self.last = await self.router.handle(event)
+        self.last = await self._replies(event)
         self.transcript += self.last
         return self.last
+
+    async def _replies(self, event: Event) -> list[Reply]:
+        """How the chat's events reach the router (a subclass may go as a transport does)."""
+        return await self.router.handle(event)
 
     async def send(self, text: str, attachment: Attachment | None = None) -> list[Reply]:
         """Type a message; with an attachment, ``text`` is its caption."""
