@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 
 async def _run_console(settings: Settings) -> None:
     from bot.app import build
-    from bot.console import CONSOLE_USER_ID, Console
+    from bot.console import Console
+    from models.tables import SYSTEM_ACTOR
 
-    admins = settings.admin_ids | {CONSOLE_USER_ID}
+    admins = settings.admin_ids | {SYSTEM_ACTOR}  # the operator: see README, the terminal
     router, engine = await build(settings.model_copy(update={"admin_ids": admins}))
     try:
         await Console(router.handle, settings.output_dir).run()

@@ -16,10 +16,10 @@ from typing import TextIO
 
 from handlers.render import plain
 from handlers.types import Button, Event, Reply
+from models.tables import SYSTEM_ACTOR, Channel
 
-# The person at the terminal: no Telegram user has id 0. They run the bot on their own
-# database, so they are its admin (bot/cli.py adds them to the admin ids).
-CONSOLE_USER_ID = 0
+# The person at the terminal is the system actor (no Telegram user has id 0). They run
+# the bot on their own database, so they are its admin (bot/cli.py adds them).
 PROMPT = "> "
 
 Handle = Callable[[Event], Awaitable[list[Reply]]]
@@ -64,11 +64,11 @@ class Console:
     def _event(self, line: str) -> Event:
         button = self._pressed(line.strip())
         if button is not None:
-            return Event(CONSOLE_USER_ID, CONSOLE_USER_ID, callback_data=button.data)
-        return Event.message(CONSOLE_USER_ID, CONSOLE_USER_ID, line)
+            return Event(SYSTEM_ACTOR, SYSTEM_ACTOR, callback_data=button.data)
+        return Event.message(SYSTEM_ACTOR, SYSTEM_ACTOR, line)
 
     async def send(self, event: Event) -> None:
-        replies = await self.handle(dataclasses.replace(event, channel="console"))
+        replies = await self.handle(dataclasses.replace(event, channel=Channel.CONSOLE))
         self.buttons = []
         self.prefix = "#" if any(r.accepts_text for r in replies) else ""
         for reply in replies:
@@ -76,7 +76,7 @@ class Console:
 
     async def run(self, stdin: TextIO = sys.stdin) -> None:
         echo = not stdin.isatty()  # piped input: show what was "typed" after the prompt
-        await self.send(Event.message(CONSOLE_USER_ID, CONSOLE_USER_ID, "/start"))
+        await self.send(Event.message(SYSTEM_ACTOR, SYSTEM_ACTOR, "/start"))
         while True:
             self.out.write(PROMPT)  # the bot waits for input
             self.out.flush()

@@ -21,9 +21,7 @@ from handlers.survey_report import chart_png, report_text, report_xlsx
 from locales import N_, Translator, translator
 from models import queries
 from models.db import database
-from models.tables import TrainingEvent
-
-TERMINAL_ADMIN = 0  # created_by of events made from the terminal
+from models.tables import SYSTEM_ACTOR, TrainingEvent
 
 
 async def run_event_command(settings: Settings, args: argparse.Namespace) -> str:
@@ -40,7 +38,7 @@ async def run_event_command(settings: Settings, args: argparse.Namespace) -> str
             event = await _by_code(session, args.code, t)
         else:
             event = await events.create_event(
-                session, form, **_event_fields(args, t), created_by=TERMINAL_ADMIN
+                session, form, **_event_fields(args, t), created_by=SYSTEM_ACTOR
             )
             await session.commit()
     return "\n".join([event.code, *_link_and_qr(settings, t, event.code, args.out_dir)])

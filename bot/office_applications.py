@@ -16,21 +16,19 @@ from bot.office_site import (
     NAME_QUESTION,
     PER_PAGE,
     SORT_NAMES,
-    WORDS,
     OfficeSite,
     _download,
     _draft_target,
     _local,
     _pager,
 )
-from bot.web_identity import WEB_ID_BASE, is_web_user
 from forms.answers import decode
 from handlers import render, stats
 from handlers.draft import draft_for_application
-from handlers.export import export_document
+from handlers.export import CHANNEL_NAMES, export_document
 from locales import LANGUAGE_NAMES, SUPPORTED, Translator
 from models import audiences, office_queries, officers, queries, statistics
-from models.tables import Application
+from models.tables import Application, Channel
 
 
 class ApplicationPages(OfficeSite):
@@ -40,11 +38,11 @@ class ApplicationPages(OfficeSite):
         form = self.form
         async with self.sessions() as session:
             o = await statistics.overview(session, form.id, stats.BY_QUESTION)
-            users = await office_queries.users_by_language_and_channel(session, -WEB_ID_BASE)
+            users = await office_queries.users_by_language_and_channel(session)
             flags = (await audiences.flag_counts(session, form.id))[: stats.TOP_FLAGS]
             latest = await stats.latest_events(session, form)
         by_language = [
-            (LANGUAGE_NAMES.get(loc, loc), users[(loc, "telegram")], users[(loc, "web")])
+            (LANGUAGE_NAMES.get(loc, loc), users[(loc, Channel.TELEGRAM)], users[loc, Channel.WEB])
             for loc, _ in sorted(o.by_language.items(), key=lambda item: -item[1])
         ]
         verdicts = [(Markup(render.verdict_text(t, v)), o.verdicts[v]) for v in render.VERDICTS]
@@ -223,8 +221,7 @@ class ApplicationPages(OfficeSite):
                 "office.application.owner",
                 user=application.user_id,
                 name=(user.display_name if user and user.display_name else "—"),
-                channel=t(WORDS["channel_web" if is_web_user(application.user_id)
-                               else "channel_telegram"]),
+                channel=t(CHANNEL_NAMES[user.channel]) if user else "—",
             ),
             judged=t(
                 "office.application.judged",

@@ -10,7 +10,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.office_auth import SignedIn
-from bot.office_site import OFFICE_CREATOR, OfficeSite, _download, _event_target, _local, _see
+from bot.office_site import OfficeSite, _download, _event_target, _local, _see
 from forms.answers import InvalidAnswer
 from forms.definition import admin_form
 from handlers import events, render
@@ -18,7 +18,7 @@ from handlers.events import SurveyLinks
 from handlers.survey_report import Report, chart_png, report_text, report_xlsx
 from locales import Translator
 from models import officers, queries
-from models.tables import TrainingEvent
+from models.tables import SYSTEM_ACTOR, TrainingEvent
 
 
 class EventPages(OfficeSite):
@@ -64,7 +64,7 @@ class EventPages(OfficeSite):
             return await self.events(request, who, t, error=render.invalid(t, e), given=given)
         async with self.sessions() as session:
             event = await events.create_event(
-                session, self.form, **fields, created_by=OFFICE_CREATOR
+                session, self.form, **fields, created_by=SYSTEM_ACTOR
             )
             await officers.record(session, who.officer, "event_create", _event_target(event))
             await session.commit()

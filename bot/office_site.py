@@ -24,9 +24,6 @@ OFFICE_FILES = Path(templates.__file__).resolve().parent / "office"
 PER_PAGE = 50
 MAX_FIELD = 200  # characters of a posted field: titles and places are far shorter
 NAME_QUESTION = "enterprise_name"
-# created_by of events made on these pages, as of the terminal's: no Telegram user made
-# them (the audit names the officer).
-OFFICE_CREATOR = 0
 # What the audit calls each action.
 ACTIONS = {
     "signin": N_("office.action.signin"),

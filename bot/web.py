@@ -42,6 +42,7 @@ from handlers.router import Router
 from handlers.types import Event
 from locales import N_, guess_locale, translator
 from models import queries, web_notices
+from models.tables import Channel
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +255,8 @@ class WebChat:
         replies; a page of its own when the visitor deleted their data."""
         if not await web_screen.claim(self.sessions, user_id, step):
             return None  # answered already: the redirect shows what it said
-        event = dataclasses.replace(event, language_code=first_language(request), channel="web")
+        language = first_language(request)
+        event = dataclasses.replace(event, language_code=language, channel=Channel.WEB)
         replies = await self.router.handle(event)
         async with self.sessions() as session:
             still_here = await queries.get_user(session, user_id) is not None

@@ -1,8 +1,9 @@
 """Who a web visitor is: a random id in a signed cookie, a CSRF token bound to it, the
 key that signs both, and a rate limit per visitor and per address.
 
-A web visitor is a user of their own, with a negative id far below any Telegram chat id
-(Telegram users are positive; groups, down to about -10^13), so the two never collide.
+A web visitor is a user of their own (channel ``web``), with a negative id far below any
+Telegram chat id (Telegram users are positive; groups, down to about -10^13), so the two
+never collide. Nothing reads the channel from the id: the user row says it.
 """
 
 from __future__ import annotations
@@ -18,20 +19,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.audiences import WEB_ID_BASE as WEB_ID_BASE  # where the callers look
 from models.tables import AppSecret
 
 COOKIE = "patentbot"
 COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest browsers keep one: a yearly call comes back
 SECRET_NAME = "web_cookie_key"
+WEB_ID_BASE = 2**53
 
 
 def new_visitor_id() -> int:
     return -(WEB_ID_BASE + secrets.randbelow(WEB_ID_BASE))
 
 
-def is_web_user(user_id: int) -> bool:
-    return user_id <= -WEB_ID_BASE
+def is_visitor_id(user_id: int) -> bool:
+    """An id ``new_visitor_id`` could have made: a cookie naming another is refused
+    before its signature is checked. (Who is on the web is the user row's channel.)"""
+    return -2 * WEB_ID_BASE < user_id <= -WEB_ID_BASE
 
 
 async def cookie_key(sessions: async_sessionmaker[AsyncSession], configured: str | None) -> bytes:
@@ -85,7 +88,7 @@ class Signer:
     def visitor(self, cookie: str | None) -> int | None:
         """The visitor a cookie names, if we signed it."""
         head, _, mac = (cookie or "").partition(".")
-        if not head.lstrip("-").isdigit() or not is_web_user(int(head)):
+        if not head.lstrip("-").isdigit() or not is_visitor_id(int(head)):
             return None
         user_id = int(head)
         return user_id if hmac.compare_digest(mac, self._mac("visitor", user_id)) else None

@@ -25,7 +25,7 @@ from handlers.spreadsheet import BOOK_OPTIONS, Sheet, add_formats
 from handlers.types import Document, Reply
 from locales import LANGUAGE_NAMES, LOCAL_TIME, N_, Translator
 from models import queries, statistics
-from models.tables import Application, Flag, User, utcnow
+from models.tables import Application, Channel, Flag, User, utcnow
 
 STATUS_NAMES = {
     "in_progress": N_("export.status.in_progress"),
@@ -116,6 +116,14 @@ def _applications_sheet(
         )
 
 
+# Where each user is, as the export and the office pages name it.
+CHANNEL_NAMES = {
+    Channel.TELEGRAM: N_("office.channel.telegram"),
+    Channel.WEB: N_("office.channel.web"),
+    Channel.CONSOLE: N_("office.channel.console"),
+}
+
+
 def _users_sheet(
     sheet: Sheet,
     t: Translator,
@@ -127,6 +135,7 @@ def _users_sheet(
         [
             t("export.col.user"),
             t("export.col.name"),
+            t("export.col.channel"),
             t("export.col.language"),
             t("export.col.first_contact"),
             t("export.col.unreachable"),
@@ -147,6 +156,7 @@ def _users_sheet(
             [
                 user.id,
                 user.display_name,
+                t(CHANNEL_NAMES[user.channel]),
                 LANGUAGE_NAMES.get(user.locale, user.locale),
                 _local(user.created_at),
                 _local(user.unreachable_at),

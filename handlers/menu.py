@@ -7,6 +7,7 @@ from handlers.commands import MENU, Command
 from handlers.context import Turn
 from handlers.types import Keyboard, Reply
 from locales import N_
+from models.tables import Channel
 
 
 def menu_keyboard(turn: Turn) -> Keyboard:
@@ -44,9 +45,9 @@ def privacy(turn: Turn) -> Reply:
     """The privacy notice (alone: at first contact through an event's survey link). In a
     browser there is no Telegram account to speak of: the visitor is a random number; in
     the terminal, the person at this computer."""
-    if turn.event.channel == "web":
+    if turn.user.channel == Channel.WEB:
         return Reply(turn.t("privacy.notice_web"))
-    if turn.event.channel == "console":
+    if turn.user.channel == Channel.CONSOLE:
         return Reply(turn.t("privacy.notice_console"))
     return Reply(turn.t("privacy.notice"))
 

@@ -223,7 +223,7 @@ class Router:
         if user is None:
             locale = guess_locale(event.language_code, self.context.default_locale)
             user = await queries.add_user(
-                session, event.user_id, event.chat_id, locale, event.display_name
+                session, event.user_id, event.chat_id, locale, event.display_name, event.channel
             )
         if conversation is None:
             conversation = await queries.conversation(session, user.id)

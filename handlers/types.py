@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from models.tables import Channel
+
 
 @dataclass(frozen=True)
 class Event:
@@ -31,8 +33,8 @@ class Event:
     attachment: Attachment | None = None  # a photo, file or sticker … the user sent
     # "private", or "group" / "supergroup" / "channel": the bot answers in private chats only.
     chat_type: str = "private"
-    # Where the user is: "telegram", "web" (a browser, no Telegram account) or "console".
-    channel: str = "telegram"
+    # Where the user is: recorded on the user at first contact.
+    channel: Channel = Channel.TELEGRAM
 
     @classmethod
     def message(

@@ -10,19 +10,20 @@ from sqlalchemy import and_, func, literal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Application, Flag, User
+from models.tables import Application, Channel, Flag, User
 
 # Who a broadcast goes to: a kind, and for some kinds a value ("flag:rd_ratio_low").
 AUDIENCE_KINDS = ("all", "unfinished", "eligible", "flag", "event", "language")
 AUDIENCE_WITH_VALUE = frozenset({"flag", "event", "language"})
 ELIGIBLE_VERDICTS = ("eligible", "eligible_with_points")
-# Web visitors have ids at or below -WEB_ID_BASE (bot.web_identity makes them): Telegram
-# cannot reach them, so a broadcast neither counts them as recipients nor sends to them.
-WEB_ID_BASE = 2**53
 
 
 def on_telegram() -> Any:
-    return col(User.id) > -WEB_ID_BASE
+    return col(User.channel) == Channel.TELEGRAM
+
+
+def on_web() -> Any:
+    return col(User.channel) == Channel.WEB
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ async def count_audience(
 
 def web_visitors(audience: Audience, programme_id: str) -> Any:
     """The ids of the audience's web visitors, whom a Telegram message cannot reach."""
-    return select(col(User.id)).where(_audience_condition(audience, programme_id), ~on_telegram())
+    return select(col(User.id)).where(_audience_condition(audience, programme_id), on_web())
 
 
 async def count_web_visitors(session: AsyncSession, audience: Audience, programme_id: str) -> int:

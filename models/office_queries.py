@@ -15,23 +15,20 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, and_, case, cast, exists, func
+from sqlalchemy import Text, and_, cast, exists, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Answer, Application, Draft, Flag, User
+from models.tables import Answer, Application, Channel, Draft, Flag, User
 
 SORTS = ("new", "old", "submitted", "verdict")
 
 
-async def users_by_language_and_channel(
-    session: AsyncSession, web_below: int
-) -> Counter[tuple[str, str]]:
-    """(locale, "web" | "telegram") → users; web visitors' ids are at or below ``web_below``."""
-    channel = case((col(User.id) <= web_below, "web"), else_="telegram")
-    query = select(col(User.locale), channel, func.count()).group_by(col(User.locale), channel)
-    rows = (await session.exec(query)).all()
-    return Counter({(str(locale), str(kind)): int(n) for locale, kind, n in rows})
+async def users_by_language_and_channel(session: AsyncSession) -> Counter[tuple[str, Channel]]:
+    """(locale, channel) → users."""
+    by = (col(User.locale), col(User.channel))
+    rows = (await session.exec(select(*by, func.count()).group_by(*by))).all()
+    return Counter({(str(locale), Channel(channel)): int(n) for locale, channel, n in rows})
 
 
 @dataclass(frozen=True)

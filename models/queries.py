@@ -16,6 +16,7 @@ from models.tables import (
     Application,
     Broadcast,
     BroadcastRecipient,
+    Channel,
     Conversation,
     Draft,
     Flag,
@@ -31,9 +32,16 @@ async def get_user(session: AsyncSession, user_id: int) -> User | None:
 
 
 async def add_user(
-    session: AsyncSession, user_id: int, chat_id: int, locale: str, display_name: str | None
+    session: AsyncSession,
+    user_id: int,
+    chat_id: int,
+    locale: str,
+    display_name: str | None,
+    channel: Channel,
 ) -> User:
-    user = User(id=user_id, chat_id=chat_id, locale=locale, display_name=display_name)
+    user = User(
+        id=user_id, chat_id=chat_id, channel=channel, locale=locale, display_name=display_name
+    )
     session.add(user)
     session.add(Conversation(user_id=user_id))
     await session.flush()

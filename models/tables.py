@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    String,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
@@ -23,10 +24,29 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class Channel(StrEnum):
+    """Where a person is, recorded at first contact: what reaches them, what the privacy
+    notice says, how the office pages name them. Never read from the shape of an id."""
+
+    TELEGRAM = "telegram"
+    WEB = "web"  # a browser: no Telegram account, a random id in a signed cookie
+    CONSOLE = "console"  # the operator at the server's terminal
+
+
+# The office itself as an actor: the operator at the server's terminal (the console's
+# user, the CLI) and the officers on the office pages (the audit names which). Stands in
+# created_by / added_by where no Telegram user or web visitor did it.
+SYSTEM_ACTOR = 0
+
+
 class User(SQLModel, table=True):
     # Telegram user ids exceed 32 bits.
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    channel: Channel = Field(
+        default=Channel.TELEGRAM,
+        sa_column=Column(String(16), nullable=False, server_default=Channel.TELEGRAM.value),
+    )
     display_name: str | None = None
     locale: str
     created_at: datetime = Field(default_factory=utcnow)

@@ -89,6 +89,7 @@ async def test_export_is_a_workbook_of_applications_and_users(
     user_header = [c.value for c in users[1]]
     admin_row = next(r for r in users.iter_rows(min_row=2, values_only=True) if r[0] == ADMIN)
     assert admin_row[user_header.index(ZH("export.col.admin"))] == ZH("button.yes")
+    assert admin_row[user_header.index(ZH("export.col.channel"))] == ZH("office.channel.telegram")
 
 
 async def test_broadcast_from_the_terminal(

@@ -18,7 +18,7 @@ from handlers.render import plain
 from handlers.router import Router
 from locales import translator
 from models import audiences, broadcast_jobs
-from models.tables import Broadcast, User
+from models.tables import Broadcast, Channel, User
 from testkit.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
 from testkit.telegram import ADMIN, FRAMEWORKS, TOKEN, bot_settings, running
 from testkit.web import web_user_id
@@ -193,7 +193,7 @@ async def test_web_visitors_are_counted_apart_and_not_sent_to(
     (user,) = [u for u in await recipients(server, router, 1) if isinstance(u, FakeUser)]
     visitor = web_user_id(7)
     async with router.context.sessions() as session:
-        session.add(User(id=visitor, chat_id=visitor, locale="zh_CN"))
+        session.add(User(id=visitor, chat_id=visitor, channel=Channel.WEB, locale="zh_CN"))
         await session.commit()
     admin = server.user(ADMIN)
     await admin.send("/broadcast")

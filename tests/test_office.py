@@ -28,7 +28,7 @@ from handlers.survey import survey_form
 from locales import translator
 from models import queries
 from models.db import connect
-from models.tables import Flag, OfficeAudit, OfficerLink, TrainingEvent, utcnow
+from models.tables import Channel, Flag, OfficeAudit, OfficerLink, TrainingEvent, utcnow
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import Chat, run_interview
 from testkit.office import Officer, add_officer_link
@@ -83,7 +83,9 @@ async def seed(router: Router, form: Form, n: int) -> None:
     cluster = form.question("cluster").options
     async with router.context.sessions() as session:
         for i in range(n):
-            user = await queries.add_user(session, 10_000 + i, 10_000 + i, "zh_CN", None)
+            user_id = 10_000 + i
+            telegram = Channel.TELEGRAM
+            user = await queries.add_user(session, user_id, user_id, "zh_CN", None, telegram)
             application = await queries.add_application(session, user.id, form.id, form.version, 1)
             assert application.id is not None
             for qid, value in (

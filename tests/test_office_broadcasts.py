@@ -14,7 +14,7 @@ from handlers.render import plain
 from handlers.router import Router
 from locales import translator
 from models import broadcast_jobs, queries
-from models.tables import Broadcast, BroadcastRecipient, User, WebNotice
+from models.tables import Broadcast, BroadcastRecipient, Channel, User, WebNotice
 from testkit.office import Officer
 from testkit.web import WebVisitor, web_user_id
 from tests import test_office
@@ -29,7 +29,8 @@ async def people(router: Router) -> None:
     """One Telegram user and one web visitor."""
     async with router.context.sessions() as session:
         session.add(User(id=TELEGRAM_USER, chat_id=TELEGRAM_USER, locale="zh_CN"))
-        session.add(User(id=web_user_id(1), chat_id=web_user_id(1), locale="zh_CN"))
+        visitor = web_user_id(1)
+        session.add(User(id=visitor, chat_id=visitor, channel=Channel.WEB, locale="zh_CN"))
         await session.commit()
 
 
