@@ -114,7 +114,7 @@ async def prepare(url: str, recipients: int) -> None:
     """The schema, the users, and the queued job (status message in the admin's chat)."""
     from models import audiences, broadcast_jobs
     from models.db import connect
-    from models.tables import Broadcast, User
+    from models.tables import Broadcast, Channel, User
 
     engine, sessions = await connect(url)
     try:
@@ -135,7 +135,7 @@ async def prepare(url: str, recipients: int) -> None:
             )
             # Everyone but the admin, whose chat carries the status message.
             job = await broadcast_jobs.create_broadcast(
-                session, job, audiences.Audience("all"), "nansha-2024"
+                session, job, audiences.Audience("all"), "nansha-2024", {Channel.TELEGRAM}
             )
             await session.commit()
     finally:

@@ -7,15 +7,20 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery import Delivery
-from bot.settings import Settings
+from bot.settings import Settings, route_rates
+from bot.web_identity import Signer, cookie_key
 from forms.definition import programme
 from handlers.context import Context
 from handlers.router import Router
 from models.db import connect
+
+if TYPE_CHECKING:
+    from bot.mail import Mailer
 
 
 async def build(settings: Settings) -> tuple[Router, AsyncEngine]:
@@ -28,20 +33,37 @@ async def build(settings: Settings) -> tuple[Router, AsyncEngine]:
         bot_username=settings.bot_username,  # a Telegram transport asks Telegram instead
         public_url=str(settings.public_url) if settings.public_url else None,
         broadcast_rate=settings.broadcast_rate,
+        routes=frozenset(route_rates(settings)),
+        email_rate=settings.smtp_rate,
     )
     return Router(context), engine
 
 
 @asynccontextmanager
-async def deliveries(context: Context) -> AsyncIterator[Delivery]:
-    """Broadcasts go out in the background while the transport serves updates (each
-    transport enters this once ``context.sender`` is set); unfinished jobs resume here."""
-    delivery = Delivery(context)
+async def deliveries(context: Context, settings: Settings) -> AsyncIterator[Delivery]:
+    """Broadcasts go out in the background while the process serves (a Telegram
+    transport enters this once ``context.sender`` is set, the web chat alone without
+    one); unfinished jobs resume here."""
+    mailer = await _mailer(context, settings)
+    delivery = Delivery(context, mailer=mailer)
     delivery.start()
     try:
         yield delivery
     finally:
         await delivery.stop()
+        if mailer is not None:
+            await mailer.close()
+
+
+async def _mailer(context: Context, settings: Settings) -> Mailer | None:
+    if settings.smtp_url is None:
+        return None
+    from bot.mail import Mailer  # aiosmtplib: only in a deployment that mails
+    assert settings.smtp_from is not None and settings.public_url is not None  # checked
+    secret = settings.web_secret.get_secret_value() if settings.web_secret else None
+    signer = Signer(await cookie_key(context.sessions, secret))  # the unsubscribe links'
+    url = settings.smtp_url.get_secret_value()
+    return Mailer(url, settings.smtp_from, str(settings.public_url), signer, context.form)
 
 
 async def until_stopped(handle_signals: bool) -> None:

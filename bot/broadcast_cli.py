@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, route_rates
 from forms.answers import InvalidAnswer, parse_yes_no
 from forms.definition import Form, programme
 from handlers import broadcast_text
@@ -145,7 +145,7 @@ async def _send(
         raise _refused(t, audience, args.audience)
     message = _message(args, t)
     async with sessions() as session:
-        shown = await broadcast_text.preview(session, form, t, audience, settings.broadcast_rate)
+        shown = await broadcast_text.preview(session, form, t, audience, route_rates(settings))
     if shown.count == 0:
         raise SettingsError(plain(t("broadcast.preview_none")))
     attached = [f"📎 {message.filename}"] if message.filename else []
@@ -159,7 +159,8 @@ async def _send(
             return plain(t("broadcast.dropped"))
     async with sessions() as session:  # the audience is counted again as the job is made
         author = Author(None, t.locale)
-        job = await queue_broadcast(session, form.id, author, str(audience), message)
+        routes = frozenset(route_rates(settings))
+        job = await queue_broadcast(session, form.id, author, str(audience), message, routes)
         if isinstance(job, Refused):
             raise _refused(t, job, args.audience)
         await session.commit()

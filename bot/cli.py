@@ -88,7 +88,7 @@ async def _web_chat(settings: Settings, router: Router) -> AsyncIterator[None]:
 async def _run(settings: Settings, telegram: bool) -> None:
     """The web chat and, with a token, Telegram: one router, one database, one event loop.
     The Telegram transport starts the broadcast delivery once it has its sender."""
-    from bot.app import build, until_stopped
+    from bot.app import build, deliveries, until_stopped
 
     gc.disable()  # until what the process keeps is made: see _freeze_start_up
     try:
@@ -100,8 +100,9 @@ async def _run(settings: Settings, telegram: bool) -> None:
         async with _web_chat(settings, router):
             if serve_telegram is not None:
                 await serve_telegram(settings, router)  # until SIGINT/SIGTERM
-            else:
-                await until_stopped(handle_signals=True)
+            else:  # the web alone: its inbox and e-mail are delivered from here
+                async with deliveries(router.context, settings):
+                    await until_stopped(handle_signals=True)
     finally:
         await router.settle()
         await engine.dispose()

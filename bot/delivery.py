@@ -38,6 +38,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.pacing import PER_CHAT_SECONDS, ChatSpacing, RateLimiter, wave_size
 from handlers import broadcast_text
@@ -45,7 +46,10 @@ from handlers.context import Context
 from handlers.types import RateLimited, RecipientGone, Reply, Sender, Sent
 from locales import translator
 from models import broadcast_jobs
-from models.tables import Broadcast, utcnow
+from models.tables import Broadcast, Channel, utcnow
+
+if TYPE_CHECKING:
+    from bot.mail import Mailer
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +79,21 @@ def _reason(error: BaseException) -> str:
 
 
 class Delivery:
-    """One per bot process, started by the runtime once a transport is connected."""
+    """One per serving process. Sends on Telegram once a Telegram transport has connected
+    (``context.sender``), by e-mail with a ``mailer``; a web visitor's copy is in their
+    inbox from the start, so a web-only job is finished at once."""
 
     def __init__(
         self,
         context: Context,
         *,
+        mailer: Mailer | None = None,
         progress_seconds: float = PROGRESS_SECONDS,
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.context = context
+        self.mailer = mailer
+        self.mail_limiter = RateLimiter(context.email_rate)
         self.progress_seconds = progress_seconds
         self.poll_seconds = poll_seconds
         # host:pid:random — a job held by a dead process on this host is taken at once.
@@ -98,8 +107,18 @@ class Delivery:
     @property
     def sender(self) -> Sender:
         sender = self.context.sender
-        assert sender is not None, "delivery runs once a transport has connected"
+        assert sender is not None, "a Telegram job is taken only with a Telegram transport"
         return sender
+
+    @property
+    def channels(self) -> frozenset[Channel]:
+        """The routes this runner sends on (the web inbox needs no sending)."""
+        on = {Channel.WEB}
+        if self.context.sender is not None:
+            on.add(Channel.TELEGRAM)
+        if self.mailer is not None:
+            on.add(Channel.EMAIL)
+        return frozenset(on)
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -168,7 +187,9 @@ class Delivery:
 
     async def _take(self) -> Broadcast | None:
         async with self.context.sessions() as session:
-            job = await broadcast_jobs.take_job(session, self.runner, LEASE, self._dead)
+            job = await broadcast_jobs.take_job(
+                session, self.runner, LEASE, self._dead, self.channels
+            )
             if job is None:
                 return None
             assert job.id is not None
@@ -267,6 +288,8 @@ class Delivery:
     async def _send(
         self, job: Broadcast, due: broadcast_jobs.Due, pauses: int
     ) -> tuple[broadcast_jobs.Outcome, Sent | None]:
+        if due.channel == Channel.EMAIL:
+            return await self._mail(job, due), None
         later = self.spacing.wait_needed(due.chat_id)
         if later > 0:  # this chat had a message less than a second ago
             retry_at = utcnow() + timedelta(seconds=later)
@@ -302,6 +325,26 @@ class Delivery:
                 due, broadcast_jobs.PENDING, _reason(e), attempts, retry_at
             ), None
         return broadcast_jobs.Outcome(due, broadcast_jobs.SENT, None, due.attempts), sent
+
+    async def _mail(self, job: Broadcast, due: broadcast_jobs.Due) -> broadcast_jobs.Outcome:
+        """One e-mail at its slot of SMTP_RATE: a refusal for good (5xx: no such mailbox)
+        marks the address failed; anything else is tried again after a backoff."""
+        assert self.mailer is not None and due.address is not None
+        await self.mail_limiter.acquire(self.mail_limiter.pauses)
+        try:
+            await self.mailer.send(due.address, due.user_id, job)
+        except RecipientGone as e:
+            return broadcast_jobs.Outcome(due, broadcast_jobs.BLOCKED, _reason(e), due.attempts + 1)
+        except Exception as e:
+            attempts = due.attempts + 1
+            log.info("broadcast %s by e-mail: attempt %s failed: %s", job.id, attempts, e)
+            if attempts >= MAX_ATTEMPTS:
+                return broadcast_jobs.Outcome(due, broadcast_jobs.FAILED, _reason(e), attempts)
+            retry_at = utcnow() + timedelta(seconds=BACKOFF_SECONDS[attempts - 1])
+            return broadcast_jobs.Outcome(
+                due, broadcast_jobs.PENDING, _reason(e), attempts, retry_at
+            )
+        return broadcast_jobs.Outcome(due, broadcast_jobs.SENT, None, due.attempts)
 
     # -- the admin's status message ---------------------------------------------------------
 

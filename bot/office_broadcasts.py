@@ -86,10 +86,10 @@ class OfficeBroadcasts:
             for kind in audiences.AUDIENCE_KINDS:
                 if kind not in audiences.AUDIENCE_WITH_VALUE:
                     audience = audiences.Audience(kind)
-                    count, _ = await audiences.count_audience(session, audience, office.form.id)
-                    options.append(
-                        (kind, _counted(t, t(broadcast_text.AUDIENCE_LABELS[kind]), count))
-                    )
+                    routes = office.context.routes
+                    reach = await audiences.reach(session, audience, office.form.id, routes)
+                    label = t(broadcast_text.AUDIENCE_LABELS[kind])
+                    options.append((kind, _counted(t, label, reach.people)))
             for flag, count in await audiences.flag_counts(session, office.form.id):
                 title = render.flag_title(t, office.form, flag, broadcast_text.LABEL_LENGTH)
                 label = f"{flag.clause} {title}"
@@ -98,7 +98,7 @@ class OfficeBroadcasts:
             for event, count in found:
                 label = f"{event.title} · {t.date(event.event_date)}"
                 options.append((f"event:{event.id}", _counted(t, label, count)))
-            languages = await audiences.language_counts(session)
+            languages = await audiences.language_counts(session, office.context.routes)
         for code in SUPPORTED:
             label = _counted(t, LANGUAGE_NAMES[code], languages.get(code, 0))
             options.append((f"language:{code}", label))
@@ -140,9 +140,9 @@ class OfficeBroadcasts:
             said = refused.text(t) if refused else ""
             return await self.compose(request, who, t, text=text, audience=audience, error=said)
         office = self.office
-        rate = office.context.broadcast_rate
+        rates = office.context.route_rates()
         async with office.sessions() as session:
-            planned = await broadcast_text.preview(session, office.form, t, chosen, rate)
+            planned = await broadcast_text.preview(session, office.form, t, chosen, rates)
         if planned.count == 0:
             none = t("broadcast.preview_none")
             return await self.compose(request, who, t, text=text, audience=audience, error=none)
@@ -164,7 +164,9 @@ class OfficeBroadcasts:
         office = self.office
         async with office.sessions() as session:
             author = Author(None, t.locale)  # no Telegram user, no status message
-            job = await queue_broadcast(session, office.form.id, author, audience, Message(text))
+            job = await queue_broadcast(
+                session, office.form.id, author, audience, Message(text), office.context.routes
+            )
             if isinstance(job, Refused):
                 said = job.text(t)
                 return await self.compose(request, who, t, text=text, audience=audience, error=said)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AnyHttpUrl,
@@ -13,14 +15,16 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from forms.definition import programme
 from models.db import to_async_url
+from models.tables import Channel
 
 # Variables whose values an error message must not repeat.
-SECRETS = frozenset({"BOT_TOKEN", "WEBHOOK_SECRET", "WEB_SECRET"})
+SECRETS = frozenset({"BOT_TOKEN", "WEBHOOK_SECRET", "WEB_SECRET", "SMTP_URL"})
 # WEB_LISTEN's value for "no web chat".
 OFF = "off"
 # Listening on these takes the port on every address of the host.
@@ -57,6 +61,35 @@ class Settings(BaseSettings):
     web_listen: Annotated[tuple[str, int] | None, NoDecode] = ("127.0.0.1", 8080)
     public_url: AnyHttpUrl | None = None
     web_secret: SecretStr | None = None
+    # E-mail for the applicants who gave an address: the SMTP server
+    # (smtps://user:password@host:465, or smtp://host:587 with STARTTLS), the sender
+    # ("Office name <address>"), and messages a second.
+    smtp_url: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_rate: Annotated[float, Field(gt=0, le=1000)] = 5.0
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            url = urlsplit(value.get_secret_value())
+            if url.scheme not in ("smtp", "smtps") or not url.hostname:
+                raise ValueError("expected smtps://user:password@host:465 or smtp://host:587")
+        return value
+
+    @model_validator(mode="after")
+    def _mail_needs_a_sender_and_links(self) -> Settings:
+        if self.smtp_url is not None:
+            if not self.smtp_from or "@" not in parseaddr(self.smtp_from)[1]:
+                raise ValueError(
+                    "SMTP_FROM: expected the sender, e.g. 南沙区知识产权办公室 <ip@example.gov.cn>"
+                )
+            if self.public_url is None:
+                raise ValueError(
+                    "PUBLIC_URL: expected the address people reach the web chat by, for the"
+                    " unsubscribe link every e-mail carries (SMTP_URL is set)"
+                )
+        return self
 
     @field_validator("webhook_listen", "web_listen", mode="before")
     @classmethod
@@ -86,6 +119,8 @@ class Settings(BaseSettings):
         "webhook_secret",
         "public_url",
         "web_secret",
+        "smtp_url",
+        "smtp_from",
         mode="before",
     )
     @classmethod
@@ -129,6 +164,17 @@ def listeners_clash(settings: Settings) -> bool:
     return web[1] == hook[1] and (len(hosts) == 1 or bool(hosts & ANY_ADDRESS))
 
 
+def route_rates(settings: Settings) -> dict[Channel, float | None]:
+    """The routes broadcasts go out on in this deployment, with their messages a second:
+    the web inbox always, Telegram with BOT_TOKEN, e-mail with SMTP_URL."""
+    rates: dict[Channel, float | None] = {Channel.WEB: None}
+    if settings.bot_token is not None:
+        rates[Channel.TELEGRAM] = settings.broadcast_rate
+    if settings.smtp_url is not None:
+        rates[Channel.EMAIL] = settings.smtp_rate
+    return rates
+
+
 class SettingsError(Exception):
     """Bad settings, explained per variable."""
 
@@ -139,6 +185,9 @@ def load_settings() -> Settings:
     except ValidationError as e:
         lines = []
         for error in e.errors():
+            if not error["loc"]:  # a rule between variables: its message names them
+                lines.append(error["msg"].removeprefix("Value error, "))
+                continue
             variable = "_".join(str(part) for part in error["loc"][:1]).upper()
             got = "" if variable in SECRETS else f" (got {error.get('input')!r})"
             lines.append(f"{variable}: {error['msg']}{got}")

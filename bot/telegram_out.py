@@ -156,7 +156,7 @@ async def serve_updates(
     libraries spell alike."""
     username, bot_id = me
     await router.connect(TelegramSender(calls), username, bot_id)
-    async with deliveries(router.context):
+    async with deliveries(router.context, settings):
         if settings.webhook_url is None:
             await bot.delete_webhook(drop_pending_updates=False)
             log.info("polling Telegram as @%s", username)

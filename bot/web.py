@@ -40,8 +40,8 @@ from bot.web_requests import (
 from handlers.events import qr_png
 from handlers.router import Router
 from handlers.types import Event
-from locales import N_, guess_locale, translator
-from models import queries, web_notices
+from locales import LOCAL_TIME, N_, guess_locale, translator
+from models import broadcast_jobs, queries
 from models.tables import Channel
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ class WebChat:
                 web.post("/press", self.press),
                 web.get("/s/{code}", self.survey),
                 web.post("/handoff", self.handoff),
+                web.post("/inbox/dismiss", self.dismiss),
                 web.get("/c/{token}", self.take_handoff),
                 web.get("/c/{token}/qr.png", self.handoff_qr),
                 web.get("/f/{token}", self.file),
@@ -137,11 +138,11 @@ class WebChat:
             start = Event.message(user_id, user_id, "/start")
             await self._handle(request, user_id, screen.step, start)
             screen = await web_screen.load(self.sessions, user_id) or screen
-        notices: list[str] = []
-        if not first:  # broadcasts Telegram could not bring them: shown once
+        notices: list[broadcast_jobs.Notice] = []
+        if not first:  # the office's broadcasts: in their inbox until dismissed
             async with self.sessions() as session:
-                notices = await web_notices.take(session, user_id)
-                await session.commit()
+                notices = await broadcast_jobs.inbox(session, user_id)
+                await session.commit()  # shown: delivered
         locale = await self._locale(request, user_id)
         response = self._render(request, locale, screen, user_id, notices=notices)
         if first:  # shown at once, not redirected: a browser without cookies gets no loop
@@ -183,6 +184,21 @@ class WebChat:
         text = t("web.handoff", link=escape(link), minutes=web_screen.HANDOFF_MINUTES)
         shown = web_screen.Screen(0, [web_screen.ShownReply(text, [], None)])
         return self._render(request, t.locale, shown, None, qr=f"/c/{token}/qr.png", back=True)
+
+    async def dismiss(self, request: web.Request) -> web.StreamResponse:
+        """Take one of the office's notices out of the visitor's inbox."""
+        form = await posted(request)
+        user_id = self._visitor(request)
+        if user_id is None:
+            return await self._error(request, 403, N_("web.expired"))
+        if not self.signer.csrf_ok(user_id, str(form.get("csrf", ""))):
+            return await self._error(request, 403, N_("web.forged"))
+        notice = str(form.get("notice", ""))
+        if notice.isascii() and notice.isdigit() and len(notice) <= MAX_STEP_DIGITS:
+            async with self.sessions() as session:
+                await broadcast_jobs.dismiss(session, user_id, int(notice))
+                await session.commit()
+        return see_chat()
 
     async def take_handoff(self, request: web.Request) -> web.StreamResponse:
         user_id = await web_screen.take_handoff(self.sessions, request.match_info["token"])
@@ -281,9 +297,17 @@ class WebChat:
         *,
         qr: str = "",
         back: bool = False,
-        notices: Sequence[str] = (),
+        notices: Sequence[broadcast_jobs.Notice] = (),
     ) -> web.Response:
         t = translator(locale)
+        shown_notices = [
+            (
+                n.id,
+                t("web.inbox.sender", date=t.datetime(n.sent_at.astimezone(LOCAL_TIME))),
+                shown(n.text),
+            )
+            for n in notices
+        ]
         html = _pages.get_template("page.html").render(
             lang=HTML_LANG[locale],
             title=t("web.title"),
@@ -300,7 +324,8 @@ class WebChat:
             link_text=t("web.back_to_chat") if back else t("web.start_again"),
             qr=qr,
             handoff=t("web.handoff_button"),
-            notices=[shown(text) for text in notices],
+            notices=shown_notices,
+            dismiss=t("web.inbox.dismiss"),
         )
         return web.Response(text=html, content_type="text/html", charset="utf-8")
 

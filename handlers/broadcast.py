@@ -81,8 +81,9 @@ async def audience_menu(turn: Turn, *, edit: bool) -> Reply:
     for kind in audiences.AUDIENCE_KINDS:
         label = t(AUDIENCE_LABELS[kind])
         if kind not in audiences.AUDIENCE_WITH_VALUE:
-            count, _ = await audiences.count_audience(session, audiences.Audience(kind), programme)
-            label = _counted(t, label, count)
+            audience = audiences.Audience(kind)
+            reach = await audiences.reach(session, audience, programme, turn.context.routes)
+            label = _counted(t, label, reach.people)
         else:
             label += " …"
         rows.append((render.button(label, BUTTONS.data("aud", kind)),))
@@ -118,7 +119,7 @@ async def _values_menu(turn: Turn, kind: str) -> Reply:
                 )
             title, empty = N_("broadcast.choose_event"), N_("broadcast.no_events")
         case _:
-            counts = await audiences.language_counts(turn.session)
+            counts = await audiences.language_counts(turn.session, turn.context.routes)
             for code in SUPPORTED:
                 label = _counted(t, LANGUAGE_NAMES[code], counts.get(code, 0))
                 buttons.append(render.button(label, BUTTONS.data("aud", "language", code)))
@@ -133,8 +134,7 @@ async def _preview(turn: Turn, audience: audiences.Audience) -> list[Reply]:
     t = turn.t
     draft = BroadcastDraft.of(turn.conversation)
     assert draft.message is not None  # an audience is offered only once there is a message
-    rate = turn.context.broadcast_rate
-    shown = await preview(turn.session, turn.form, t, audience, rate)
+    shown = await preview(turn.session, turn.form, t, audience, turn.context.route_rates())
     chosen = Reply(t("broadcast.audience_chosen", audience=shown.described), edit=True)
     change = render.button(t("broadcast.button.change_audience"), BUTTONS.data("back"))
     cancel = render.button(t("broadcast.button.cancel"), BUTTONS.data("drop"))
@@ -181,7 +181,9 @@ async def _confirm(turn: Turn) -> list[Reply]:
     draft = BroadcastDraft.of(turn.conversation)
     assert draft.message is not None and draft.audience is not None  # step "confirm"
     author = Author(turn.user.id, turn.user.locale, turn.event.chat_id)
-    job = await queue_broadcast(turn.session, turn.form.id, author, draft.audience, draft.message)
+    job = await queue_broadcast(
+        turn.session, turn.form.id, author, draft.audience, draft.message, turn.context.routes
+    )
     if isinstance(job, Refused):
         if job.reason != Reason.NOBODY:  # checked as it was written: never expected
             return [Reply(job.text(t))]

@@ -4,6 +4,7 @@ are checked here, once; a refusal says why in a type the caller words for its me
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from html import escape
@@ -13,8 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.broadcast_text import STATUS_NAMES
 from locales import N_, SUPPORTED, Translator
-from models import audiences, broadcast_jobs, web_notices
-from models.tables import Broadcast
+from models import audiences, broadcast_jobs
+from models.tables import Broadcast, Channel
 
 TEXT_LIMIT = 4096  # Telegram's limits, in characters of the text as shown
 CAPTION_LIMIT = 1024
@@ -149,11 +150,16 @@ def parse_audience(text: str) -> audiences.Audience | Refused:
 
 
 async def queue_broadcast(
-    session: AsyncSession, programme_id: str, author: Author, audience: str, message: Message
+    session: AsyncSession,
+    programme_id: str,
+    author: Author,
+    audience: str,
+    message: Message,
+    routes: Collection[Channel],
 ) -> Broadcast | Refused:
-    """The job and one pending row per recipient of the audience as it is now, and a notice
-    for each web visitor of it, in the caller's transaction (commit it, then wake the
-    delivery runner)."""
+    """The job and a row per recipient of the audience as it is now, on each route the
+    deployment has (a web visitor's is in their inbox at once), in the caller's
+    transaction (commit it, then wake the delivery runner)."""
     refused = check_message(message)
     if refused is not None:
         return refused
@@ -171,12 +177,11 @@ async def queue_broadcast(
         locale=author.locale,
         status_chat_id=author.chat_id,
     )
-    job = await broadcast_jobs.create_broadcast(session, job, chosen, programme_id)
+    job = await broadcast_jobs.create_broadcast(session, job, chosen, programme_id, routes)
     if job.total == 0:  # everyone left the audience since the preview
         await session.delete(job)
         await session.flush()
         return Refused(Reason.NOBODY)
-    await web_notices.leave(session, chosen, programme_id, message.text)
     return job
 
 

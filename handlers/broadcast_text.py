@@ -6,7 +6,7 @@ runner, which edits the status message as the job goes."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
@@ -19,7 +19,7 @@ from handlers.commands import Buttons
 from handlers.types import Document, Keyboard, Reply
 from locales import LANGUAGE_NAMES, LOCAL_TIME, N_, Translator
 from models import audiences, broadcast_jobs
-from models.tables import Broadcast, TrainingEvent
+from models.tables import Broadcast, Channel, TrainingEvent
 
 BUTTONS = Buttons("bc", admin=True)  # every broadcast button, the status message's too
 JOBS_SHOWN = 10
@@ -118,45 +118,60 @@ class Preview:
     show it before it is confirmed."""
 
     described: str  # the audience in words
-    count: int  # recipients on Telegram
-    lines: list[str]  # who gets it, how many, how long it takes
+    count: int  # the people it reaches, on any route
+    lines: list[str]  # who gets it on which route, how long it takes, who it cannot reach
+
+
+# How each route is said in a preview.
+ROUTE_LINES = {
+    Channel.TELEGRAM: N_("broadcast.preview_route.telegram"),
+    Channel.EMAIL: N_("broadcast.preview_route.email"),
+}
 
 
 async def preview(
-    session: AsyncSession, form: Form, t: Translator, audience: audiences.Audience, rate: float
+    session: AsyncSession,
+    form: Form,
+    t: Translator,
+    audience: audiences.Audience,
+    rates: Mapping[Channel, float | None],
 ) -> Preview:
-    count, unreachable = await audiences.count_audience(session, audience, form.id)
-    web = await audiences.count_web_visitors(session, audience, form.id)
+    """``rates``: the routes this deployment delivers on, with their messages per second
+    (the web inbox has none: a visitor's copy is there as the job is queued)."""
+    reach = await audiences.reach(session, audience, form.id, rates.keys())
     described = await describe(session, form, t, audience)
-    return Preview(described, count, _preview_lines(t, described, count, unreachable, rate, web))
+    lines = [t("broadcast.preview", audience=described, count=t.number(reach.people))]
+    for route, key in ROUTE_LINES.items():
+        if reach.routes[route]:
+            count, rate = reach.routes[route], rates[route] or 1.0
+            said = {"count": t.number(count), "rate": t.number(rate)}
+            lines.append(t(key, **said, duration=duration(t, count / rate)))
+    if reach.routes[Channel.WEB]:
+        lines.append(t("broadcast.preview_route.web", count=t.number(reach.routes[Channel.WEB])))
+    lines += _unreached_lines(t, reach.unreached)
+    return Preview(described, reach.people, lines)
 
 
-def _preview_lines(
-    t: Translator, described: str, count: int, unreachable: int, rate: float, web: int
-) -> list[str]:
-    """``web``: the audience's web visitors, whom no Telegram message reaches."""
-    lines = [
-        t(
-            "broadcast.preview",
-            audience=described,
-            count=t.number(count),
-            rate=t.number(rate),
-            duration=duration(t, count / rate),
-        )
-    ]
-    if unreachable:
+def _unreached_lines(t: Translator, unreached: Counter[str]) -> list[str]:
+    """Who the broadcast cannot reach, by why (audiences.Reach)."""
+    lines = []
+    if n := unreached["blocked"]:
         lines.append(
-            t.plural(
-                "broadcast.preview_unreachable", "broadcast.preview_unreachable.plural", unreachable
-            )
+            t.plural("broadcast.preview_unreachable", "broadcast.preview_unreachable.plural", n)
         )
-    if web:
-        lines.append(t.plural("broadcast.preview_web", "broadcast.preview_web.plural", web))
+    if n := unreached["no_telegram"]:
+        lines.append(
+            t.plural("broadcast.preview_no_telegram", "broadcast.preview_no_telegram.plural", n)
+        )
+    if n := unreached["terminal"]:
+        lines.append(t.plural("broadcast.preview_terminal", "broadcast.preview_terminal.plural", n))
     return lines
 
 
 def counts_line(t: Translator, job: Broadcast, counts: Counter[str]) -> str:
-    return t(
+    """Sent counts a web visitor's copy once a page showed it; until then it waits in
+    their inbox, neither sent nor still to send."""
+    line = t(
         "broadcast.counts",
         sent=t.number(counts[broadcast_jobs.SENT]),
         failed=t.number(counts[broadcast_jobs.FAILED]),
@@ -164,6 +179,9 @@ def counts_line(t: Translator, job: Broadcast, counts: Counter[str]) -> str:
         remaining=t.number(counts[broadcast_jobs.PENDING] + counts[broadcast_jobs.SENDING]),
         total=t.number(job.total),
     )
+    if counts[broadcast_jobs.INBOX]:
+        line += "\n" + t("broadcast.counts_inbox", count=t.number(counts[broadcast_jobs.INBOX]))
+    return line
 
 
 def status_reply(

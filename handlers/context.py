@@ -14,7 +14,7 @@ from forms.definition import Form
 from handlers.types import Event, Sender
 from locales import Translator
 from models.queries import is_stored_admin
-from models.tables import Conversation, User
+from models.tables import Channel, Conversation, User
 
 if TYPE_CHECKING:
     from handlers.commands import Command
@@ -43,6 +43,17 @@ class Context:
     # Broadcasts: messages per second, and a signal that a job was queued, paused, resumed
     # or cancelled, so the delivery runner looks at once instead of at its next poll.
     broadcast_rate: float = 25.0
+    # The routes this deployment delivers broadcasts on: the web inbox always (the chat
+    # page shows it, whichever process serves it), Telegram with BOT_TOKEN, e-mail with
+    # SMTP_URL.
+    routes: frozenset[Channel] = frozenset({Channel.WEB})
+    email_rate: float = 5.0  # messages a second to the SMTP server (SMTP_RATE)
+
+    def route_rates(self) -> dict[Channel, float | None]:
+        """Each route broadcasts go out on, with its messages a second (None: the web
+        inbox, where a visitor's copy is as the job is queued)."""
+        rates = {Channel.TELEGRAM: self.broadcast_rate, Channel.EMAIL: self.email_rate}
+        return {route: rates.get(route) for route in self.routes}
     jobs_changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def wake_delivery(self) -> None:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,40 +117,79 @@ def _audience_condition(audience: Audience, programme_id: str) -> Any:
     raise ValueError(f"unknown audience {audience}")
 
 
-def recipients(audience: Audience, programme_id: str) -> Any:
-    """The Telegram users of the audience Telegram has not told us are gone, oldest first."""
+def email_usable() -> Any:
+    """An address given for notices that has not failed for good."""
+    return and_(col(User.email).is_not(None), col(User.email_failed).is_(None))
+
+
+def recipients(audience: Audience, programme_id: str, route: Channel) -> Any:
+    """The audience's users one route reaches, oldest first: (id, chat id, address)."""
+    condition = _audience_condition(audience, programme_id)
+    match route:
+        case Channel.TELEGRAM:
+            reached = and_(on_telegram(), col(User.unreachable_at).is_(None))
+        case Channel.WEB:
+            reached = on_web()
+        case Channel.EMAIL:
+            reached = email_usable()
+        case _:
+            raise ValueError(f"no route {route}")
+    address = col(User.email) if route == Channel.EMAIL else literal(None)
     return (
-        select(col(User.id), col(User.chat_id))
-        .where(
-            _audience_condition(audience, programme_id),
-            on_telegram(),
-            col(User.unreachable_at).is_(None),
-        )
+        select(col(User.id), col(User.chat_id), address.label("address"))
+        .where(condition, reached)
         .order_by(col(User.id))
     )
 
 
-async def count_audience(
-    session: AsyncSession, audience: Audience, programme_id: str
-) -> tuple[int, int]:
-    """(recipients reachable on Telegram, Telegram users of the audience left out as
-    unreachable); web visitors are counted by ``count_web_visitors``."""
-    condition = _audience_condition(audience, programme_id)
-    reachable = func.count().filter(col(User.unreachable_at).is_(None))
-    unreachable = func.count().filter(col(User.unreachable_at).is_not(None))
-    query = select(reachable, unreachable).select_from(User).where(condition, on_telegram())
-    row = (await session.exec(query)).one()
-    return int(row[0]), int(row[1])
+@dataclass(frozen=True)
+class Reach:
+    """Who a broadcast to an audience would reach, by route, and who it cannot, by why:
+    ``blocked`` (Telegram said they blocked the bot or are gone), ``no_telegram`` (on
+    Telegram, which this deployment does not serve), ``terminal`` (the operator's own
+    console keeps no messages)."""
+
+    routes: Counter[Channel]
+    people: int
+    unreached: Counter[str]
+
+    @property
+    def messages(self) -> int:
+        return sum(self.routes.values())
 
 
-def web_visitors(audience: Audience, programme_id: str) -> Any:
-    """The ids of the audience's web visitors, whom a Telegram message cannot reach."""
-    return select(col(User.id)).where(_audience_condition(audience, programme_id), on_web())
-
-
-async def count_web_visitors(session: AsyncSession, audience: Audience, programme_id: str) -> int:
-    query = select(func.count()).select_from(web_visitors(audience, programme_id).subquery())
-    return int((await session.exec(query)).one())
+async def reach(
+    session: AsyncSession, audience: Audience, programme_id: str, routes: Collection[Channel]
+) -> Reach:
+    """The counts of ``recipients`` on each of ``routes``, and of the people none reaches."""
+    alive = col(User.unreachable_at).is_(None).label("alive")
+    mail = email_usable().label("mail")
+    query = (
+        select(col(User.channel), alive, mail, func.count())
+        .where(_audience_condition(audience, programme_id))
+        .group_by(col(User.channel), alive, mail)
+    )
+    on: Counter[Channel] = Counter()
+    unreached: Counter[str] = Counter()
+    people = 0
+    for channel, telegram_alive, mail_ok, n in (await session.exec(query)).all():
+        reached = set()
+        if channel == Channel.TELEGRAM and telegram_alive and Channel.TELEGRAM in routes:
+            reached.add(Channel.TELEGRAM)
+        if channel == Channel.WEB and Channel.WEB in routes:
+            reached.add(Channel.WEB)
+        if mail_ok and Channel.EMAIL in routes:
+            reached.add(Channel.EMAIL)
+        on.update({route: int(n) for route in reached})
+        if reached:
+            people += int(n)
+        elif channel == Channel.CONSOLE:
+            unreached["terminal"] += int(n)
+        elif channel == Channel.TELEGRAM and not telegram_alive:
+            unreached["blocked"] += int(n)
+        else:
+            unreached["no_telegram"] += int(n)
+    return Reach(on, people, unreached)
 
 
 async def flag_counts(session: AsyncSession, programme_id: str) -> list[tuple[Flag, int]]:
@@ -171,10 +212,13 @@ async def flag_counts(session: AsyncSession, programme_id: str) -> list[tuple[Fl
     return [(examples[rule_id], int(n)) for rule_id, n, _ in rows]
 
 
-async def language_counts(session: AsyncSession) -> dict[str, int]:
-    query = (
-        select(col(User.locale), func.count())
-        .where(col(User.unreachable_at).is_(None), on_telegram())
-        .group_by(col(User.locale))
-    )
-    return {locale: int(n) for locale, n in (await session.exec(query)).all()}
+async def language_counts(
+    session: AsyncSession, routes: Collection[Channel]
+) -> dict[str, int]:
+    """The people a broadcast reaches in each language users speak."""
+    query = select(col(User.locale)).distinct()
+    locales = [str(locale) for locale in (await session.exec(query)).all()]
+    return {
+        locale: (await reach(session, Audience("language", locale), "", routes)).people
+        for locale in locales
+    }

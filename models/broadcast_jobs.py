@@ -4,7 +4,7 @@ claimed, sent, recorded and finished by the delivery runner that holds the job's
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,31 +14,42 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.audiences import Audience, recipients
-from models.tables import Broadcast, BroadcastRecipient, User, utcnow
+from models.tables import Broadcast, BroadcastRecipient, Channel, User, utcnow
 
 PENDING, SENDING, SENT, FAILED, BLOCKED = "pending", "sending", "sent", "failed", "blocked"
+# A web visitor's copy, in their inbox until a page shows it (then SENT, sent_at: when).
+INBOX = "inbox"
 RUNNING, PAUSED, CANCELLED, DONE = "running", "paused", "cancelled", "done"
 
 
 async def create_broadcast(
-    session: AsyncSession, broadcast: Broadcast, audience: Audience, programme_id: str
+    session: AsyncSession,
+    broadcast: Broadcast,
+    audience: Audience,
+    programme_id: str,
+    routes: Collection[Channel],
 ) -> Broadcast:
-    """The job and, in the same transaction, one pending row per recipient: the audience
-    as it is now (the preview's count may have moved since)."""
+    """The job and, in the same transaction, one row per recipient and route: the audience
+    as it is now (the preview's count may have moved since). A web visitor's row is their
+    inbox's copy, there already; the others wait for the delivery runner."""
     broadcast.audience = str(audience)
     broadcast.status = RUNNING
     session.add(broadcast)
     await session.flush()
-    chosen = recipients(audience, programme_id).subquery()
-    rows = core_select(
-        literal(broadcast.id),
-        chosen.c.id,
-        chosen.c.chat_id,
-        literal(PENDING),
-        literal(0),
-    )
-    columns = ["broadcast_id", "user_id", "chat_id", "state", "attempts"]
-    await session.exec(insert(BroadcastRecipient).from_select(columns, rows))
+    columns = ["broadcast_id", "user_id", "chat_id", "address", "channel", "state", "attempts"]
+    for route in routes:
+        chosen = recipients(audience, programme_id, route).subquery()
+        state = INBOX if route == Channel.WEB else PENDING
+        rows = core_select(
+            literal(broadcast.id),
+            chosen.c.id,
+            chosen.c.chat_id,
+            chosen.c.address,
+            literal(route.value),
+            literal(state),
+            literal(0),
+        )
+        await session.exec(insert(BroadcastRecipient).from_select(columns, rows))
     broadcast.total = await _count(session, broadcast)
     session.add(broadcast)
     await session.flush()
@@ -120,12 +131,31 @@ async def set_status(
 
 
 async def take_job(
-    session: AsyncSession, runner: str, lease: timedelta, dead: Callable[[str], bool]
+    session: AsyncSession,
+    runner: str,
+    lease: timedelta,
+    dead: Callable[[str], bool],
+    channels: Collection[Channel],
 ) -> Broadcast | None:
-    """The oldest running job nobody else holds: unclaimed, its lease run out, or held by
-    a runner known to be dead. Claimed for ``runner`` (compare-and-set on the holder)."""
+    """The oldest running job nobody else holds (unclaimed, its lease run out, or held by
+    a runner known to be dead) and whose messages still to send all go on ``channels``,
+    the routes this runner can send on. Claimed for ``runner`` (compare-and-set on the
+    holder)."""
     now = utcnow()
-    query = select(Broadcast).where(col(Broadcast.status) == RUNNING).order_by(col(Broadcast.id))
+    elsewhere = (
+        select(col(BroadcastRecipient.id))
+        .where(
+            col(BroadcastRecipient.broadcast_id) == col(Broadcast.id),
+            col(BroadcastRecipient.state).in_((PENDING, SENDING)),
+            col(BroadcastRecipient.channel).not_in([c.value for c in channels]),
+        )
+        .exists()
+    )
+    query = (
+        select(Broadcast)
+        .where(col(Broadcast.status) == RUNNING, ~elsewhere)
+        .order_by(col(Broadcast.id))
+    )
     for job in (await session.exec(query)).all():
         holder = job.runner
         free = (
@@ -195,16 +225,20 @@ class Due:
     user_id: int
     chat_id: int
     attempts: int
+    channel: Channel = Channel.TELEGRAM
+    address: str | None = None  # an e-mail recipient's
 
 
 async def due_recipients(session: AsyncSession, broadcast_id: int, limit: int) -> list[Due]:
     now = utcnow()
     query = (
-        select(
+        core_select(
             col(BroadcastRecipient.id),
             col(BroadcastRecipient.user_id),
             col(BroadcastRecipient.chat_id),
             col(BroadcastRecipient.attempts),
+            col(BroadcastRecipient.channel),
+            col(BroadcastRecipient.address),
         )
         .where(
             col(BroadcastRecipient.broadcast_id) == broadcast_id,
@@ -217,9 +251,11 @@ async def due_recipients(session: AsyncSession, broadcast_id: int, limit: int) -
         .order_by(col(BroadcastRecipient.id))
         .limit(limit)
     )
-    rows = (await session.exec(query)).all()
+    connection = await session.connection()  # a plain Core select: rows, not models
+    rows = (await connection.execute(query)).all()
     return [
-        Due(int(id_ or 0), user_id, chat_id, attempts) for id_, user_id, chat_id, attempts in rows
+        Due(int(id_ or 0), user_id, chat_id, attempts, Channel(channel), address)
+        for id_, user_id, chat_id, attempts, channel, address in rows
     ]
 
 
@@ -280,9 +316,19 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
                 next_attempt_at=o.next_attempt_at,
             )
         )
-    gone = [o.recipient.user_id for o in outcomes if o.state == BLOCKED]
-    if gone:
-        await session.exec(update(User).where(col(User.id).in_(gone)).values(unreachable_at=now))
+    on_telegram = [o.recipient.user_id for o in outcomes if o.state == BLOCKED
+                   and o.recipient.channel == Channel.TELEGRAM]  # fmt: skip
+    if on_telegram:
+        await session.exec(
+            update(User).where(col(User.id).in_(on_telegram)).values(unreachable_at=now)
+        )
+    for o in outcomes:  # an address that failed for good is not used again, with why
+        if o.state == BLOCKED and o.recipient.channel == Channel.EMAIL:
+            await session.exec(
+                update(User)
+                .where(col(User.id) == o.recipient.user_id, col(User.email) == o.recipient.address)
+                .values(email_failed=o.error or "")
+            )
 
 
 async def finish(session: AsyncSession, broadcast_id: int, runner: str) -> bool:
@@ -342,3 +388,61 @@ async def unshown(session: AsyncSession) -> list[Broadcast]:
         ),
     )
     return list((await session.exec(query)).all())
+
+
+# -- the web inbox: a visitor's copies of broadcasts, kept until dismissed.
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One broadcast in a web visitor's inbox."""
+
+    id: int  # the recipient row's: what a dismissal names
+    text: str  # Telegram HTML, checked as the job was queued
+    sent_at: datetime  # when the office sent it (the job was queued)
+
+
+async def inbox(session: AsyncSession, user_id: int) -> list[Notice]:
+    """The visitor's notices not dismissed, newest first; those not shown before count as
+    delivered now (commit to make it so)."""
+    query = (
+        select(
+            col(BroadcastRecipient.id),
+            col(Broadcast.text),
+            col(Broadcast.created_at),
+        )
+        .join(Broadcast, col(Broadcast.id) == col(BroadcastRecipient.broadcast_id))
+        .where(
+            col(BroadcastRecipient.user_id) == user_id,
+            col(BroadcastRecipient.channel) == Channel.WEB,
+            col(BroadcastRecipient.dismissed_at).is_(None),
+            col(Broadcast.status).in_((RUNNING, DONE)),  # not while paused, nor once cancelled
+        )
+        .order_by(col(BroadcastRecipient.id).desc())
+    )
+    rows = (await session.exec(query)).all()
+    if rows:
+        await session.exec(
+            update(BroadcastRecipient)
+            .where(
+                col(BroadcastRecipient.id).in_([r[0] for r in rows]),
+                col(BroadcastRecipient.state) == INBOX,
+            )
+            .values(state=SENT, sent_at=utcnow())
+        )
+    return [Notice(int(i or 0), text, at) for i, text, at in rows]
+
+
+async def dismiss(session: AsyncSession, user_id: int, notice_id: int) -> bool:
+    """Take a notice out of the visitor's inbox (theirs only); whether it was there."""
+    result = await session.exec(
+        update(BroadcastRecipient)
+        .where(
+            col(BroadcastRecipient.id) == notice_id,
+            col(BroadcastRecipient.user_id) == user_id,
+            col(BroadcastRecipient.channel) == Channel.WEB,
+            col(BroadcastRecipient.dismissed_at).is_(None),
+        )
+        .values(dismissed_at=utcnow())
+    )
+    return result.rowcount == 1

@@ -22,7 +22,6 @@ from models.tables import (
     Flag,
     TrainingEvent,
     User,
-    WebNotice,
     utcnow,
 )
 
@@ -279,7 +278,6 @@ async def delete_user(
     # Whom a broadcast went to is personal data (the job keeps its total), so is being an admin.
     await session.exec(delete(BroadcastRecipient).where(col(BroadcastRecipient.user_id) == user_id))
     await session.exec(delete(Admin).where(col(Admin.user_id) == user_id))
-    await session.exec(delete(WebNotice).where(col(WebNotice.user_id) == user_id))
     # What they did as an admin stays, no longer saying who did it.
     await session.exec(
         update(Admin).where(col(Admin.added_by) == user_id).values(added_by=ERASED_USER)

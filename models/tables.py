@@ -31,6 +31,8 @@ class Channel(StrEnum):
     TELEGRAM = "telegram"
     WEB = "web"  # a browser: no Telegram account, a random id in a signed cookie
     CONSOLE = "console"  # the operator at the server's terminal
+    # Only a route of a broadcast, never a user's channel: the address they gave for notices.
+    EMAIL = "email"
 
 
 # The office itself as an actor: the operator at the server's terminal (the console's
@@ -54,6 +56,11 @@ class User(SQLModel, table=True):
     # Telegram said the user blocked the bot or is gone: left out of broadcasts until they
     # write to the bot again.
     unreachable_at: datetime | None = None
+    # An address for notices, given with consent (asked once: email_asked_at), and why mail
+    # to it failed for good (it is not used again until they give another).
+    email: str | None = None
+    email_asked_at: datetime | None = None
+    email_failed: str | None = None
 
 
 class TrainingEvent(SQLModel, table=True):
@@ -224,10 +231,12 @@ class Broadcast(SQLModel, table=True):
 
 
 class BroadcastRecipient(SQLModel, table=True):
-    """One recipient of a broadcast: pending → sending (in flight) → sent | failed | blocked."""
+    """One recipient of a broadcast on one route (Telegram, e-mail): pending → sending (in
+    flight) → sent | failed | blocked. On the web it is the visitor's inbox: ``inbox``
+    until a page shows it, then sent (``sent_at``: when shown), kept until dismissed."""
 
     __table_args__ = (
-        UniqueConstraint("broadcast_id", "user_id", name="uq_broadcast_recipient"),
+        UniqueConstraint("broadcast_id", "user_id", "channel", name="uq_broadcast_recipient"),
         Index("ix_broadcast_recipient_queue", "broadcast_id", "state", "id"),
         Index("ix_broadcast_recipient_user_id", "user_id"),
     )
@@ -242,11 +251,17 @@ class BroadcastRecipient(SQLModel, table=True):
     )
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    channel: Channel = Field(
+        default=Channel.TELEGRAM,
+        sa_column=Column(String(16), nullable=False, server_default=Channel.TELEGRAM.value),
+    )
+    address: str | None = None  # the e-mail address, as it was when the job was queued
     state: str = "pending"
     attempts: int = 0  # failed sends so far (a 429 is not a failure)
     next_attempt_at: datetime | None = None  # backoff after a failure
     error: str | None = None
     sent_at: datetime | None = None
+    dismissed_at: datetime | None = None  # the web visitor took it out of their inbox
 
 
 class WebScreen(SQLModel, table=True):
@@ -269,16 +284,6 @@ class WebFile(SQLModel, table=True):
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     filename: str
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-
-
-class WebNotice(SQLModel, table=True):
-    """A broadcast's text for a web visitor of its audience, whom Telegram cannot reach:
-    shown once at the top of the chat page on their next visit, then deleted."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
-    text: str  # Telegram HTML, checked as the broadcast was queued
-    created_at: datetime = Field(default_factory=utcnow)
 
 
 class AppSecret(SQLModel, table=True):

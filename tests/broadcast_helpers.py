@@ -16,9 +16,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.types import Reply, Sent
 from models import broadcast_jobs
-from models.tables import Answer, Application, Broadcast, Flag, TrainingEvent, User, utcnow
+from models.tables import (
+    Answer,
+    Application,
+    Broadcast,
+    Channel,
+    Flag,
+    TrainingEvent,
+    User,
+    utcnow,
+)
 
 PROGRAMME = "nansha-2024"
+# A deployment with Telegram: its users by Telegram, web visitors in their inbox.
+ROUTES = frozenset({Channel.TELEGRAM, Channel.WEB})
 
 
 @dataclass

@@ -95,7 +95,7 @@ async def test_export_is_a_workbook_of_applications_and_users(
 async def test_broadcast_from_the_terminal(
     router: Router, population: Population, database_url: str, tmp_path: Path
 ) -> None:
-    settings = Settings(database_url=database_url)
+    settings = Settings(database_url=database_url, bot_token="123:telegram-deployment")
 
     def args(**values: object) -> argparse.Namespace:
         base = {"text": None, "text_file": None, "photo": None, "document": None}

@@ -20,10 +20,11 @@ from handlers.router import Router
 from handlers.types import Event, RateLimited, RecipientGone, Reply
 from locales import translator
 from models import audiences, broadcast_jobs, queries
-from models.tables import Broadcast, User
+from models.tables import Broadcast, Channel, User
 from testkit.chat import Chat
 from tests.broadcast_helpers import (
     PROGRAMME,
+    ROUTES,
     MemorySender,
     Population,
     populate,
@@ -44,6 +45,7 @@ async def population(router: Router) -> Population:
 def sender(router: Router) -> MemorySender:
     memory = MemorySender()
     router.context.sender = memory
+    router.context.routes = ROUTES
     router.context.broadcast_rate = 200.0  # fast tests; the limiter itself is tested below
     return memory
 
@@ -60,7 +62,7 @@ async def queue(router: Router, audience: str, text: str = "通知") -> Broadcas
     async with router.context.sessions() as session:
         job = Broadcast(text=text, locale="zh_CN", created_by=ADMIN, status_chat_id=ADMIN)
         job = await broadcast_jobs.create_broadcast(
-            session, job, audiences.Audience.parse(audience), PROGRAMME
+            session, job, audiences.Audience.parse(audience), PROGRAMME, ROUTES
         )
         await session.commit()
     router.context.jobs_changed.set()
@@ -102,7 +104,11 @@ async def test_admin_buttons_do_nothing_for_a_non_admin(router: Router, data: st
     await stranger.send("/start")
     async with router.context.sessions() as session:
         await broadcast_jobs.create_broadcast(
-            session, Broadcast(text="x", locale="zh_CN"), audiences.Audience("all"), PROGRAMME
+            session,
+            Broadcast(text="x", locale="zh_CN"),
+            audiences.Audience("all"),
+            PROGRAMME,
+            ROUTES,
         )
         await session.commit()
     replies = await router.handle(Event(1005, 1005, callback_data=data))
@@ -168,9 +174,9 @@ async def test_each_audience_is_exactly_its_users(
     assert job.total == len(wanted)
     assert not set(states) & set(population.unreachable)  # never the unreachable
     async with router.context.sessions() as session:
-        count, unreachable = await audiences.count_audience(session, parsed, PROGRAMME)
-    assert count == len(wanted)
-    assert unreachable == (1 if expected == "everyone" else 0)
+        reach = await audiences.reach(session, parsed, PROGRAMME, ROUTES)
+    assert reach.routes[Channel.TELEGRAM] == len(wanted)
+    assert reach.unreached["blocked"] == (1 if expected == "everyone" else 0)
 
 
 async def test_compose_choose_preview_confirm(
@@ -286,10 +292,11 @@ async def test_429s_403s_and_errors_end_with_everyone_sent_exactly_once(
     async with router.context.sessions() as session:
         gone = await session.get(User, blocked)
         assert gone is not None and gone.unreachable_at is not None
-        count, unreachable = await audiences.count_audience(
-            session, audiences.Audience("all"), PROGRAMME
-        )
-    assert (count, unreachable) == (len(population.everyone) - 1, 2)
+        reach = await audiences.reach(session, audiences.Audience("all"), PROGRAMME, ROUTES)
+    assert (reach.routes[Channel.TELEGRAM], reach.unreached["blocked"]) == (
+        len(population.everyone) - 1,
+        2,
+    )
     # The final summary says why some failed.
     final = sender.edits[-1][2].text
     assert plain(ZH("broadcast.status.done", id=job.id)) in plain(final)

@@ -15,8 +15,8 @@ from handlers.stats import stats_text
 from locales import translator
 from models import audiences, broadcast_jobs
 from models.db import connect
-from models.tables import Broadcast
-from tests.broadcast_helpers import PROGRAMME, MemorySender, populate, wait_for_status
+from models.tables import Broadcast, Channel
+from tests.broadcast_helpers import PROGRAMME, ROUTES, MemorySender, populate, wait_for_status
 from tests.test_postgres import postgres_url  # noqa: F401  (the fixture)
 
 
@@ -36,15 +36,15 @@ async def test_broadcasts_stats_and_export_on_postgresql(
                 (f"event:{population.event_id}", population.attendees),
                 ("unfinished", population.unfinished),
             ]:
-                count, _ = await audiences.count_audience(
-                    session, audiences.Audience.parse(audience), PROGRAMME
-                )
-                assert count == len(users), audience
+                parsed = audiences.Audience.parse(audience)
+                reach = await audiences.reach(session, parsed, PROGRAMME, ROUTES)
+                assert reach.routes[Channel.TELEGRAM] == len(users), audience
             job = await broadcast_jobs.create_broadcast(
                 session,
                 Broadcast(text="通知", locale="zh_CN"),
                 audiences.Audience("all"),
                 PROGRAMME,
+                ROUTES,
             )
             await session.commit()
         runner = Delivery(context, poll_seconds=0.1)

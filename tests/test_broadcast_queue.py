@@ -6,7 +6,7 @@ from __future__ import annotations
 from handlers.broadcast_queue import Author, Message, Reason, Refused, queue_broadcast
 from handlers.router import Router
 from models import broadcast_jobs
-from tests.broadcast_helpers import PROGRAMME, populate
+from tests.broadcast_helpers import PROGRAMME, ROUTES, populate
 
 OFFICER = Author(None, "zh_CN")
 
@@ -25,9 +25,13 @@ async def test_a_broadcast_is_queued_or_refused_with_a_reason(router: Router) ->
     }
     async with router.context.sessions() as session:
         for (audience, message), reason in refusals.items():
-            refused = await queue_broadcast(session, PROGRAMME, OFFICER, audience, message)
+            refused = await queue_broadcast(
+                session, PROGRAMME, OFFICER, audience, message, ROUTES
+            )
             assert isinstance(refused, Refused) and refused.reason == reason, audience
-        job = await queue_broadcast(session, PROGRAMME, OFFICER, "eligible", Message("<b>x</b>"))
+        job = await queue_broadcast(
+            session, PROGRAMME, OFFICER, "eligible", Message("<b>x</b>"), ROUTES
+        )
         await session.commit()
     assert not isinstance(job, Refused)
     assert job.total == len(population.eligible) + len(population.points)

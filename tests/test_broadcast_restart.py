@@ -20,7 +20,7 @@ from models.tables import Broadcast, User
 from testkit.bot_process import start_bot
 from testkit.fake_bot_api import FakeBotAPI
 from testkit.telegram import FRAMEWORKS, TOKEN
-from tests.broadcast_helpers import PROGRAMME, recipient_states, wait_for_status
+from tests.broadcast_helpers import PROGRAMME, ROUTES, recipient_states, wait_for_status
 
 # Two bot processes start in each test: on a busy machine importing aiogram alone takes
 # 20 s or more, so the 60 s default of pytest-timeout would cut a test that works.
@@ -44,7 +44,7 @@ async def test_sigkill_mid_broadcast_then_restart_sends_everyone_at_most_once(
             await session.flush()
             job = Broadcast(text="<b>通知</b>", locale="zh_CN", status_chat_id=ADMIN)
             job = await broadcast_jobs.create_broadcast(
-                session, job, audiences.Audience("all"), PROGRAMME
+                session, job, audiences.Audience("all"), PROGRAMME, ROUTES
             )
             await session.commit()
         assert job.id is not None

@@ -22,7 +22,7 @@ from models.tables import Broadcast, Channel, User
 from testkit.fake_bot_api import BotMessage, FakeBotAPI, FakeUser
 from testkit.telegram import ADMIN, FRAMEWORKS, TOKEN, bot_settings, running
 from testkit.web import web_user_id
-from tests.broadcast_helpers import PROGRAMME, recipient_states, wait_for_status
+from tests.broadcast_helpers import PROGRAMME, ROUTES, recipient_states, wait_for_status
 
 # PTB's own RetryAfter warns that retry_after will become a timedelta (PtbCalls handles both).
 pytestmark = pytest.mark.filterwarnings("ignore:Deprecated since version v22.2:DeprecationWarning")
@@ -63,7 +63,7 @@ async def queue(router: Router, audience: str = "all") -> int:
     async with router.context.sessions() as session:
         job = Broadcast(text="<b>通知</b>：培训改期", locale="zh_CN", status_chat_id=ADMIN)
         job = await broadcast_jobs.create_broadcast(
-            session, job, audiences.Audience.parse(audience), PROGRAMME
+            session, job, audiences.Audience.parse(audience), PROGRAMME, ROUTES
         )
         await session.commit()
     router.context.jobs_changed.set()
@@ -180,13 +180,12 @@ async def test_blocked_and_unknown_chats_become_unreachable(
     for user in users[3:]:
         assert len(outputs(user)) == 1
     async with router.context.sessions() as session:
-        count, unreachable = await audiences.count_audience(
-            session, audiences.Audience("all"), PROGRAMME
-        )
-    assert (count, unreachable) == (len(users) - 3, 5)  # left out of later broadcasts
+        reach = await audiences.reach(session, audiences.Audience("all"), PROGRAMME, ROUTES)
+    # Left out of later broadcasts:
+    assert (reach.routes[Channel.TELEGRAM], reach.unreached["blocked"]) == (len(users) - 3, 5)
 
 
-async def test_web_visitors_are_counted_apart_and_not_sent_to(
+async def test_telegram_users_get_it_on_telegram_web_visitors_in_their_inbox(
     bot: tuple[FakeBotAPI, Router],
 ) -> None:
     server, router = bot
@@ -199,19 +198,20 @@ async def test_web_visitors_are_counted_apart_and_not_sent_to(
     await admin.send("/broadcast")
     await admin.next_message()
     await admin.send("培训改期")
-    await admin.next_message()  # the audience menu: the admin and the Telegram user
-    await admin.press(f"{ZH('broadcast.audience.all')}（2）")
+    await admin.next_message()  # the audience menu: the admin, the user, the visitor
+    await admin.press(f"{ZH('broadcast.audience.all')}（3）")
     _, _, summary = await admin.collect(count=3)
-    assert "收件人数：2 人" in (summary.text or "")
-    assert plain(ZH.plural("broadcast.preview_web", "broadcast.preview_web.plural", 1)) in (
-        plain(summary.text or "")
-    )
+    said = plain(summary.text or "")
+    assert "收件人数：3 人" in said
+    assert plain(ZH("broadcast.preview_route.web", count=1)) in said
+    assert "Telegram：2 人" in said
     await admin.press(ZH("broadcast.button.send"))
     await wait_for_status(router.context.sessions, 1, timeout=20)
     states = await recipient_states(router.context.sessions, 1)
     assert {u: state for u, (state, _) in states.items()} == {
         user.id: broadcast_jobs.SENT,
         ADMIN: broadcast_jobs.SENT,
+        visitor: broadcast_jobs.INBOX,  # until a page shows it
     }
     assert [m.text for m in outputs(user)] == ["培训改期"]
     async with router.context.sessions() as session:

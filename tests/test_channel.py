@@ -47,15 +47,16 @@ async def test_first_contact_records_the_channel_and_its_privacy_notice(router: 
 async def test_a_broadcast_counts_a_web_visitor_by_their_channel_not_their_id(
     router: Router,
 ) -> None:
+    router.context.routes = frozenset({Channel.TELEGRAM, Channel.WEB})
     await ChannelChat(router, 4242, Channel.WEB).send("/start")
     await ChannelChat(router, 4343, Channel.TELEGRAM).send("/start")
     admin = Chat(router, ADMIN)
     await admin.send("/broadcast")
     await admin.send("培训改期")
-    await admin.press(f"{ZH('broadcast.audience.all')}（2）")  # the admin and the Telegram user
-    assert "收件人数：2 人" in admin.text
-    web_line = ZH.plural("broadcast.preview_web", "broadcast.preview_web.plural", 1)
-    assert plain(web_line) in admin.text
+    await admin.press(f"{ZH('broadcast.audience.all')}（3）")  # the admin, both of them
+    assert "收件人数：3 人" in admin.text
+    assert plain(ZH("broadcast.preview_route.web", count=1)) in admin.text
+    assert "Telegram：2 人" in admin.text  # the admin and the Telegram user
 
 
 async def test_the_migration_reads_the_channel_of_existing_users_once(tmp_path: Path) -> None:

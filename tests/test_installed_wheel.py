@@ -36,7 +36,8 @@ pytestmark = [pytest.mark.system, pytest.mark.timeout(600)]
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "forms", "models", "locales", "templates")
-ERROR = translator("zh_CN")("error.internal")
+ZH = translator("zh_CN")
+ERROR = ZH("error.internal")
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +203,14 @@ async def test_an_applicant_an_attendee_and_an_officer_on_the_installed_wheel(
     assert officer.status == 200, officer.html
     document = Document(io.BytesIO(officer.body))
     assert ELIGIBLE_ZH["enterprise_name"] in "\n".join(p.text for p in document.paragraphs)
+
+    # A notice from the office, with no Telegram: in the applicant's inbox, the job done.
+    await officer.get("/office/broadcasts/new")
+    await officer.post("/office/broadcasts", {"text": "请于周五前提交材料", "audience": "all"})
+    assert officer.status == 200, officer.html
+    for _ in range(100):  # the delivery runner of the serving process ends the job
+        if ZH("broadcast.state.done") in await officer.get("/office/broadcasts"):
+            break
+        await asyncio.sleep(0.1)
+    assert ZH("broadcast.state.done") in officer.html, officer.html
+    assert "请于周五前提交材料" in (await visitor.get("/")).html

@@ -22,7 +22,7 @@ from models import audiences, broadcast_jobs, queries
 from models.tables import Broadcast
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import Chat, fill_details, run_interview
-from tests.broadcast_helpers import PROGRAMME, MemorySender, wait_for_status
+from tests.broadcast_helpers import PROGRAMME, ROUTES, MemorySender, wait_for_status
 from tests.test_survey import ADMIN, answer_survey, new_event, report_of
 
 t = translator("zh_CN")
@@ -117,7 +117,7 @@ async def give_everything(router: Router, form: Form, chat: PersonChat) -> int:
         assert await queries.is_stored_admin(session, OTHER)
         job = Broadcast(text="通知：培训改期", locale="zh_CN", created_by=ADMIN)
         job = await broadcast_jobs.create_broadcast(
-            session, job, audiences.Audience.parse("all"), PROGRAMME
+            session, job, audiences.Audience.parse("all"), PROGRAMME, ROUTES
         )
         await session.commit()
     router.context.jobs_changed.set()

@@ -18,7 +18,7 @@ from handlers.router import Router
 from handlers.types import Event as Update
 from locales import translator
 from models import audiences, broadcast_jobs, queries
-from models.tables import Broadcast, TrainingEvent
+from models.tables import Broadcast, Channel, TrainingEvent
 from testkit.chat import Chat
 
 ADMIN, STRANGER = 999, 1005
@@ -73,7 +73,7 @@ async def stranger(router: Router) -> Chat:
         session.add(event)
         job = Broadcast(text="x", locale="zh_CN", created_by=ADMIN)
         await broadcast_jobs.create_broadcast(
-            session, job, audiences.Audience("all"), "nansha-2024"
+            session, job, audiences.Audience("all"), "nansha-2024", {Channel.TELEGRAM}
         )
         conversation = await queries.conversation(session, STRANGER)
         conversation.flow = "broadcast"
