@@ -15,7 +15,6 @@ dropped connection, a timeout) is an error tried again after a backoff.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid, parseaddr
@@ -25,6 +24,7 @@ import aiosmtplib
 from markupsafe import Markup
 
 from bot.shown_html import shown
+from bot.unsubscribe import unsubscribe_token
 from bot.web_identity import Signer
 from forms.definition import Form
 from handlers.render import plain
@@ -32,34 +32,13 @@ from handlers.types import RecipientGone
 from locales import translator
 from models.tables import Broadcast
 
-PURPOSE = "unsubscribe"
 PERMANENT = 500  # SMTP reply codes from here on: do not try again
-
-
-def address_mark(address: str) -> str:
-    """A short fingerprint of an address, so a token names it without showing it."""
-    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:16]
-
-
-def unsubscribe_token(signer: Signer, user_id: int, address: str) -> str:
-    return signer.sign(PURPOSE, f"{user_id}_{address_mark(address)}")
-
-
-def unsubscribing(signer: Signer, token: str) -> tuple[int, str] | None:
-    """(user id, address fingerprint) of a token this deployment signed, else None."""
-    value = signer.unsign(PURPOSE, token)
-    user, _, mark = (value or "").partition("_")
-    if not user.lstrip("-").isdigit() or len(user) > 20 or not mark:
-        return None
-    return int(user), mark
 
 
 class Mailer:
     """Sends a broadcast to one address; the runner paces and records it."""
 
-    def __init__(
-        self, url: str, sender: str, public_url: str, signer: Signer, form: Form
-    ) -> None:
+    def __init__(self, url: str, sender: str, public_url: str, signer: Signer, form: Form) -> None:
         parts = urlsplit(url)
         self.client = aiosmtplib.SMTP(
             hostname=parts.hostname,

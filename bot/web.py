@@ -27,6 +27,7 @@ from bot.logs import quiet_broken_bodies
 from bot.office import office_routes
 from bot.settings import Settings
 from bot.shown_html import shown
+from bot.unsubscribe import Unsubscribe
 from bot.web_identity import COOKIE, COOKIE_MAX_AGE, Buckets, Signer, new_visitor_id
 from bot.web_requests import (
     HTML_LANG,
@@ -108,6 +109,9 @@ class WebChat:
         app.add_routes(
             office_routes(self.router.context, self.signer, self.secure_cookie, self.public_url)
         )
+        context = self.router.context
+        unsubscribe = Unsubscribe(context.sessions, self.signer, _pages, context.default_locale)
+        app.add_routes(unsubscribe.routes())
         return app
 
     # --- who is asking -------------------------------------------------------------

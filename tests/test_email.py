@@ -1,0 +1,281 @@
+"""Broadcasts by e-mail to a real SMTP server on loopback (aiosmtpd): what arrives, what a
+refusal for good and a temporary one do, and the unsubscribe link, through the web app."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator, Iterator
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from yarl import URL
+
+from bot import web
+from bot.delivery import Delivery
+from bot.mail import Mailer
+from bot.settings import Settings
+from bot.web_identity import Buckets, Signer
+from handlers import broadcast_text
+from handlers.broadcast_queue import Author, Message, queue_broadcast
+from handlers.router import Router
+from locales import translator
+from models import broadcast_jobs
+from models.db import connect
+from models.tables import BroadcastRecipient, Channel, User
+from testkit.telegram import free_port
+from tests.broadcast_helpers import PROGRAMME, wait_for_status
+
+ZH = translator("zh_CN")
+SECRET = "email-test-web-secret-of-enough-length"
+SENDER = "南沙区知识产权办公室 <ip@example.gov.cn>"
+PUBLIC = "https://bot.example.cn"
+ROUTES = frozenset({Channel.WEB, Channel.EMAIL})
+
+
+class Mailbox:
+    """What the SMTP server accepted; ``nobody@`` has no mailbox (550), and each address
+    in ``busy`` is refused once for now (451)."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.busy: set[str] = set()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address.startswith("nobody@"):
+            return "550 5.1.1 <nobody@example.cn>: no such mailbox"
+        if address in self.busy:
+            self.busy.discard(address)
+            return "451 4.3.2 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box = Mailbox()
+    port = free_port()
+    server = Controller(box, hostname="127.0.0.1", port=port)
+    server.start()
+    yield box, port
+    server.stop()
+
+
+@pytest.fixture
+async def site(router: Router) -> AsyncIterator[URL]:
+    settings = Settings(
+        database_url="sqlite://", web_listen=f"127.0.0.1:{free_port()}", web_secret=SECRET
+    )
+    fast = Buckets(rate=1000, burst=1000)
+    async with web.listening(settings, router, per_visitor=fast, per_address=fast) as url:
+        yield URL(url)
+
+
+async def people(router: Router, addresses: dict[int, str | None]) -> None:
+    """Web applicants, some of whom gave an address for notices."""
+    async with router.context.sessions() as session:
+        for user_id, address in addresses.items():
+            user = User(id=user_id, chat_id=user_id, channel=Channel.WEB, locale="zh_CN")
+            user.email = address
+            session.add(user)
+        await session.commit()
+
+
+async def broadcast(router: Router, text: str) -> int:
+    async with router.context.sessions() as session:
+        job = await queue_broadcast(
+            session, PROGRAMME, Author(None, "zh_CN"), "all", Message(text), ROUTES
+        )
+        await session.commit()
+    assert not isinstance(job, Exception) and job.id is not None  # type: ignore[union-attr]
+    return job.id  # type: ignore[union-attr]
+
+
+@pytest.fixture
+async def running(router: Router, mailbox: tuple[Mailbox, int]) -> AsyncIterator[Delivery]:
+    router.context.routes = ROUTES
+    router.context.email_rate = 50.0  # a fast test; pacing itself is measured in bench/
+    signer = Signer(SECRET.encode())
+    mailer = Mailer(f"smtp://127.0.0.1:{mailbox[1]}", SENDER, PUBLIC, signer, router.context.form)
+    delivery = Delivery(router.context, mailer=mailer, poll_seconds=0.05)
+    delivery.start()
+    yield delivery
+    await delivery.stop()
+    await mailer.close()
+
+
+async def test_each_address_gets_the_notice_once_in_text_and_html_from_the_office(
+    router: Router, mailbox: tuple[Mailbox, int], running: Delivery
+) -> None:
+    box, _ = mailbox
+    box.busy.add("later@example.cn")
+    await people(
+        router,
+        {-1001: "li@example.cn", -1002: "later@example.cn", -1003: "nobody@example.cn",
+         -1004: None},
+    )  # fmt: skip
+    job_id = await broadcast(router, "<b>培训改期</b>：10月8日 → 10月15日 & 地点不变")
+    await wait_for_status(router.context.sessions, job_id, timeout=20)
+    assert [len(box.to(a)) for a in ("li@example.cn", "later@example.cn")] == [1, 1]
+    assert box.to("nobody@example.cn") == []
+    async with router.context.sessions() as session:
+        counts = (await broadcast_jobs.state_counts(session, [job_id]))[job_id]
+        gone = await session.get(User, -1003)
+        mailed = select(BroadcastRecipient).where(BroadcastRecipient.channel == Channel.EMAIL)
+        refused = [r for r in (await session.exec(mailed)).all() if r.user_id == -1003]
+    assert counts["sent"] == 2 and counts["blocked"] == 1  # mail; and four web inboxes
+    assert counts["inbox"] == 4
+    assert gone is not None and "no such mailbox" in (gone.email_failed or "")
+    assert [r.state for r in refused] == ["blocked"] and "no such mailbox" in str(refused[0].error)
+
+    (mail,) = box.to("li@example.cn")
+    assert mail["From"] == SENDER
+    assert ZH("programme.nansha-2024.title") in mail["Subject"]
+    text = mail.get_body(("plain",))
+    html = mail.get_body(("html",))
+    assert text is not None and html is not None
+    assert "培训改期：10月8日 → 10月15日 & 地点不变" in text.get_content()
+    assert "<b>培训改期</b>" in html.get_content() and "&amp; 地点不变" in html.get_content()
+    link = re.fullmatch(r"<(https://bot\.example\.cn/unsubscribe/\S+)>", mail["List-Unsubscribe"])
+    assert link and link.group(1) in text.get_content() and link.group(1) in html.get_content()
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+async def test_the_unsubscribe_link_asks_then_stops_the_notices(
+    router: Router, mailbox: tuple[Mailbox, int], running: Delivery, site: URL
+) -> None:
+    box, _ = mailbox
+    await people(router, {-1001: "li@example.cn", -1002: "wang@example.cn"})
+    first = await broadcast(router, "第一次通知")
+    await wait_for_status(router.context.sessions, first, timeout=20)
+    links = {
+        m["To"]: URL(m["List-Unsubscribe"].strip("<>")).path for m in box.messages
+    }  # the link of each, on this site
+    async with aiohttp.ClientSession() as browser:
+        async with browser.get(site.join(URL(links["li@example.cn"]))) as page:
+            asked = await page.text()
+        assert page.status == 200 and "l***@example.cn" in asked
+        async with router.context.sessions() as session:  # asking changed nothing
+            assert (await session.get(User, -1001)).email == "li@example.cn"  # type: ignore[union-attr]
+        async with browser.post(site.join(URL(links["li@example.cn"]))) as page:
+            assert page.status == 200
+            assert ZH("mail.unsubscribe.done") in await page.text()
+        # A mail client's one-click unsubscribe (RFC 8058) for the other.
+        one_click = {"List-Unsubscribe": "One-Click"}
+        async with browser.post(site.join(URL(links["wang@example.cn"])), data=one_click):
+            pass
+        async with browser.get(site.join(URL(links["li@example.cn"]))) as page:
+            assert ZH("mail.unsubscribe.gone") in await page.text()  # used: it says so
+        async with browser.get(site.join(URL("/unsubscribe/forged.token"))) as page:
+            assert page.status == 200 and ZH("mail.unsubscribe.gone") in await page.text()
+    box.messages.clear()
+    second = await broadcast(router, "第二次通知")
+    await wait_for_status(router.context.sessions, second, timeout=20)
+    assert box.messages == []  # nobody is mailed after unsubscribing
+
+
+@pytest.mark.system
+@pytest.mark.timeout(300)
+async def test_sigkill_mid_mailing_then_restart_mails_nobody_twice(
+    tmp_path: Path, database_url: str, mailbox: tuple[Mailbox, int]
+) -> None:
+    """The web chat alone (no Telegram) mails a notice to 40 applicants at 10 a second;
+    killed mid-job and started again, it resumes, and nobody gets it twice."""
+    box, port = mailbox
+    engine, sessions = await connect(database_url)
+    addresses = {-(2000 + i): f"applicant{i}@example.cn" for i in range(40)}
+    async with sessions() as session:
+        for user_id, address in addresses.items():
+            user = User(id=user_id, chat_id=user_id, channel=Channel.WEB, locale="zh_CN")
+            user.email = address
+            session.add(user)
+        await session.flush()
+        job = await queue_broadcast(
+            session, PROGRAMME, Author(None, "zh_CN"), "all", Message("通知"), ROUTES
+        )
+        await session.commit()
+    assert not isinstance(job, Exception) and job.id is not None  # type: ignore[union-attr]
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "WEB_LISTEN": f"127.0.0.1:{free_port()}",
+        "WEB_SECRET": SECRET,
+        "SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "SMTP_FROM": SENDER,
+        "SMTP_RATE": "10",
+        "PUBLIC_URL": PUBLIC,
+    }
+    bot = await serving_process(env, tmp_path)
+    try:
+        while len(box.messages) < 15:
+            assert bot.returncode is None
+            await asyncio.sleep(0.01)
+        bot.send_signal(signal.SIGKILL)
+        await bot.wait()
+        before = len(box.messages)
+        assert 15 <= before < len(addresses)  # killed mid-job
+        states = await email_states(sessions, job.id)  # type: ignore[union-attr]
+        in_flight = [u for u, (state, _) in states.items() if state == broadcast_jobs.SENDING]
+        assert len(in_flight) <= 1
+        bot = await serving_process(env, tmp_path)
+        await wait_for_status(sessions, job.id, timeout=60)  # type: ignore[union-attr]
+        states = await email_states(sessions, job.id)  # type: ignore[union-attr]
+        for user_id, address in addresses.items():
+            received = len(box.to(address))
+            if user_id in in_flight:  # the one window: resolved at-most-once
+                assert states[user_id] == (broadcast_jobs.FAILED, broadcast_text.INTERRUPTED)
+                assert received <= 1
+            else:
+                assert (states[user_id][0], received) == (broadcast_jobs.SENT, 1), address
+        bot.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(bot.wait(), 20) == 0
+    finally:
+        if bot.returncode is None:
+            bot.kill()
+            await bot.wait()
+        await engine.dispose()
+
+
+async def serving_process(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    """``patentbot web`` as the operator runs it, once it listens."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "web", env=env, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), 90)
+    assert b"http://" in line, line
+    return process
+
+
+async def email_states(
+    sessions: async_sessionmaker[AsyncSession], job_id: int
+) -> dict[int, tuple[str, str | None]]:
+    query = select(BroadcastRecipient).where(
+        BroadcastRecipient.broadcast_id == job_id, BroadcastRecipient.channel == Channel.EMAIL
+    )
+    async with sessions() as session:
+        return {r.user_id: (r.state, r.error) for r in (await session.exec(query)).all()}
