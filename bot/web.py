@@ -126,7 +126,7 @@ class WebChat:
         user_id = self._visitor(request)
         found = None if user_id is None else await web_screen.page(self.sessions, user_id)
         if found is not None:
-            locale = found.locale or guess_locale(first_language(request), self._default)
+            locale = found.locale or self._guess(request)
             return self._render(request, locale, found.screen, user_id, notices=found.notices)
         # A first visit: greet, remember them; shown at once, not redirected: a browser
         # without cookies gets no loop.
