@@ -1,7 +1,6 @@
 """Broadcast delivery: works through broadcast jobs in the background while the bot keeps
-answering everyone else. A runtime service, not a handler: one per bot process, started
-once a transport has connected; platform-neutral, as every message goes through
-``context.sender``.
+answering everyone else. A runtime service, not a handler: one per bot process with a
+sender; platform-neutral, as every message goes through ``context.sender``.
 
 How a job is worked through, in waves of a few recipients:
 
@@ -75,7 +74,7 @@ def _reason(error: BaseException) -> str:
 
 
 class Delivery:
-    """One per bot process, started by the runtime once a transport is connected."""
+    """One per bot process whose context has a sender (a Telegram bot's)."""
 
     def __init__(
         self,
@@ -84,7 +83,10 @@ class Delivery:
         progress_seconds: float = PROGRESS_SECONDS,
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
+        if context.sender is None:
+            raise ValueError("broadcasts are delivered through a sender; the context has none")
         self.context = context
+        self.sender: Sender = context.sender
         self.progress_seconds = progress_seconds
         self.poll_seconds = poll_seconds
         # host:pid:random — a job held by a dead process on this host is taken at once.
@@ -94,12 +96,6 @@ class Delivery:
         self.wave = wave_size(context.broadcast_rate)
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
-
-    @property
-    def sender(self) -> Sender:
-        sender = self.context.sender
-        assert sender is not None, "delivery runs once a transport has connected"
-        return sender
 
     # -- lifecycle ------------------------------------------------------------------
 
