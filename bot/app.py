@@ -1,4 +1,5 @@
-"""Wiring: settings → database, programme, router; broadcast delivery once connected."""
+"""Wiring: settings (and the Telegram bot, once it is connected) → database, programme,
+router; broadcast delivery."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -17,20 +19,34 @@ from bot.web_identity import Signer, cookie_key
 from forms.definition import programme
 from handlers.context import Context
 from handlers.router import Router
+from handlers.types import Sender
 from models.db import connect
 
 if TYPE_CHECKING:
     from bot.mail import Mailer
 
 
-async def build(settings: Settings) -> tuple[Router, AsyncEngine]:
+@dataclass(frozen=True)
+class Platform:
+    """What a Telegram transport knows of its bot once connected (bot/telegram_out.py)."""
+
+    sender: Sender
+    username: str | None
+    bot_id: int
+
+
+async def build(settings: Settings, telegram: Platform | None = None) -> tuple[Router, AsyncEngine]:
+    """The router, its context complete: with the Telegram bot's sender, name and id when
+    there is one (connected first), else the name BOT_USERNAME gives for survey links."""
     engine, sessions = await connect(settings.database_url)
     context = Context(
         sessions=sessions,
         form=programme(settings.programme),
         admin_ids=settings.admin_ids,
         default_locale=settings.default_locale,
-        bot_username=settings.bot_username,  # a Telegram transport asks Telegram instead
+        bot_username=telegram.username if telegram else settings.bot_username,
+        bot_id=telegram.bot_id if telegram else 0,
+        sender=telegram.sender if telegram else None,
         public_url=str(settings.public_url) if settings.public_url else None,
         broadcast_rate=settings.broadcast_rate,
         routes=frozenset(route_rates(settings)),

@@ -7,8 +7,8 @@ import asyncio
 import gc
 import logging
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ from handlers.render import plain
 from locales import SUPPORTED, translator
 
 if TYPE_CHECKING:
+    from bot.telegram_out import Link
     from handlers.router import Router
 
 
@@ -35,16 +36,16 @@ async def _run_console(settings: Settings) -> None:
         await engine.dispose()
 
 
-Serve = Callable[..., Awaitable[None]]
+Connect = Callable[[Settings], AbstractAsyncContextManager["Link"]]
 
 
-def _telegram(settings: Settings) -> Serve:
+def _telegram(settings: Settings) -> Connect:
     # Each transport imports its own library; only the chosen one is loaded.
     if settings.bot_framework == "ptb":
-        from bot.telegram_ptb import serve
+        from bot.telegram_ptb import connect
     else:
-        from bot.telegram_aiogram import serve
-    return serve
+        from bot.telegram_aiogram import connect
+    return connect
 
 
 def _freeze_start_up() -> None:
@@ -87,25 +88,28 @@ async def _web_chat(settings: Settings, router: Router) -> AsyncIterator[None]:
 
 async def _run(settings: Settings, telegram: bool) -> None:
     """The web chat and, with a token, Telegram: one router, one database, one event loop.
-    The Telegram transport starts the broadcast delivery once it has its sender."""
+    Telegram is connected first (it says who the bot is), so the router's context is
+    complete when it is made."""
     from bot.app import build, deliveries, until_stopped
 
-    gc.disable()  # until what the process keeps is made: see _freeze_start_up
-    try:
-        serve_telegram = _telegram(settings) if telegram else None  # imported before serving
-        router, engine = await build(settings)
-    finally:
-        _freeze_start_up()
-    try:
-        async with _web_chat(settings, router):
-            if serve_telegram is not None:
-                await serve_telegram(settings, router)  # until SIGINT/SIGTERM
-            else:  # the web alone: its inbox and e-mail are delivered from here
-                async with deliveries(router.context, settings):
-                    await until_stopped(handle_signals=True)
-    finally:
-        await router.settle()
-        await engine.dispose()
+    async with AsyncExitStack() as stack:
+        gc.disable()  # until what the process keeps is made: see _freeze_start_up
+        try:
+            connect = _telegram(settings) if telegram else None  # imported before serving
+            link = None if connect is None else await stack.enter_async_context(connect(settings))
+            router, engine = await build(settings, None if link is None else link.platform)
+        finally:
+            _freeze_start_up()
+        try:
+            async with _web_chat(settings, router):
+                if link is not None:
+                    await link.serve(router, True)  # until SIGINT/SIGTERM
+                else:  # the web alone: its inbox and e-mail are delivered from here
+                    async with deliveries(router.context, settings):
+                        await until_stopped(handle_signals=True)
+        finally:
+            await router.settle()
+            await engine.dispose()
 
 
 def _serve(settings: Settings, telegram: bool) -> int:

@@ -1,7 +1,6 @@
 """Broadcast delivery: works through broadcast jobs in the background while the bot keeps
-answering everyone else. A runtime service, not a handler: one per bot process, started
-once a transport has connected; platform-neutral, as every message goes through
-``context.sender``.
+answering everyone else. A runtime service, not a handler: one per bot process with a
+sender; platform-neutral, as every message goes through ``context.sender``.
 
 How a job is worked through, in waves of a few recipients:
 
@@ -107,7 +106,7 @@ class Delivery:
     @property
     def sender(self) -> Sender:
         sender = self.context.sender
-        assert sender is not None, "a Telegram job is taken only with a Telegram transport"
+        assert sender is not None, "a Telegram job is taken only with a Telegram sender"
         return sender
 
     @property

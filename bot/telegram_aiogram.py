@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -37,8 +38,9 @@ from aiogram.types import (
 
 from bot import polling, telegram_messages
 from bot.aiogram_responses import keep_response_models
+from bot.app import Platform
 from bot.settings import Settings
-from bot.telegram_out import Failure, Kind, deliver, serve_updates
+from bot.telegram_out import Failure, Kind, Link, TelegramSender, deliver, serve_updates
 from handlers.router import Router
 from handlers.types import Document, Keyboard
 
@@ -123,7 +125,9 @@ def build_dispatcher(router: Router) -> Dispatcher:
 
     @dispatcher.message()
     async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
-        event = telegram_messages.message_event(message, event_update.update_id, message.html_text)
+        event = telegram_messages.message_event(
+            message, event_update.update_id, message.html_text, bot.id
+        )
         if event is not None:
             calls = AiogramCalls(bot)
             await telegram_messages.answer(
@@ -136,7 +140,7 @@ def build_dispatcher(router: Router) -> Dispatcher:
         # already ("query ID is invalid"): it is handled all the same, or its reply is lost.
         with contextlib.suppress(TelegramBadRequest):
             await query.answer()
-        event = telegram_messages.button_event(query, event_update.update_id)
+        event = telegram_messages.button_event(query, event_update.update_id, bot.id)
         if event is not None and query.message is not None:
             pressed = query.message.message_id
             calls = AiogramCalls(bot)
@@ -147,23 +151,28 @@ def build_dispatcher(router: Router) -> Dispatcher:
     return dispatcher
 
 
-async def serve(settings: Settings, router: Router, *, handle_signals: bool = True) -> None:
-    """Long polling, or a webhook when WEBHOOK_URL is set, until a signal or cancellation."""
+@asynccontextmanager
+async def connect(settings: Settings) -> AsyncIterator[Link]:
+    """The bot, once Telegram has said who it is, until the block ends."""
     bot = create_bot(settings)
-    dispatcher = build_dispatcher(router)
-
-    def parse(update: dict[str, Any]) -> Update:
-        return Update.model_validate(update, context={"bot": bot})
-
-    async def handle(update: Update) -> None:
-        await dispatcher.feed_update(bot, update)
-
-    fetch = polling.fetcher(bot.get_updates, request_timeout=polling.POLL_SECONDS + 10)
     try:
         me = await bot.me()  # asks Telegram once; later calls are cached
-        calls, named = AiogramCalls(bot), (me.username, me.id)
-        await serve_updates(
-            settings, router, bot, calls, named, fetch, parse, handle, handle_signals
-        )
+        calls = AiogramCalls(bot)
+
+        async def serve(router: Router, handle_signals: bool = True) -> None:
+            """Long polling, or a webhook when WEBHOOK_URL is set, until a signal or
+            cancellation."""
+            dispatcher = build_dispatcher(router)
+
+            def parse(update: dict[str, Any]) -> Update:
+                return Update.model_validate(update, context={"bot": bot})
+
+            async def handle(update: Update) -> None:
+                await dispatcher.feed_update(bot, update)
+
+            fetch = polling.fetcher(bot.get_updates, request_timeout=polling.POLL_SECONDS + 10)
+            await serve_updates(settings, router, bot, fetch, parse, handle, handle_signals)
+
+        yield Link(Platform(TelegramSender(calls), me.username, me.id), serve)
     finally:
         await bot.session.close()

@@ -7,11 +7,13 @@ from either library's objects, without importing either.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from handlers.outbox import telegram_stream
 from handlers.router import Router
-from handlers.types import Attachment, Event, Reply, Sent
+from handlers.types import Attachment, Event, Key, Reply, Sent
 
 # What the bot takes: the update kinds it subscribes to, polling or by webhook.
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -34,7 +36,12 @@ def attachment(message: Any) -> Attachment | None:
     return None
 
 
-def message_event(message: Any, update_id: int, html: str | None) -> Event | None:
+def key(bot_id: int, update_id: int) -> Key:
+    """What recognises an update Telegram sends again: its id, unique per bot."""
+    return Key(telegram_stream(bot_id), update_id)
+
+
+def message_event(message: Any, update_id: int, html: str | None, bot_id: int) -> Event | None:
     """The Event of an incoming message; None for one there is nothing to answer (no
     sender, no content). ``html``: its text or caption as Telegram HTML (each library
     names that differently)."""
@@ -42,7 +49,7 @@ def message_event(message: Any, update_id: int, html: str | None) -> Event | Non
     user = message.from_user
     if user is None or (message.text is None and found is None):
         return None
-    return Event.message(
+    event = Event.message(
         user.id,
         message.chat.id,
         message.text or message.caption or "",
@@ -53,9 +60,10 @@ def message_event(message: Any, update_id: int, html: str | None) -> Event | Non
         attachment=found,
         chat_type=str(message.chat.type),
     )
+    return dataclasses.replace(event, key=key(bot_id, update_id))
 
 
-def button_event(query: Any, update_id: int) -> Event | None:
+def button_event(query: Any, update_id: int, bot_id: int) -> Event | None:
     """The Event of a pressed inline button; None for one without data or message."""
     if query.data is None or query.message is None:
         return None
@@ -68,6 +76,7 @@ def button_event(query: Any, update_id: int) -> Event | None:
         display_name=user.full_name or None,
         update_id=update_id,
         chat_type=str(query.message.chat.type),
+        key=key(bot_id, update_id),
     )
 
 
@@ -84,7 +93,7 @@ async def answer(
     router: Router, event: Event, send: Callable[[list[Reply]], Awaitable[object]]
 ) -> None:
     """Handle the event and send its replies one by one, in the user's turn, each struck
-    off the router's stored ones once it is sent (handlers/router.py ``sent``): after a
+    off the outbox once it is sent (handlers/outbox.py ``sent``): after a
     crash the update, sent again, gets those not struck off yet — the one in flight
     again, at worst."""
 
@@ -96,10 +105,10 @@ async def answer(
                 # An edit of the pressed message may go again unharmed: no commit for it.
                 # An "edit" of a typed message is sent as a new one, struck off like any.
                 if rest and not (reply.edit and event.callback_data is not None):
-                    await router.sent(event, rest)
+                    await router.outbox.sent(event, rest)
         finally:
             # Done (the last one struck off here), or given up: the update is confirmed
             # to Telegram all the same (polling, webhook), so no redelivery asks for more.
-            router.replied(event)
+            router.outbox.replied(event)
 
     await router.handle(event, send_each)

@@ -1,7 +1,8 @@
 """The half of the two Telegram transports that does not depend on the library: replies
 sent in order (an ``edit`` rewrites the pressed message), Telegram's errors turned into
-the neutral ones, and the serve skeleton (connect, deliver broadcasts, poll or listen to
-the webhook). The incoming half is ``bot/telegram_messages.py``.
+the neutral ones, and the serve skeleton (a connected bot: its command menus, broadcasts
+delivered, updates polled or taken from the webhook). The incoming half is
+``bot/telegram_messages.py``.
 
 Each framework module (``telegram_aiogram``, ``telegram_ptb``) keeps only its library
 calls, as a ``BotCalls``, and how its errors read, as a ``Failure``.
@@ -10,15 +11,16 @@ calls, as a ``BotCalls``, and how its errors read, as a ``Failure``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
 from bot import polling, webhook
-from bot.app import deliveries, until_stopped
+from bot.app import Platform, deliveries, until_stopped
 from bot.settings import Settings
 from bot.telegram_messages import ALLOWED_UPDATES, sent
+from handlers.command_menu import register_menus
 from handlers.router import Router
 from handlers.types import Document, Keyboard, RateLimited, RecipientGone, Reply, Sent
 
@@ -139,23 +141,30 @@ class TelegramSender:
             raise RecipientGone(failure.message) from e
 
 
+@dataclass(frozen=True)
+class Link:
+    """A bot Telegram has told who it is (its ``platform``, to build the router's context
+    with), and how it serves that router until a signal or cancellation."""
+
+    platform: Platform
+    serve: Callable[[Router, bool], Awaitable[None]]
+
+
 async def serve_updates(
     settings: Settings,
     router: Router,
     bot: Any,
-    calls: BotCalls,
-    me: tuple[str | None, int],
     fetch: polling.Fetch,
     parse: webhook.Parse,
     handle: webhook.HandleUpdate,
     handle_signals: bool,
 ) -> None:
-    """Connect the router (``me``: the bot's username and id), deliver broadcasts in the
-    background, and handle updates — long polling, or a webhook when WEBHOOK_URL is set —
-    until a signal or cancellation. ``bot`` is the library's, whose webhook calls both
-    libraries spell alike."""
-    username, bot_id = me
-    await router.connect(TelegramSender(calls), username, bot_id)
+    """Register the command menus, deliver broadcasts in the background, and handle
+    updates — long polling, or a webhook when WEBHOOK_URL is set — until a signal or
+    cancellation. ``bot`` is the library's, whose webhook calls both libraries spell
+    alike."""
+    await register_menus(router.context, router.commands)
+    username = router.context.bot_username
     async with deliveries(router.context, settings):
         if settings.webhook_url is None:
             await bot.delete_webhook(drop_pending_updates=False)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -30,8 +31,9 @@ from telegram.ext import Application, CallbackQueryHandler, Defaults, MessageHan
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import polling, telegram_messages
+from bot.app import Platform
 from bot.settings import Settings
-from bot.telegram_out import Failure, Kind, deliver, serve_updates
+from bot.telegram_out import Failure, Kind, Link, TelegramSender, deliver, serve_updates
 from handlers.router import Router
 from handlers.types import Document, Keyboard
 
@@ -124,7 +126,7 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
         if message is None:
             return
         html = message.text_html if message.text is not None else message.caption_html
-        event = telegram_messages.message_event(message, update.update_id, html)
+        event = telegram_messages.message_event(message, update.update_id, html, context.bot.id)
         if event is not None:
             calls = PtbCalls(context.bot)
             await telegram_messages.answer(
@@ -139,7 +141,7 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
         # already ("query ID is invalid"): it is handled all the same, or its reply is lost.
         with contextlib.suppress(BadRequest):
             await query.answer()
-        event = telegram_messages.button_event(query, update.update_id)
+        event = telegram_messages.button_event(query, update.update_id, context.bot.id)
         if event is not None and query.message is not None:
             pressed = query.message.message_id
             calls = PtbCalls(context.bot)
@@ -152,8 +154,9 @@ def add_handlers(application: PtbApplication, router: Router) -> None:
     application.add_handler(CallbackQueryHandler(on_button))
 
 
-async def serve(settings: Settings, router: Router, *, handle_signals: bool = True) -> None:
-    """Long polling, or a webhook when WEBHOOK_URL is set, until a signal or cancellation.
+@asynccontextmanager
+async def connect(settings: Settings) -> AsyncIterator[Link]:
+    """The bot, once Telegram has said who it is (initialize: getMe), until the block ends.
 
     The Application's async API, not run_polling / run_webhook, so that it runs in a loop it
     does not own (the CLI's asyncio.run, or a test's task). Not the Updater either: it
@@ -163,26 +166,28 @@ async def serve(settings: Settings, router: Router, *, handle_signals: bool = Tr
     # httpx logs every request at INFO with its URL, and the URL holds the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     application = create_application(settings)
-    add_handlers(application, router)
-
-    def parse(update: dict[str, Any]) -> Update:
-        return Update.de_json(update, application.bot)
-
-    async def handle(update: Update) -> None:
-        await application.process_update(update)
-
     async with application:  # initialize() (getMe) … shutdown()
-        try:
-            bot = application.bot
-            fetch = polling.fetcher(bot.get_updates, read_timeout=polling.POLL_SECONDS + 10)
-            await application.start()
-            me = (bot.username, bot.id)
-            calls = PtbCalls(bot)
-            await serve_updates(
-                settings, router, bot, calls, me, fetch, parse, handle, handle_signals
-            )
-        finally:
-            if application.updater is not None and application.updater.running:
-                await application.updater.stop()
-            if application.running:
-                await application.stop()  # waits for the updates being handled
+        bot = application.bot
+
+        async def serve(router: Router, handle_signals: bool = True) -> None:
+            """Long polling, or a webhook when WEBHOOK_URL is set, until a signal or
+            cancellation."""
+            add_handlers(application, router)
+
+            def parse(update: dict[str, Any]) -> Update:
+                return Update.de_json(update, bot)
+
+            async def handle(update: Update) -> None:
+                await application.process_update(update)
+
+            try:
+                fetch = polling.fetcher(bot.get_updates, read_timeout=polling.POLL_SECONDS + 10)
+                await application.start()
+                await serve_updates(settings, router, bot, fetch, parse, handle, handle_signals)
+            finally:
+                if application.updater is not None and application.updater.running:
+                    await application.updater.stop()
+                if application.running:
+                    await application.stop()  # waits for the updates being handled
+
+        yield Link(Platform(TelegramSender(PtbCalls(bot)), bot.username, bot.id), serve)

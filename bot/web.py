@@ -39,7 +39,7 @@ from bot.web_requests import (
     see_chat,
 )
 from handlers.events import qr_png
-from handlers.router import Router
+from handlers.router import Outcome, Router
 from handlers.types import Event
 from locales import LOCAL_TIME, N_, guess_locale, translator
 from models import broadcast_jobs, queries
@@ -58,9 +58,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-_pages = Environment(
-    loader=FileSystemLoader(WEB_FILES), autoescape=select_autoescape(default=True)
-)
+_pages = Environment(loader=FileSystemLoader(WEB_FILES), autoescape=select_autoescape(default=True))
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -80,6 +78,7 @@ class WebChat:
     ) -> None:
         self.router = router
         self.sessions = router.context.sessions
+        self._default = router.context.default_locale
         self.signer = signer
         self.secure_cookie = secure_cookie
         self.public_url = public_url
@@ -125,32 +124,26 @@ class WebChat:
                 user = await queries.get_user(session, user_id)
             if user is not None:
                 return user.locale
-        return guess_locale(first_language(request), self.router.context.default_locale)
+        return self._guess(request)
 
     # --- pages ---------------------------------------------------------------------
 
     async def page(self, request: web.Request) -> web.StreamResponse:
         user_id = self._visitor(request)
-        screen = None if user_id is None else await web_screen.load(self.sessions, user_id)
-        first = user_id is None or screen is None
-        if user_id is None or screen is None:  # a first visit: greet, remember them
-            user_id = user_id or new_visitor_id()
-            await self._handle(request, user_id, 0, Event.message(user_id, user_id, "/start"))
-            screen = await web_screen.load(self.sessions, user_id)
-            assert screen is not None
-        elif screen.cut_short:  # killed while answering: where the conversation is now
-            start = Event.message(user_id, user_id, "/start")
-            await self._handle(request, user_id, screen.step, start)
-            screen = await web_screen.load(self.sessions, user_id) or screen
-        notices: list[broadcast_jobs.Notice] = []
-        if not first:  # the office's broadcasts: in their inbox until dismissed
-            async with self.sessions() as session:
-                notices = await broadcast_jobs.inbox(session, user_id)
-                await session.commit()  # shown: delivered
-        locale = await self._locale(request, user_id)
-        response = self._render(request, locale, screen, user_id, notices=notices)
-        if first:  # shown at once, not redirected: a browser without cookies gets no loop
-            self._set_cookie(response, user_id)
+        found = None if user_id is None else await web_screen.page(self.sessions, user_id)
+        if found is not None:
+            locale = found.locale or self._guess(request)
+            return self._render(request, locale, found.screen, user_id, notices=found.notices)
+        # A first visit: greet, remember them; shown at once, not redirected: a browser
+        # without cookies gets no loop.
+        user_id = user_id or new_visitor_id()
+        start = Event.message(user_id, user_id, "/start")
+        outcome = await self._handle(request, user_id, 1, start)
+        if outcome.repeated:  # a second tab's first visit was first: show what it stored
+            found = await web_screen.page(self.sessions, user_id)
+        screen = web_screen.screen(1, outcome.replies) if found is None else found.screen
+        response = self._render(request, self._guess(request), screen, user_id)
+        self._set_cookie(response, user_id)
         return response
 
     async def say(self, request: web.Request) -> web.StreamResponse:
@@ -167,9 +160,9 @@ class WebChat:
         """An event's code, scanned: the survey, for a visitor old or new."""
         code = request.match_info["code"][:32]
         user_id = self._visitor(request) or new_visitor_id()
-        screen = await web_screen.load(self.sessions, user_id)
+        step = await web_screen.step(self.sessions, user_id)
         start = Event.message(user_id, user_id, f"/start survey-{code}")
-        await self._handle(request, user_id, screen.step if screen else 0, start)
+        await self._handle(request, user_id, step, start)
         response = see_chat()
         self._set_cookie(response, user_id)
         return response
@@ -263,32 +256,28 @@ class WebChat:
         # ASCII digits only ("²" is a digit to str.isdigit), and a number a table holds.
         if not (step.isascii() and step.isdigit()) or len(step) > MAX_STEP_DIGITS:
             return await self._error(request, 400, N_("web.bad_request"))
-        deleted = await self._handle(request, user_id, int(step), event_for(user_id))
-        if deleted is not None:  # /delete: nothing of them stays, the cookie neither
-            return deleted
-        return see_chat()
-
-    async def _handle(
-        self, request: web.Request, user_id: int, step: int, event: Event
-    ) -> web.StreamResponse | None:
-        """Handle the event once for this step (a reload finds it taken) and show the
-        replies; a page of its own when the visitor deleted their data."""
-        if not await web_screen.claim(self.sessions, user_id, step):
-            return None  # answered already: the redirect shows what it said
-        language = first_language(request)
-        event = dataclasses.replace(event, language_code=language, channel=Channel.WEB)
-        replies = await self.router.handle(event)
-        async with self.sessions() as session:
-            still_here = await queries.get_user(session, user_id) is not None
-        if still_here:
-            await web_screen.save(self.sessions, user_id, replies)
-            return None
-        await web_screen.forget(self.sessions, user_id)
-        locale = guess_locale(first_language(request), self.router.context.default_locale)
-        shown = [web_screen.ShownReply(r.text, [], None) for r in replies]
-        response = self._render(request, locale, web_screen.Screen(0, shown), None)
+        outcome = await self._handle(request, user_id, int(step), event_for(user_id))
+        if not outcome.gone:  # answered now, or before (a reload): the page shows it
+            return see_chat()
+        # /delete: nothing of them stays, the cookie neither
+        shown = [web_screen.ShownReply(r.text, [], None) for r in outcome.replies]
+        response = self._render(request, self._guess(request), web_screen.Screen(0, shown), None)
         response.del_cookie(COOKIE, path="/")
         return response
+
+    async def _handle(self, request: web.Request, user_id: int, step: int, event: Event) -> Outcome:
+        """Handle the event once for this step: the core records the step with the state
+        and the replies, and a step that is not the next one is a repeat."""
+        event = dataclasses.replace(
+            event,
+            language_code=first_language(request),
+            channel=Channel.WEB,
+            key=web_screen.key(user_id, step),
+        )
+        return await self.router.answer(event)
+
+    def _guess(self, request: web.Request) -> str:
+        return guess_locale(first_language(request), self._default)
 
     # --- rendering -----------------------------------------------------------------
 

@@ -1,14 +1,12 @@
-"""A web visitor's screen, stored: the replies to their last action, and the step its
-forms answer.
+"""A web visitor's screen: the replies to their last step, as the core's outbox holds them
+(handlers/outbox.py), and the step its forms answer.
 
-A form carries the step it was shown at; the step is claimed (compare-and-set) before the
-answer is handled, so a reload, a back button or a double tap, here or on another
-process, never answers twice.
-
-Claiming clears the screen until the answer's replies are saved: a process killed in
-between (after the router stored the answer, or before) leaves no screen rather than the
-old one, whose question the conversation may have left; the next page shows where the
-conversation is instead (bot/web.py).
+Each visitor is a stream of the outbox whose numbers follow one another: a form carries
+the step after the one shown, the core records it with the new state and the replies in
+one transaction, and a step that is not the next one is a repeat — so a reload, a back
+button or a double tap, here or on another process, never answers twice. A process
+killed while answering committed all of it or nothing: the page shows the step before,
+and its form still answers it.
 """
 
 from __future__ import annotations
@@ -16,14 +14,20 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.types import Document, Reply
-from models.tables import WebFile, WebHandoff, WebScreen, utcnow
+from handlers import stored_replies
+from handlers.types import Document, Key, Reply
+from models import broadcast_jobs, outbox, queries
+from models.tables import WebHandoff, utcnow
+
+
+def key(user_id: int, step: int) -> Key:
+    """What recognises a form posted again: the visitor's step."""
+    return Key(f"web:{user_id}", step, in_turn=True)
 
 
 @dataclass(frozen=True)
@@ -46,93 +50,71 @@ class ShownReply:
 
 @dataclass(frozen=True)
 class Screen:
-    step: int
+    step: int  # the step its forms answer: the one after the step it shows
     replies: list[ShownReply]
-    cut_short: bool = False  # claimed, never saved: the process died answering
 
 
-async def load(sessions: async_sessionmaker[AsyncSession], user_id: int) -> Screen | None:
+@dataclass(frozen=True)
+class Page:
+    screen: Screen
+    locale: str | None  # the visitor's, None if they have no user (any more)
+    notices: list[broadcast_jobs.Notice]  # the office's, in their inbox until dismissed
+
+
+def screen(shown_step: int, replies: list[Reply]) -> Screen:
+    """The screen of the step ``shown_step``: a file is downloadable by its step and place
+    (``/f/3.1``), until the next step replaces it."""
+    return Screen(shown_step + 1, [_shown(r, shown_step, i) for i, r in enumerate(replies)])
+
+
+async def page(sessions: async_sessionmaker[AsyncSession], user_id: int) -> Page | None:
+    """The visitor's screen, language and notices, in one transaction; None before their
+    first step."""
     async with sessions() as session:
-        row = await session.get(WebScreen, user_id)
-        if row is None:
+        found = await outbox.last(session, key(user_id, 0).stream)
+        if found is None:
             return None
-        return Screen(row.step, [_shown(r) for r in row.replies or []], row.replies is None)
+        user = await queries.get_user(session, user_id)
+        notices = await broadcast_jobs.inbox(session, user_id)
+        await session.commit()  # shown: delivered
+    shown = screen(found.number, stored_replies.decode(found.replies or []))
+    return Page(shown, None if user is None else user.locale, notices)
 
 
-async def claim(sessions: async_sessionmaker[AsyncSession], user_id: int, step: int) -> bool:
-    """Take the step a form was shown at; False when it was taken already (a reload)."""
+async def step(sessions: async_sessionmaker[AsyncSession], user_id: int) -> int:
+    """The step the visitor's forms answer now."""
     async with sessions() as session:
-        if step == 0 and await session.get(WebScreen, user_id) is None:
-            session.add(WebScreen(user_id=user_id, step=1, replies=None))
-            await session.commit()
-            return True
-        result = await session.exec(
-            update(WebScreen)
-            .where(WebScreen.user_id == user_id, WebScreen.step == step)  # type: ignore[arg-type]
-            .values(step=step + 1, replies=None)
-        )
-        await session.commit()
-        return bool(result.rowcount)
-
-
-async def save(
-    sessions: async_sessionmaker[AsyncSession], user_id: int, replies: list[Reply]
-) -> None:
-    """Show these replies; the files of the screen before are gone with it."""
-    async with sessions() as session:
-        await session.exec(delete(WebFile).where(WebFile.user_id == user_id))  # type: ignore[arg-type]
-        shown = []
-        for reply in replies:
-            file = reply.photo or reply.document
-            stored = None if file is None else _store(session, user_id, file, reply.photo is file)
-            shown.append(_record(reply, stored))
-        row = await session.get(WebScreen, user_id)
-        if row is None:
-            row = WebScreen(user_id=user_id, step=1)
-        row.replies, row.updated_at = shown, utcnow()
-        session.add(row)
-        await session.commit()
-
-
-async def forget(sessions: async_sessionmaker[AsyncSession], user_id: int) -> None:
-    """A visitor who deleted their data: their screen and files go too."""
-    async with sessions() as session:
-        await session.exec(delete(WebFile).where(WebFile.user_id == user_id))  # type: ignore[arg-type]
-        await session.exec(delete(WebScreen).where(WebScreen.user_id == user_id))  # type: ignore[arg-type]
-        await session.exec(delete(WebHandoff).where(WebHandoff.user_id == user_id))  # type: ignore[arg-type]
-        await session.commit()
+        found = await outbox.last(session, key(user_id, 0).stream)
+    return 1 if found is None else found.number + 1
 
 
 async def file_of(
     sessions: async_sessionmaker[AsyncSession], user_id: int, token: str
-) -> WebFile | None:
+) -> Document | None:
+    """A file on the visitor's screen, by its token (``step.place``)."""
+    number, _, place = token.partition(".")
+    if not (number.isascii() and number.isdigit() and place.isascii() and place.isdigit()):
+        return None
     async with sessions() as session:
-        found = await session.get(WebFile, token)
-        return found if found is not None and found.user_id == user_id else None
+        found = await outbox.last(session, key(user_id, 0).stream)
+    if found is None or found.number != int(number) or not found.replies:
+        return None
+    replies = stored_replies.decode(found.replies)
+    if int(place) >= len(replies):
+        return None
+    return replies[int(place)].photo or replies[int(place)].document
 
 
-def _store(session: AsyncSession, user_id: int, file: Document, photo: bool) -> ShownFile:
-    token = secrets.token_urlsafe(16)
-    session.add(WebFile(token=token, user_id=user_id, filename=file.filename, content=file.content))
-    return ShownFile(token, file.filename, file.caption, photo)
-
-
-def _record(reply: Reply, file: ShownFile | None) -> dict[str, Any]:
-    return {
-        "text": reply.text,
-        "buttons": [[[b.text, b.data] for b in row] for row in reply.buttons],
-        "file": None if file is None else file.__dict__,
-        "edit": reply.edit,
-    }
-
-
-def _shown(record: dict[str, Any]) -> ShownReply:
-    file = record.get("file")
+def _shown(reply: Reply, shown_step: int, place: int) -> ShownReply:
+    file = reply.photo or reply.document
+    token = f"{shown_step}.{place}"
     return ShownReply(
-        text=str(record.get("text") or ""),
-        buttons=[[(str(label), str(data)) for label, data in row] for row in record["buttons"]],
-        file=None if file is None else ShownFile(**file),
-        edit=bool(record.get("edit")),
+        text=reply.text,
+        buttons=[[(b.text, b.data) for b in row] for row in reply.buttons],
+        file=None
+        if file is None
+        else ShownFile(token, file.filename, file.caption, reply.photo is file),
+        edit=reply.edit,
     )
 
 

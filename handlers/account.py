@@ -125,6 +125,7 @@ async def on_delete(turn: Turn, answer: str) -> list[Reply]:
             await session.commit()
 
     turn.after_commit(erase)
+    turn.gone = True
     return [Reply(turn.t("delete.done"), edit=True)]
 
 

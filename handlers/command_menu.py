@@ -44,7 +44,8 @@ def command_menus(commands: Sequence[Command], default_locale: str) -> list[Comm
 
 async def register_menus(context: Context, commands: Sequence[Command]) -> None:
     """At start: everyone's command menu, and every admin's (of the settings or stored)."""
-    assert context.sender is not None
+    if context.sender is None:  # the console has no command menu
+        return
     for menu in command_menus(commands, context.default_locale):
         await context.sender.set_commands(None, menu.language_code, menu.public)
     async with context.sessions() as session:

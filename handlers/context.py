@@ -25,16 +25,17 @@ Effect = Callable[[], Awaitable[None]]
 
 @dataclass
 class Context:
-    """Given by the runtime (bot/), so handlers never import it."""
+    """Given by the runtime (bot/), so handlers never import it; complete when made: a
+    Telegram transport asks Telegram who the bot is before the context is built."""
 
     sessions: async_sessionmaker[AsyncSession]
     form: Form
     admin_ids: frozenset[int] = frozenset()
     default_locale: str = "zh_CN"
-    # Handed over by a transport once it has connected (``Router.connect``; None in the
-    # console and tests that need neither): the bot's @username for deep links, its id
-    # (the update ids it handled are remembered per bot), and the sender for traffic that
-    # is not a reply (broadcasts, command menus).
+    # Of the Telegram bot, when there is one (None in the console, a web-only process and
+    # tests that need neither): its @username for deep links, its id (the update ids it
+    # handled are remembered per bot), and the sender for traffic that is not a reply
+    # (broadcasts, command menus).
     bot_username: str | None = None
     bot_id: int = 0
     # The web chat's public address (PUBLIC_URL), for the links attendees scan.
@@ -74,6 +75,9 @@ class Turn:
     first_contact: bool = False  # the user's first event: they are new
     # The commands this update is dispatched from (/help lists them, a menu shows them).
     commands: Sequence[Command] = ()
+    # The user asked for their data to be erased (after the commit): the transport keeps
+    # nothing of them either (the web's cookie).
+    gone: bool = False
     _admin: bool | None = field(default=None, init=False, repr=False)
     _effects: list[Effect] = field(default_factory=list, init=False, repr=False)
 

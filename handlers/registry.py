@@ -19,6 +19,7 @@ from handlers import (
     survey,
 )
 from handlers.commands import Buttons, Command, Press
+from handlers.dispatch import Flow
 
 # In the order /help and the command menu list them.
 COMMANDS: tuple[Command, ...] = (
@@ -51,5 +52,8 @@ BUTTONS: tuple[tuple[Buttons, Press], ...] = (
     (events.BUTTONS, events.on_button),
 )
 
-# Conversations only an admin may be in (one who is no longer an admin leaves them).
-ADMIN_FLOWS = frozenset({broadcast.FLOW, events.FLOW})
+# What conversations declare of themselves (the forms' own are in handlers/flows.py).
+FLOWS: tuple[Flow, ...] = (
+    Flow(broadcast.FLOW, admin=True, on_text=broadcast.on_message),
+    Flow(events.FLOW, admin=True),
+)

@@ -15,6 +15,18 @@ from models.tables import Channel
 
 
 @dataclass(frozen=True)
+class Key:
+    """What recognises an event a transport hands over again: the core records it with
+    the state and the replies, in one transaction, and handles a key once."""
+
+    stream: str  # whose numbers: "telegram:<bot id>", "web:<visitor>"
+    number: int  # the update's id; the step of a web page
+    # The numbers follow one another (a web page's step): only the one after the last
+    # handled is new, any other is a repeat (a reload, the back button, a double tap).
+    in_turn: bool = False
+
+
+@dataclass(frozen=True)
 class Event:
     user_id: int
     chat_id: int
@@ -35,6 +47,9 @@ class Event:
     chat_type: str = "private"
     # Where the user is: recorded on the user at first contact.
     channel: Channel = Channel.TELEGRAM
+    # What recognises this event sent again (handlers/outbox.py); None: nothing sends it
+    # twice (the console). A Telegram update's is its ``update_id`` in the bot's stream.
+    key: Key | None = None
 
     @classmethod
     def message(

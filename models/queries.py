@@ -10,6 +10,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import outbox
 from models.tables import (
     Admin,
     Answer,
@@ -22,6 +23,7 @@ from models.tables import (
     Flag,
     TrainingEvent,
     User,
+    WebHandoff,
     utcnow,
 )
 
@@ -278,6 +280,8 @@ async def delete_user(
     # Whom a broadcast went to is personal data (the job keeps its total), so is being an admin.
     await session.exec(delete(BroadcastRecipient).where(col(BroadcastRecipient.user_id) == user_id))
     await session.exec(delete(Admin).where(col(Admin.user_id) == user_id))
+    await session.exec(delete(WebHandoff).where(col(WebHandoff.user_id) == user_id))
+    await outbox.forget_user(session, user_id)
     # What they did as an admin stays, no longer saying who did it.
     await session.exec(
         update(Admin).where(col(Admin.added_by) == user_id).values(added_by=ERASED_USER)

@@ -152,24 +152,31 @@ class Conversation(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class HandledUpdate(SQLModel, table=True):
-    """An update the bot has handled, remembered for a day.
+class OutboxEntry(SQLModel, table=True):
+    """An event the core has handled, by the key its transport recognises a redelivery
+    by, with the replies it got: the one outbox of every channel (handlers/outbox.py).
 
-    Telegram sends again what it has not seen confirmed (after a crash), so a redelivered
-    update must be recognised. Not by order: update ids are random after a week without
-    updates and start afresh with a new bot token, so "not above the last one" would
-    ignore a returning user for good. Written in the update's own transaction: an update
-    cut short leaves no row and is handled when it comes again.
+    Written in the event's own transaction, with the state it changed: an event cut short
+    leaves no row and is handled when it comes again; one that comes again after its
+    commit is recognised and not handled twice.
 
-    ``replies`` is an outbox: the replies are stored with the state they answer, and
-    struck off once sent. A process killed in between leaves those not struck off here,
-    and the update, sent again, gets exactly these (handlers/stored_replies.py) instead
-    of being handled twice or answered with nothing — the one in flight at the kill
-    again, at worst.
+    A Telegram update's row is remembered for a day (Telegram sends again within
+    minutes); its ``replies`` are struck off as they are sent, so a process killed in
+    between leaves exactly those not sent yet for the update sent again. Not by order:
+    update ids are random after a quiet week and start afresh with a new token.
+
+    A web visitor's stream is ``in_turn``: its numbers are the steps of their page, one
+    after another, and its single row is the last step handled, its replies what the page
+    shows (files included) until the next step replaces it.
     """
 
-    bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    __tablename__ = "outbox"
+
+    stream: str = Field(primary_key=True)  # "telegram:<bot id>", "web:<visitor>"
+    number: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    in_turn: bool = False
+    # Whose: their data goes with them (/delete).
+    user_id: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
     handled_at: datetime = Field(default_factory=utcnow, index=True)
     replies: Any = Field(default=None, sa_column=Column(JSON))  # None: none left to send
 
@@ -264,26 +271,6 @@ class BroadcastRecipient(SQLModel, table=True):
     dismissed_at: datetime | None = None  # the web visitor took it out of their inbox
 
 
-class WebScreen(SQLModel, table=True):
-    """What a web visitor sees: the bot's replies to their last action (a page shows one
-    step, not a chat history), and the step its forms answer, so a reload, the back
-    button or a double tap never answers twice."""
-
-    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    step: int = 0
-    # None while an answer is handled (and left so by a process killed meanwhile).
-    replies: Any = Field(default=None, sa_column=Column(JSON))  # see bot/web_screen.py
-    updated_at: datetime = Field(default_factory=utcnow)
-
-
-class WebFile(SQLModel, table=True):
-    """A document or picture on a visitor's screen, downloadable by its random token
-    until the screen changes."""
-
-    token: str = Field(primary_key=True)
-    user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
-    filename: str
-    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class AppSecret(SQLModel, table=True):

@@ -67,27 +67,28 @@ def bot_settings(
 @asynccontextmanager
 async def running(server: FakeBotAPI, settings: Settings) -> AsyncIterator[Router]:
     """The bot, serving the fake server until the block ends; yields its router."""
-    serve = importlib.import_module(f"bot.telegram_{settings.bot_framework}").serve
-    router, engine = await build(settings)
+    connect = importlib.import_module(f"bot.telegram_{settings.bot_framework}").connect
 
     def starts() -> int:  # a poll, or the webhook set: the bot takes updates
         return len(server.calls_to("getUpdates")) + len(server.calls_to("setWebhook"))
 
     before = starts()
-    task = asyncio.create_task(serve(settings, router, handle_signals=False))
-    try:
-        for _ in range(200):
-            if starts() > before or task.done():
-                break
-            await asyncio.sleep(0.05)
-        if task.done():
-            task.result()  # the bot failed to start: say why
-        yield router
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await router.settle()
-        await engine.dispose()
+    async with connect(settings) as link:
+        router, engine = await build(settings, link.platform)
+        task = asyncio.create_task(link.serve(router, False))
+        try:
+            for _ in range(200):
+                if starts() > before or task.done():
+                    break
+                await asyncio.sleep(0.05)
+            if task.done():
+                task.result()  # the bot failed to start: say why
+            yield router
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await router.settle()
+            await engine.dispose()
 
 
 MARKERS = ("review.title", "result.eligible", "result.eligible_with_points", "result.not_eligible")

@@ -5,6 +5,7 @@ rollback."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -134,19 +135,26 @@ async def test_a_rolled_back_deletion_erases_nothing(
 
 
 @pytest.fixture
-async def sleepy_runner(router: Router) -> AsyncIterator[Delivery]:
-    """A runner that never looks for jobs by itself: only a wake-up makes it deliver."""
-    await router.connect(MemorySender(), "patentbot_test", 1)
-    router.context.broadcast_rate = 200.0
-    running = Delivery(router.context, poll_seconds=3600)
+async def sleepy_bot(router: Router) -> AsyncIterator[Router]:
+    """A bot with a sender, whose runner never looks for jobs by itself: only a wake-up
+    makes it deliver."""
+    context = dataclasses.replace(
+        router.context,
+        sender=MemorySender(),
+        bot_username="patentbot_test",
+        bot_id=1,
+        broadcast_rate=200.0,
+    )
+    running = Delivery(context, poll_seconds=3600)
     running.start()
-    yield running
+    yield Router(context)
     await running.stop()
 
 
 async def test_a_queued_broadcast_goes_out_without_waiting_for_the_poll(
-    router: Router, sleepy_runner: Delivery
+    sleepy_bot: Router,
 ) -> None:
+    router = sleepy_bot
     population = await populate(router.context.sessions)
     admin = Chat(router, ADMIN)
     await compose_to_everyone(admin)

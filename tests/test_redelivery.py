@@ -6,6 +6,7 @@ On SQLite and, where a server answers, PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -18,7 +19,7 @@ from handlers.context import Context
 from handlers.router import Router
 from handlers.types import Event
 from models.db import connect
-from models.tables import Draft, HandledUpdate, utcnow
+from models.tables import Draft, OutboxEntry, utcnow
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import Chat, current_question, run_interview
 from tests.test_postgres import postgres_url  # noqa: F401  (the fixture)
@@ -56,8 +57,8 @@ async def test_ids_that_jump_down_are_answered(router_on: Router, form: Form) ->
     # A week without updates: the next id is random, here far below the last one.
     assert await question_after(router_on, form, "甲公司", 37) == "uscc"
     # A new bot token: another bot, whose ids start afresh (and may meet old ones).
-    router_on.context.bot_id = 654321
-    assert await question_after(router_on, form, ELIGIBLE_ZH["uscc"], 37) == "contact_name"
+    another = Router(dataclasses.replace(router_on.context, bot_id=654321))
+    assert await question_after(another, form, ELIGIBLE_ZH["uscc"], 37) == "contact_name"
 
 
 async def test_a_redelivered_update_is_answered_once(router_on: Router, form: Form) -> None:
@@ -82,15 +83,15 @@ async def test_ids_are_forgotten_after_a_day(router_on: Router, form: Form) -> N
     assert await question_after(router_on, form, "/apply", 800) == "enterprise_name"
     async with router_on.context.sessions() as session:  # the day passes
         two_days_ago = utcnow() - timedelta(days=2)
-        await session.exec(update(HandledUpdate).values(handled_at=two_days_ago))
+        await session.exec(update(OutboxEntry).values(handled_at=two_days_ago))
         await session.commit()
     # The same id again, a day later, is a new update that happens to reuse it.
     assert await question_after(router_on, form, "甲公司", 800) == "uscc"
     fresh = Router(router_on.context)  # a restarted bot forgets old ids at its first update
     await fresh.handle(typed(ELIGIBLE_ZH["uscc"], 801))
     async with router_on.context.sessions() as session:
-        kept = (await session.exec(select(HandledUpdate.update_id))).all()
-        old = select(HandledUpdate).where(col(HandledUpdate.handled_at) < two_days_ago)
+        kept = (await session.exec(select(OutboxEntry.number))).all()
+        old = select(OutboxEntry).where(col(OutboxEntry.handled_at) < two_days_ago)
         assert sorted(kept) == [800, 801] and not (await session.exec(old)).all()
 
 
@@ -135,7 +136,7 @@ async def test_a_restarted_bot_sends_the_replies_a_killed_one_never_sent(
     assert await router_on.handle(now) == []  # its first process is still sending them
     assert await restarted.handle(now) == replies  # document bytes and all
     assert await restarted.handle(now) == []  # sent once, not again meanwhile
-    marking = restarted.replied(now)
+    marking = restarted.outbox.replied(now)
     assert marking is not None
     await marking
     assert await Router(router_on.context).handle(now) == []  # sent: nothing kept

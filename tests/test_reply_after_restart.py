@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from forms.definition import Form
 from models.db import connect
-from models.tables import HandledUpdate
+from models.tables import OutboxEntry
 from testkit.answers import ELIGIBLE_ZH
 from testkit.bot_process import start_bot
 from testkit.chat import current_question
@@ -33,7 +33,7 @@ async def unsent_replies(database_url: str) -> int:
     engine, sessions = await connect(database_url)
     try:
         async with sessions() as session:
-            rows = (await session.exec(select(HandledUpdate))).all()
+            rows = (await session.exec(select(OutboxEntry))).all()
         return sum(1 for row in rows if row.replies)
     finally:
         await engine.dispose()

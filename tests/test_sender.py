@@ -59,10 +59,12 @@ async def test_sent_ids_edits_and_files_by_id(framework: str, database_url: str)
 async def test_formatting_photos_and_files_reach_the_handlers(
     framework: str, database_url: str
 ) -> None:
-    serve = importlib.import_module(f"bot.telegram_{framework}").serve
+    connect = importlib.import_module(f"bot.telegram_{framework}").connect
     async with FakeBotAPI(token=TOKEN) as server:
         settings = bot_settings(server, database_url, framework)
-        router, engine = await build(settings)
+        bot = connect(settings)
+        link = await bot.__aenter__()
+        router, engine = await build(settings, link.platform)
         seen: list[Event] = []
         handle = router.handle
 
@@ -71,7 +73,7 @@ async def test_formatting_photos_and_files_reach_the_handlers(
             return await handle(event, send)
 
         router.handle = recording  # type: ignore[method-assign]
-        task = asyncio.create_task(serve(settings, router, handle_signals=False))
+        task = asyncio.create_task(link.serve(router, False))
         try:
             user = server.user(3002, language_code="zh-hans")
             server.push_update(
@@ -108,4 +110,5 @@ async def test_formatting_photos_and_files_reach_the_handlers(
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+            await bot.__aexit__(None, None, None)
             await engine.dispose()

@@ -16,11 +16,11 @@ from bot.web import WebChat
 from bot.web_identity import Buckets, Signer
 from forms.definition import Form
 from handlers.render import plain
-from handlers.router import Router
+from handlers.router import Outcome, Router
 from handlers.survey import survey_form
-from handlers.types import Event, Reply
+from handlers.types import Event
 from locales import translator
-from models.tables import Answer, User, WebFile, WebScreen
+from models.tables import Answer, OutboxEntry, User
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import current_question, run_interview
 from testkit.web import WebVisitor, answer_survey_in_pages
@@ -210,8 +210,9 @@ async def test_delete_on_the_web_forgets_the_visitor_and_the_cookie(
     assert t("delete.done") in browser.text
     assert browser.cookie() is None
     assert await count(router, User, User.id == user_id) == 0  # type: ignore[arg-type]
-    assert await count(router, WebScreen, WebScreen.user_id == user_id) == 0  # type: ignore[arg-type]
-    assert await count(router, WebFile, WebFile.user_id == user_id) == 0  # type: ignore[arg-type]
+    # Their screen, files included: the outbox's rows of their steps.
+    assert await count(router, OutboxEntry, OutboxEntry.stream == f"web:{user_id}") == 0
+    assert await count(router, OutboxEntry, OutboxEntry.user_id == user_id) == 0
 
 
 async def test_two_browsers_are_two_visitors(site: URL) -> None:
@@ -287,11 +288,11 @@ async def test_a_server_killed_after_storing_an_answer_shows_the_next_question(
 ) -> None:
     """The answer is stored, the server dies before the page it leads to: after the
     restart the visitor sees the question they are at, not the one they answered."""
-    real_handle = router.handle
+    real_answer = router.answer
 
-    async def handle_then_die(event: Event) -> list[Reply]:
-        await real_handle(event)
-        raise RuntimeError("killed")  # the process is gone before the screen is saved
+    async def handle_then_die(event: Event, send: object = None) -> Outcome:
+        await real_answer(event)
+        raise RuntimeError("killed")  # the process is gone before the page is shown
 
     fast = Buckets(rate=1000, burst=1000)
     async with serving(router, per_visitor=fast, per_address=fast) as site:
@@ -299,7 +300,7 @@ async def test_a_server_killed_after_storing_an_answer_shows_the_next_question(
         try:
             await browser.get("/")
             await browser.press(t("button.apply"))
-            router.handle = handle_then_die  # type: ignore[method-assign]
+            router.answer = handle_then_die  # type: ignore[method-assign]
             assert (await browser.send("甲公司")).status == 500
             restarted = Router(router.context)
             async with serving(restarted, per_visitor=fast, per_address=fast) as site:

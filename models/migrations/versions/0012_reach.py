@@ -6,8 +6,8 @@ A web visitor's notice was a WebNotice row, shown once and deleted. It is now th
 recipient row of the broadcast (channel "web", state "inbox" until a page shows it), so
 the job counts it and the office sees who was told. Waiting notices move over.
 
-Revision ID: 0011_reach
-Revises: 0010_user_channel
+Revision ID: 0012_reach
+Revises: 0011_one_outbox
 Create Date: 2026-12-08 03:10:00
 """
 
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0011_reach"
-down_revision: str | None = "0010_user_channel"
+revision: str = "0012_reach"
+down_revision: str | None = "0011_one_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
