@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import gc
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,32 @@ async def _run_console(settings: Settings) -> None:
 
 
 Serve = Callable[..., Awaitable[None]]
+
+
+class AddressTaken(Exception):
+    """A listening address another program (or another patentbot) holds already."""
+
+    def __init__(self, variable: str, address: tuple[str, int]) -> None:
+        super().__init__(variable, address)
+        self.variable = variable
+        self.address = f"{address[0]}:{address[1]}"
+
+
+def _in_use(error: OSError) -> bool:
+    return error.errno == errno.EADDRINUSE
+
+
+def database_line(settings: Settings) -> str:
+    """Which database a command uses, so an officer can tell it is the running bot's: the
+    SQLite file made absolute (a relative one is the current folder's), a PostgreSQL
+    password masked."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
+        url = url.set(database=str(Path(url.database).resolve()))
+    t = translator(settings.default_locale)
+    return plain(t("cli.database", url=url.render_as_string(hide_password=True)))
 
 
 def _telegram(settings: Settings) -> Serve:
@@ -76,7 +103,13 @@ async def _web_chat(settings: Settings, router: Router) -> AsyncIterator[None]:
         return
     from bot import web
 
-    async with web.listening(settings, router) as address:
+    async with AsyncExitStack() as stack:
+        try:  # only the start: what the block raises is not about WEB_LISTEN
+            address = await stack.enter_async_context(web.listening(settings, router))
+        except OSError as error:
+            if _in_use(error):
+                raise AddressTaken("WEB_LISTEN", settings.web_listen) from error
+            raise
         t = translator(settings.default_locale)
         print(plain(t("web.listening", url=address)), flush=True)
         if settings.public_url is not None:
@@ -98,7 +131,12 @@ async def _run(settings: Settings, telegram: bool) -> None:
     try:
         async with _web_chat(settings, router):
             if serve_telegram is not None:
-                await serve_telegram(settings, router)  # until SIGINT/SIGTERM
+                try:
+                    await serve_telegram(settings, router)  # until SIGINT/SIGTERM
+                except OSError as error:  # the webhook's is the only address it binds
+                    if _in_use(error) and settings.webhook_url is not None:
+                        raise AddressTaken("WEBHOOK_LISTEN", settings.webhook_listen) from error
+                    raise
             else:
                 await until_stopped(handle_signals=True)
     finally:
@@ -114,6 +152,11 @@ def _serve(settings: Settings, telegram: bool) -> int:
     _check_serving(settings, telegram)
     try:
         asyncio.run(_run(settings, telegram))
+    except AddressTaken as taken:  # one line: what to change is plain, a traceback hides it
+        t = translator(settings.default_locale)
+        said = t("cli.address_taken", variable=taken.variable, address=taken.address)
+        print(f"patentbot: {plain(said)}", file=sys.stderr)
+        return 1
     except Exception:
         logging.getLogger("patentbot").exception("the bot stopped")
         return 1
@@ -188,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         # The bot on Telegram logs what it does; the terminal's commands, the console
         # conversation and the web chat alone print only their own words (and warnings).
         logs.configure(settings, logging.INFO if telegram else logging.WARNING)
+        # On stderr: piped output (a report, a link) stays clean.
+        print(database_line(settings), file=sys.stderr, flush=True)
         if serving:
             return _serve(settings, telegram)
         if args.command == "draft":
