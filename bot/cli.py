@@ -130,6 +130,8 @@ async def _run(settings: Settings, telegram: bool) -> None:
         _freeze_start_up()
     try:
         async with _web_chat(settings, router):
+            # After the address to open, which scripts read as the first line.
+            print(database_line(settings), file=sys.stderr, flush=True)
             if serve_telegram is not None:
                 try:
                     await serve_telegram(settings, router)  # until SIGINT/SIGTERM
@@ -231,10 +233,10 @@ def main(argv: list[str] | None = None) -> int:
         # The bot on Telegram logs what it does; the terminal's commands, the console
         # conversation and the web chat alone print only their own words (and warnings).
         logs.configure(settings, logging.INFO if telegram else logging.WARNING)
-        # On stderr: piped output (a report, a link) stays clean.
-        print(database_line(settings), file=sys.stderr, flush=True)
         if serving:
             return _serve(settings, telegram)
+        # On stderr: piped output (a report, a link) stays clean.
+        print(database_line(settings), file=sys.stderr, flush=True)
         if args.command == "draft":
             print(asyncio.run(_write_draft(settings, args.application, args.out, args.locale)))
         elif args.command in ("event", "report"):

@@ -15,7 +15,10 @@ from bot.web_identity import Signer
 from handlers.render import plain
 from locales import translator
 from testkit.office import Officer
+from testkit.telegram import free_port
 from tests import test_office
+from tests.test_cli_serve import environment
+from tests.test_cli_serve import patentbot as serving_bot
 from tests.test_events_cli import patentbot
 from tests.test_postgres import postgres_url  # noqa: F401  (the fixture)
 
@@ -67,3 +70,12 @@ async def test_a_link_unknown_here_says_so_and_where_to_look(site: URL) -> None:
     await browser.post("/office/signin", {"link": "A" * 32, "csrf": token}, csrf=False)
     assert browser.status == 404 and plain(t("office.signin.unknown")) in browser.html
     await browser.close()
+
+
+async def test_the_running_bot_says_its_database_too(tmp_path: Path) -> None:
+    env = environment(tmp_path, WEB_LISTEN=f"127.0.0.1:{free_port()}")
+    env["DATABASE_URL"] = "sqlite:///bot.db"  # relative: the folder it runs in
+    async with serving_bot(tmp_path, env):
+        pass
+    log = (tmp_path / "patentbot.log").read_text()
+    assert said_database(log) == [f"sqlite:///{tmp_path / 'bot.db'}"], log
