@@ -16,7 +16,6 @@ from bot.office_site import (
     NAME_QUESTION,
     PER_PAGE,
     SORT_NAMES,
-    WORDS,
     OfficeSite,
     _download,
     _draft_target,
@@ -28,7 +27,7 @@ from forms.answers import decode
 from handlers import render, stats
 from handlers.draft import draft_for_application
 from handlers.export import export_document
-from locales import LANGUAGE_NAMES, SUPPORTED, Translator
+from locales import LANGUAGE_NAMES, N_, SUPPORTED, Translator
 from models import audiences, office_queries, officers, queries, statistics
 from models.tables import Application
 
@@ -223,8 +222,11 @@ class ApplicationPages(OfficeSite):
                 "office.application.owner",
                 user=application.user_id,
                 name=(user.display_name if user and user.display_name else "—"),
-                channel=t(WORDS["channel_web" if is_web_user(application.user_id)
-                               else "channel_telegram"]),
+                channel=t(
+                    N_("office.channel.web")
+                    if is_web_user(application.user_id)
+                    else N_("office.channel.telegram")
+                ),
             ),
             judged=t(
                 "office.application.judged",
