@@ -16,6 +16,7 @@ from handlers.render import plain
 from locales import translator
 from testkit.office import Officer
 from testkit.telegram import free_port
+from testkit.web import WebVisitor
 from tests import test_office
 from tests.test_cli_serve import environment
 from tests.test_cli_serve import patentbot as serving_bot
@@ -75,7 +76,9 @@ async def test_a_link_unknown_here_says_so_and_where_to_look(site: URL) -> None:
 async def test_the_running_bot_says_its_database_too(tmp_path: Path) -> None:
     env = environment(tmp_path, WEB_LISTEN=f"127.0.0.1:{free_port()}")
     env["DATABASE_URL"] = "sqlite:///bot.db"  # relative: the folder it runs in
-    async with serving_bot(tmp_path, env):
-        pass
+    async with serving_bot(tmp_path, env) as address:
+        visitor = WebVisitor(address)  # served: the line was printed before, and SIGTERM
+        assert (await visitor.get("/")).status == 200  # is the bot's to handle by now
+        await visitor.close()
     log = (tmp_path / "patentbot.log").read_text()
     assert said_database(log) == [f"sqlite:///{tmp_path / 'bot.db'}"], log
