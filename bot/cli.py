@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import gc
 import logging
 import sys
@@ -37,6 +38,32 @@ async def _run_console(settings: Settings) -> None:
 
 
 Connect = Callable[[Settings], AbstractAsyncContextManager["Link"]]
+
+
+class AddressTaken(Exception):
+    """A listening address another program (or another patentbot) holds already."""
+
+    def __init__(self, variable: str, address: tuple[str, int]) -> None:
+        super().__init__(variable, address)
+        self.variable = variable
+        self.address = f"{address[0]}:{address[1]}"
+
+
+def _in_use(error: OSError) -> bool:
+    return error.errno == errno.EADDRINUSE
+
+
+def database_line(settings: Settings) -> str:
+    """Which database a command uses, so an officer can tell it is the running bot's: the
+    SQLite file made absolute (a relative one is the current folder's), a PostgreSQL
+    password masked."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
+        url = url.set(database=str(Path(url.database).resolve()))
+    t = translator(settings.default_locale)
+    return plain(t("cli.database", url=url.render_as_string(hide_password=True)))
 
 
 def _telegram(settings: Settings) -> Connect:
@@ -78,7 +105,13 @@ async def _web_chat(settings: Settings, router: Router) -> AsyncIterator[None]:
         return
     from bot import web
 
-    async with web.listening(settings, router) as address:
+    async with AsyncExitStack() as stack:
+        try:  # only the start: what the block raises is not about WEB_LISTEN
+            address = await stack.enter_async_context(web.listening(settings, router))
+        except OSError as error:
+            if _in_use(error):
+                raise AddressTaken("WEB_LISTEN", settings.web_listen) from error
+            raise
         t = translator(settings.default_locale)
         print(plain(t("web.listening", url=address)), flush=True)
         if settings.public_url is not None:
@@ -102,11 +135,18 @@ async def _run(settings: Settings, telegram: bool) -> None:
             _freeze_start_up()
         try:
             async with _web_chat(settings, router):
-                if link is not None:
-                    await link.serve(router, True)  # until SIGINT/SIGTERM
-                else:  # the web alone: its inbox and e-mail are delivered from here
+                # After the address to open, which scripts read as the first line.
+                print(database_line(settings), file=sys.stderr, flush=True)
+                if link is None:  # the web alone: its inbox and e-mail are delivered here
                     async with deliveries(router.context, settings):
                         await until_stopped(handle_signals=True)
+                    return
+                try:
+                    await link.serve(router, True)  # until SIGINT/SIGTERM
+                except OSError as error:  # the webhook's is the only address it binds
+                    if _in_use(error) and settings.webhook_url is not None:
+                        raise AddressTaken("WEBHOOK_LISTEN", settings.webhook_listen) from error
+                    raise
         finally:
             await router.settle()
             await engine.dispose()
@@ -120,6 +160,11 @@ def _serve(settings: Settings, telegram: bool) -> int:
     _check_serving(settings, telegram)
     try:
         asyncio.run(_run(settings, telegram))
+    except AddressTaken as taken:  # one line: what to change is plain, a traceback hides it
+        t = translator(settings.default_locale)
+        said = t("cli.address_taken", variable=taken.variable, address=taken.address)
+        print(f"patentbot: {plain(said)}", file=sys.stderr)
+        return 1
     except Exception:
         logging.getLogger("patentbot").exception("the bot stopped")
         return 1
@@ -196,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         logs.configure(settings, logging.INFO if telegram else logging.WARNING)
         if serving:
             return _serve(settings, telegram)
+        # On stderr: piped output (a report, a link) stays clean.
+        print(database_line(settings), file=sys.stderr, flush=True)
         if args.command == "draft":
             print(asyncio.run(_write_draft(settings, args.application, args.out, args.locale)))
         elif args.command in ("event", "report"):

@@ -77,9 +77,9 @@ class Office(ApplicationPages, EventPages):
         token = request.match_info["token"][:64]
         t = translator(self._locale(request, None))
         async with self.sessions() as session:
-            officer = await officers.link_officer(session, token)
+            state, officer = await officers.link_state(session, token)
         if officer is None:
-            return self._message(request, t, None, t("office.signin.spent"), 410)
+            return self._link_refused(request, t, state)
         return self._render(
             request,
             t,
@@ -99,13 +99,25 @@ class Office(ApplicationPages, EventPages):
         async with self.sessions() as session:
             officer = await officers.take_link(session, token)
             if officer is None:
-                return self._message(request, t, None, t("office.signin.spent"), 410)
+                state, _ = await officers.link_state(session, token)
+                return self._link_refused(request, t, state)
             session_token = await officers.start_session(session, officer)
             await officers.record(session, officer, "signin")
             await session.commit()
         response = _see("/office/")
         self.auth.set_cookie(response, session_token)
         return response
+
+    def _link_refused(
+        self, request: web.Request, t: Translator, state: officers.LinkState
+    ) -> web.Response:
+        """Why a link signs nobody in: unknown here (another database?), used, expired."""
+        if state is officers.LinkState.UNKNOWN:
+            return self._message(request, t, None, t("office.signin.unknown"), 404)
+        if state is officers.LinkState.USED:
+            return self._message(request, t, None, t("office.signin.used"), 410)
+        expired = t("office.signin.expired", hours=officers.LINK_HOURS)
+        return self._message(request, t, None, expired, 410)
 
     async def signout(
         self, request: web.Request, who: SignedIn, t: Translator, form: dict[str, str]

@@ -30,7 +30,7 @@ from handlers.broadcast_queue import (
 from handlers.broadcast_queue import (
     move as move_job,
 )
-from locales import LANGUAGE_NAMES, N_, SUPPORTED, Translator
+from locales import LANGUAGE_NAMES, SUPPORTED, Translator
 from models import audiences, broadcast_jobs, officers, queries
 
 if TYPE_CHECKING:
@@ -39,21 +39,6 @@ if TYPE_CHECKING:
 MAX_TEXT = 16_000  # characters of HTML posted: far above what Telegram's limit lets through
 EVENTS_SHOWN = 10  # as the chat's menu
 REFRESH_SECONDS = 5  # how often the job list reloads while a job runs
-WORDS = {
-    "title": N_("office.broadcasts.title"),
-    "new": N_("office.broadcasts.new"),
-    "text": N_("office.broadcasts.text"),
-    "text_help": N_("office.broadcasts.text_help"),
-    "audience": N_("office.broadcasts.audience"),
-    "preview": N_("office.broadcasts.preview"),
-    "send": N_("broadcast.button.send"),
-    "change": N_("office.broadcasts.change"),
-    "jobs": N_("office.broadcasts.jobs"),
-    "no_jobs": N_("office.broadcasts.no_jobs"),
-    "pause": N_("broadcast.button.pause"),
-    "resume": N_("broadcast.button.resume"),
-    "stop": N_("broadcast.button.stop"),
-}
 
 
 class OfficeBroadcasts:
@@ -75,8 +60,7 @@ class OfficeBroadcasts:
     ) -> web.Response:
         status = values.pop("status", 200)
         assert isinstance(status, int)
-        words = {name: t(key) for name, key in WORDS.items()}
-        return self.office._render(request, t, who, template, status, b=words, **values)
+        return self.office._render(request, t, who, template, status, **values)
 
     async def _audiences(self, t: Translator) -> list[tuple[str, str]]:
         """(value, label with its count on Telegram): what the chat's menu offers."""

@@ -59,6 +59,8 @@ class EventPages(OfficeSite):
     ) -> web.StreamResponse:
         given = {qid: form.get(qid, "").strip() for qid, _, _ in self._event_questions(t)}
         try:
+            if any(not given[q.id] for q in admin_form("event").questions if not q.optional):
+                raise InvalidAnswer("error.empty")  # a form posted without a field it needs
             fields = events.event_fields(given)
         except InvalidAnswer as e:
             return await self.events(request, who, t, error=render.invalid(t, e), given=given)

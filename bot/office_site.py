@@ -1,5 +1,5 @@
-"""What every office page shares: sign-in checks, CSRF, rendering, the words of the
-pages, paging and downloads (the pages themselves: bot/office.py and its parts)."""
+"""What every office page shares: sign-in checks, CSRF, rendering in the officer's
+language, paging and downloads (the pages themselves: bot/office.py and its parts)."""
 
 from __future__ import annotations
 
@@ -45,89 +45,13 @@ SORT_NAMES = {
     "submitted": N_("office.sort.submitted"),
     "verdict": N_("office.sort.verdict"),
 }
-# The words of the pages, looked up once per page (templates hold no catalog keys).
-WORDS = {
-    "title": N_("office.title"),
-    "nav_overview": N_("office.nav.overview"),
-    "nav_applications": N_("office.nav.applications"),
-    "nav_events": N_("office.nav.events"),
-    "nav_export": N_("office.nav.export"),
-    "nav_audit": N_("office.nav.audit"),
-    "nav_broadcasts": N_("office.broadcasts.title"),
-    "signout": N_("office.signout"),
-    "language": N_("office.language"),
-    "language_set": N_("office.language_set"),
-    "signin_title": N_("office.signin.title"),
-    "signin_how": N_("office.signin.how"),
-    "signin_button": N_("office.signin.button"),
-    "prev": N_("office.page.prev"),
-    "next": N_("office.page.next"),
-    "users": N_("office.overview.users"),
-    "channel_telegram": N_("office.channel.telegram"),
-    "channel_web": N_("office.channel.web"),
-    "total": N_("office.col.total"),
-    "assessments": N_("office.overview.assessments"),
-    "started": N_("office.overview.started"),
-    "finished": N_("office.overview.finished"),
-    "flags_title": N_("stats.flags_title"),
-    "clusters_title": N_("stats.clusters_title"),
-    "events_title": N_("stats.events_title"),
-    "nothing": N_("stats.nothing"),
-    "col_language": N_("export.col.language"),
-    "col_clause": N_("office.col.clause"),
-    "col_flag": N_("office.col.flag"),
-    "col_count": N_("office.col.count"),
-    "col_cluster": N_("office.col.cluster"),
-    "col_eligible": N_("office.col.eligible"),
-    "col_date": N_("office.col.date"),
-    "col_event": N_("office.col.event"),
-    "col_responses": N_("office.col.responses"),
-    "col_rate": N_("office.col.rate"),
-    "col_id": N_("export.col.id"),
-    "col_user": N_("export.col.user"),
-    "col_version": N_("export.col.version"),
-    "col_status": N_("export.col.status"),
-    "col_verdict": N_("export.col.verdict"),
-    "col_submitted": N_("export.col.submitted"),
-    "col_enterprise": N_("office.col.enterprise"),
-    "col_flags": N_("office.col.flags"),
-    "col_question": N_("office.col.question"),
-    "col_answer": N_("office.col.answer"),
-    "col_answered": N_("office.col.answered"),
-    "col_time": N_("office.col.time"),
-    "col_officer": N_("office.col.officer"),
-    "col_action": N_("office.col.action"),
-    "col_target": N_("office.col.target"),
-    "col_place": N_("office.col.place"),
-    "col_state": N_("office.col.state"),
-    "filter_any": N_("office.filter.any"),
-    "filter_apply": N_("office.filter.apply"),
-    "sort": N_("office.filter.sort"),
-    "apps_none": N_("office.applications.none"),
-    "app_answers": N_("office.application.answers"),
-    "app_earlier": N_("office.application.earlier"),
-    "app_flags": N_("office.application.flags"),
-    "app_no_flags": N_("result.no_flags"),
-    "app_figures": N_("result.heading.figures"),
-    "app_drafts": N_("office.application.drafts"),
-    "app_no_drafts": N_("office.application.no_drafts"),
-    "app_draft_button": N_("office.application.draft_button"),
-    "app_not_submitted": N_("office.application.not_submitted"),
-    "events_new": N_("office.events.new"),
-    "events_create": N_("office.events.create"),
-    "events_optional": N_("office.events.optional"),
-    "event_close": N_("button.event_close"),
-    "event_open": N_("button.event_open"),
-    "event_qr": N_("office.event.qr"),
-    "event_qr_download": N_("office.event.qr_download"),
-    "event_report": N_("office.event.report"),
-    "event_xlsx": N_("office.event.xlsx"),
-    "event_live": N_("office.event.live"),
-    "audit_title": N_("office.audit.title"),
-}
-
+# Templates say their words by catalog key, ``{{ _("office.nav.events") }}``, as code
+# does (``pybabel extract`` reads them through babel.cfg); ``_`` is the request's
+# translator, handed to each render.
 _pages = Environment(
-    loader=FileSystemLoader(OFFICE_FILES), autoescape=select_autoescape(default=True)
+    loader=FileSystemLoader(OFFICE_FILES),
+    autoescape=select_autoescape(default=True),
+    extensions=["jinja2.ext.i18n"],
 )
 
 Page = Callable[[web.Request, SignedIn, Translator], Awaitable[web.StreamResponse]]
@@ -169,6 +93,12 @@ async def _fields(request: web.Request) -> dict[str, str]:
 def _see(path: str) -> web.Response:
     """Post/redirect/get: a reload shows the page, it does not post again."""
     return web.Response(status=303, headers={"Location": path})
+
+
+def translations(t: Translator) -> dict[str, Any]:
+    """The i18n extension's functions in one request's language. ``_`` takes the
+    catalog's ``{name}`` placeholders as keywords, as ``t`` does in code."""
+    return {"_": t, "gettext": t, "ngettext": t.translations.ngettext}
 
 
 def _local(t: Translator, moment: Any) -> str:
@@ -230,7 +160,7 @@ class OfficeSite:
     ) -> web.Response:
         html = _pages.get_template(template).render(
             lang=HTML_LANG[t.locale],
-            w={name: t(key) for name, key in WORDS.items()},
+            **translations(t),
             who=who.officer.name if who else "",
             csrf=self.auth.csrf(who) if who else "",
             locale=t.locale,

@@ -1,5 +1,5 @@
 """Who a web visitor is: a random id in a signed cookie, a CSRF token bound to it, the
-key that signs both, and a rate limit per visitor and per address.
+key that signs both (itsdangerous), and a rate limit per visitor and per address.
 
 A web visitor is a user of their own (channel ``web``), with a negative id far below any
 Telegram chat id (Telegram users are positive; groups, down to about -10^13), so the two
@@ -8,13 +8,13 @@ never collide. Nothing reads the channel from the id: the user row says it.
 
 from __future__ import annotations
 
-import base64
+import functools
 import hashlib
-import hmac
 import secrets
 import time
 from dataclasses import dataclass, field
 
+import itsdangerous
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -56,42 +56,56 @@ async def cookie_key(sessions: async_sessionmaker[AsyncSession], configured: str
         return stored.value.encode()
 
 
+@functools.cache
+def _signer(key: bytes, purpose: str) -> itsdangerous.Signer:
+    """One itsdangerous signer per purpose: a value signed for one purpose (a visitor's
+    cookie) is no good for another (an office session)."""
+    return itsdangerous.Signer(
+        key, salt=purpose, key_derivation="hmac", digest_method=hashlib.sha256
+    )
+
+
 @dataclass(frozen=True)
 class Signer:
+    """Signed cookies and CSRF tokens, on itsdangerous. A cookie that is not one we signed
+    — forged, cut short, not ASCII, a 5,000-digit number — is no cookie, never an error."""
+
     key: bytes
 
-    def _mac(self, purpose: str, subject: int | str) -> str:
-        digest = hmac.new(self.key, f"{purpose}:{subject}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
-
     def sign(self, purpose: str, value: str) -> str:
-        """``value`` with its signature, for a cookie (``value`` holds no ".")."""
-        return f"{value}.{self._mac(purpose, value)}"
+        """``value`` with its signature, for a cookie."""
+        return _signer(self.key, purpose).sign(value).decode()
 
     def unsign(self, purpose: str, signed: str | None) -> str | None:
         """The value of a cookie ``sign`` made for this purpose, else None."""
-        value, _, mac = (signed or "").partition(".")
-        if not value or not hmac.compare_digest(mac, self._mac(purpose, value)):
+        if not signed:
             return None
-        return value
+        try:
+            return _signer(self.key, purpose).unsign(signed).decode()
+        except (itsdangerous.BadSignature, UnicodeError):
+            return None
 
     def token(self, purpose: str, subject: int | str) -> str:
         """A token bound to a subject (a form's CSRF token for a visitor, a session)."""
-        return self._mac(purpose, subject)
+        return _signer(self.key, purpose).get_signature(str(subject)).decode()
 
     def token_ok(self, purpose: str, subject: int | str, token: str) -> bool:
-        return hmac.compare_digest(token, self._mac(purpose, subject))
+        try:
+            return _signer(self.key, purpose).verify_signature(str(subject), token)
+        except UnicodeError:
+            return False
 
     def cookie(self, user_id: int) -> str:
-        return f"{user_id}.{self._mac('visitor', user_id)}"
+        return self.sign("visitor", str(user_id))
 
     def visitor(self, cookie: str | None) -> int | None:
         """The visitor a cookie names, if we signed it."""
-        head, _, mac = (cookie or "").partition(".")
-        if not head.lstrip("-").isdigit() or not is_visitor_id(int(head)):
+        value = self.unsign("visitor", cookie)
+        digits = (value or "").removeprefix("-")
+        if value is None or not (digits.isascii() and digits.isdigit()):
             return None
-        user_id = int(head)
-        return user_id if hmac.compare_digest(mac, self._mac("visitor", user_id)) else None
+        user_id = int(value)
+        return user_id if is_visitor_id(user_id) else None
 
     def csrf(self, user_id: int) -> str:
         return self.token("csrf", user_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from enum import StrEnum
 
 from sqlalchemy import delete, func, update
 from sqlmodel import col, select
@@ -85,12 +86,25 @@ async def new_link(session: AsyncSession, officer: Officer) -> str:
     return token
 
 
-async def link_officer(session: AsyncSession, token: str) -> Officer | None:
-    """Whose link this is, if it is still good (not used, not expired)."""
+class LinkState(StrEnum):
+    """What a sign-in link is, so its page can say why it signs nobody in."""
+
+    GOOD = "good"
+    UNKNOWN = "unknown"  # never made in this database (or its officer was removed)
+    USED = "used"
+    EXPIRED = "expired"
+
+
+async def link_state(session: AsyncSession, token: str) -> tuple[LinkState, Officer | None]:
+    """The link's state, and its officer while it is good."""
     link = await session.get(OfficerLink, _hash(token))
-    if link is None or link.used_at is not None or link.expires_at <= utcnow():
-        return None
-    return await session.get(Officer, link.officer_id)
+    if link is None:
+        return LinkState.UNKNOWN, None
+    if link.used_at is not None:
+        return LinkState.USED, None
+    if link.expires_at <= utcnow():
+        return LinkState.EXPIRED, None
+    return LinkState.GOOD, await session.get(Officer, link.officer_id)
 
 
 async def take_link(session: AsyncSession, token: str) -> Officer | None:

@@ -26,7 +26,7 @@ from handlers.render import plain
 from handlers.router import Router
 from handlers.survey import survey_form
 from locales import translator
-from models import queries
+from models import officers, queries
 from models.db import connect
 from models.tables import Channel, Flag, OfficeAudit, OfficerLink, TrainingEvent, utcnow
 from testkit.answers import ELIGIBLE_ZH
@@ -136,7 +136,7 @@ async def test_an_officer_signs_in_with_the_link_and_out_again(
 
     other = Officer(site)  # the same link, used again
     await other.get(URL(link).path)
-    assert other.status == 410 and plain(t("office.signin.spent")) in other.html
+    assert other.status == 410 and plain(t("office.signin.used")) in other.html
     await other.close()
 
     await browser.post("/office/signout", {})
@@ -163,7 +163,8 @@ async def test_an_expired_link_signs_nobody_in(
         await session.exec(update(OfficerLink).values(expires_at=utcnow() - timedelta(minutes=1)))
         await session.commit()
     await browser.post("/office/signin", {"link": token.group(1)})
-    assert browser.status == 410 and plain(t("office.signin.spent")) in browser.html
+    expired = t("office.signin.expired", hours=officers.LINK_HOURS)
+    assert browser.status == 410 and plain(expired) in browser.html
     await browser.get("/office/")
     assert t("office.signin.how") in browser.html
     await browser.close()
