@@ -7,7 +7,7 @@ from datetime import datetime
 from forms import engine
 from forms.answers import encode
 from forms.definition import Form, linked
-from handlers import render
+from handlers import email_address, render
 from handlers.commands import MENU, Buttons, Command
 from handlers.context import Turn
 from handlers.questionnaire import (
@@ -152,7 +152,7 @@ async def submit(turn: Turn, application: Application, answers: Answers) -> list
     figures = outcome.derived.items()
     application.figures = {k: None if v is None else str(encode(v)) for k, v in figures}
     turn.session.add(application)
-    return [render.result_reply(turn.t, form, application, records)]
+    return [render.result_reply(turn.t, form, application, records), *email_address.offer(turn)]
 
 
 async def on_result(turn: Turn, _: str) -> list[Reply]:

@@ -11,6 +11,7 @@ from handlers import (
     broadcast,
     broadcast_text,
     draft,
+    email_address,
     events,
     export,
     interview,
@@ -30,6 +31,7 @@ COMMANDS: tuple[Command, ...] = (
     account.LANGUAGE_COMMAND,
     menu.HELP,
     menu.CANCEL,
+    email_address.COMMAND,
     account.MYDATA_COMMAND,
     account.DELETE_COMMAND,
     broadcast.COMMAND,
@@ -44,6 +46,7 @@ COMMANDS: tuple[Command, ...] = (
 BUTTONS: tuple[tuple[Buttons, Press], ...] = (
     (account.LANGUAGE, account.on_language),
     (account.DELETE, account.on_delete),
+    (email_address.BUTTONS, email_address.on_button),
     (interview.RESULT, interview.on_result),
     (interview.RESTART, interview.on_restart),
     (draft.BUTTONS, draft.on_button),
@@ -56,4 +59,5 @@ BUTTONS: tuple[tuple[Buttons, Press], ...] = (
 FLOWS: tuple[Flow, ...] = (
     Flow(broadcast.FLOW, admin=True, on_text=broadcast.on_message),
     Flow(events.FLOW, admin=True),
+    Flow(email_address.FLOW, on_text=email_address.on_text),
 )

@@ -10,11 +10,11 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Enum,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    String,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
@@ -35,6 +35,12 @@ class Channel(StrEnum):
     EMAIL = "email"
 
 
+# Stored as its value, read back as the enum (no database enum type: a new channel is
+# no schema change).
+CHANNEL = Enum(
+    Channel, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+)
+
 # The office itself as an actor: the operator at the server's terminal (the console's
 # user, the CLI) and the officers on the office pages (the audit names which). Stands in
 # created_by / added_by where no Telegram user or web visitor did it.
@@ -47,7 +53,7 @@ class User(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     channel: Channel = Field(
         default=Channel.TELEGRAM,
-        sa_column=Column(String(16), nullable=False, server_default=Channel.TELEGRAM.value),
+        sa_column=Column(CHANNEL, nullable=False, server_default=Channel.TELEGRAM.value),
     )
     display_name: str | None = None
     locale: str
@@ -139,6 +145,7 @@ class Flow(StrEnum):
     EVENT_SETUP = "event_setup"  # an admin setting up a training event
     BROADCAST = "broadcast"  # an admin composing a broadcast
     CONFIRM_DELETE = "confirm_delete"  # /delete, asking "are you sure?"
+    EMAIL = "email"  # /email, waiting for the address
 
 
 class Conversation(SQLModel, table=True):
@@ -260,7 +267,7 @@ class BroadcastRecipient(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     channel: Channel = Field(
         default=Channel.TELEGRAM,
-        sa_column=Column(String(16), nullable=False, server_default=Channel.TELEGRAM.value),
+        sa_column=Column(CHANNEL, nullable=False, server_default=Channel.TELEGRAM.value),
     )
     address: str | None = None  # the e-mail address, as it was when the job was queued
     state: str = "pending"

@@ -4,6 +4,7 @@ refusal for good and a temporary one do, and the unsubscribe link, through the w
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -28,14 +29,19 @@ from bot.delivery import Delivery
 from bot.mail import Mailer
 from bot.settings import Settings
 from bot.web_identity import Buckets, Signer
+from forms.definition import Form
 from handlers import broadcast_text
 from handlers.broadcast_queue import Author, Message, queue_broadcast
+from handlers.render import plain
 from handlers.router import Router
 from locales import translator
 from models import broadcast_jobs
 from models.db import connect
 from models.tables import BroadcastRecipient, Channel, User
+from testkit.answers import ELIGIBLE_ZH
+from testkit.chat import Chat, run_interview
 from testkit.telegram import free_port
+from testkit.web import WebVisitor
 from tests.broadcast_helpers import PROGRAMME, wait_for_status
 
 ZH = translator("zh_CN")
@@ -279,3 +285,48 @@ async def email_states(
     )
     async with sessions() as session:
         return {r.user_id: (r.state, r.error) for r in (await session.exec(query)).all()}
+
+
+async def test_an_applicant_gives_an_address_once_asked_and_can_remove_it(
+    router: Router, form: Form
+) -> None:
+    chat = Chat(router, 4242)
+    await chat.send("/apply")
+    await run_interview(chat, form, ELIGIBLE_ZH)
+    assert plain(ZH("email.offer")) in chat.text  # under the result, once
+    await chat.press(ZH("email.button.offer"))
+    await chat.send("李明的邮箱")
+    assert plain(ZH("email.invalid", typed="李明的邮箱")) in chat.text  # asked again
+    await chat.send("Li.Ming@Example.CN")
+    assert plain(ZH("email.saved", address="Li.Ming@example.cn")) in chat.text
+    await chat.send("/mydata")
+    (export,) = [r.document for r in chat.last if r.document]
+    assert json.loads(export.content)["user"]["email"] == "Li.Ming@example.cn"
+    await chat.send("/apply")  # a second application: not offered again
+    assert plain(ZH("email.offer")) not in chat.text
+    await chat.send("/email")
+    assert "Li.Ming@example.cn" in chat.text
+    await chat.press(ZH("email.button.remove"))
+    assert plain(ZH("email.removed")) in chat.text
+    async with router.context.sessions() as session:
+        user = await session.get(User, 4242)
+    assert user is not None and user.email is None
+
+
+async def test_an_address_given_in_the_web_chat_gets_the_offices_notice(
+    router: Router, mailbox: tuple[Mailbox, int], running: Delivery, site: URL
+) -> None:
+    box, _ = mailbox
+    visitor = WebVisitor(site)
+    try:
+        await visitor.get("/")
+        await visitor.send("/email")
+        await visitor.send("wang.fang@example.cn")
+        assert plain(ZH("email.saved", address="wang.fang@example.cn")) in visitor.text
+        job_id = await broadcast(router, "请于周五前补充审计报告")
+        await wait_for_status(router.context.sessions, job_id, timeout=20)
+        (mail,) = box.to("wang.fang@example.cn")
+        assert "请于周五前补充审计报告" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert "请于周五前补充审计报告" in (await visitor.get("/")).html  # and in the inbox
+    finally:
+        await visitor.close()
