@@ -21,22 +21,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.controller import Controller
-
 from bench.harness import code_version, fresh_database
+from testkit.mailbox import smtp_server
 from testkit.telegram import free_port
 
 SENDER = "南沙区知识产权办公室 <ip@example.gov.cn>"
-
-
-class Arrivals:
-    def __init__(self) -> None:
-        self.at: list[tuple[float, str]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        for address in envelope.rcpt_tos:
-            self.at.append((time.monotonic(), address))
-        return "250 OK"
 
 
 async def queue(database_url: str, recipients: int) -> int:
@@ -64,19 +53,15 @@ async def queue(database_url: str, recipients: int) -> int:
 
 
 async def run(rate: float, recipients: int, db: str) -> dict[str, Any]:
-    arrivals = Arrivals()
-    smtp_port = free_port()
-    server = Controller(arrivals, hostname="127.0.0.1", port=smtp_port)
-    server.start()
     folder = Path(tempfile.mkdtemp(prefix="bench-email-"))
-    try:
+    with smtp_server() as box:
         async with fresh_database(db, folder, "bench.db") as url:
             await queue(url, recipients)
             env = {
                 **os.environ,
                 "DATABASE_URL": url,
                 "WEB_LISTEN": f"127.0.0.1:{free_port()}",
-                "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+                "SMTP_URL": box.url,
                 "SMTP_FROM": SENDER,
                 "SMTP_RATE": str(rate),
                 "PUBLIC_URL": "https://bot.example.cn",
@@ -87,15 +72,13 @@ async def run(rate: float, recipients: int, db: str) -> dict[str, Any]:
             )  # fmt: skip
             try:
                 deadline = time.monotonic() + 60 + 2 * recipients / rate + 30
-                while len(arrivals.at) < recipients and time.monotonic() < deadline:
+                while len(box.messages) < recipients and time.monotonic() < deadline:
                     await asyncio.sleep(0.05)
             finally:
                 bot.terminate()
                 await bot.wait()
-    finally:
-        server.stop()
-    times = sorted(at for at, _ in arrivals.at)
-    per_address = Counter(address for _, address in arrivals.at)
+    times = sorted(box.arrived)
+    per_address = Counter(str(m["To"]) for m in box.messages)
     window = max((sum(1 for t in times if start <= t < start + 1) for start in times), default=0)
     span = times[-1] - times[0] if len(times) > 1 else 0.0
     return {

@@ -10,15 +10,10 @@ import re
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterator
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -40,6 +35,7 @@ from models.db import connect
 from models.tables import BroadcastRecipient, Channel, User
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import Chat, run_interview
+from testkit.mailbox import Mailbox, smtp_server
 from testkit.telegram import free_port
 from testkit.web import WebVisitor
 from tests.broadcast_helpers import PROGRAMME, wait_for_status
@@ -51,43 +47,10 @@ PUBLIC = "https://bot.example.cn"
 ROUTES = frozenset({Channel.WEB, Channel.EMAIL})
 
 
-class Mailbox:
-    """What the SMTP server accepted; ``nobody@`` has no mailbox (550), and each address
-    in ``busy`` is refused once for now (451)."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.busy: set[str] = set()
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if address.startswith("nobody@"):
-            return "550 5.1.1 <nobody@example.cn>: no such mailbox"
-        if address in self.busy:
-            self.busy.discard(address)
-            return "451 4.3.2 try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-
 @pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    port = free_port()
-    server = Controller(box, hostname="127.0.0.1", port=port)
-    server.start()
-    yield box, port
-    server.stop()
+def mailbox() -> Iterator[Mailbox]:
+    with smtp_server() as box:
+        yield box
 
 
 @pytest.fixture
@@ -121,11 +84,11 @@ async def broadcast(router: Router, text: str) -> int:
 
 
 @pytest.fixture
-async def running(router: Router, mailbox: tuple[Mailbox, int]) -> AsyncIterator[Delivery]:
+async def running(router: Router, mailbox: Mailbox) -> AsyncIterator[Delivery]:
     router.context.routes = ROUTES
     router.context.email_rate = 50.0  # a fast test; pacing itself is measured in bench/
     signer = Signer(SECRET.encode())
-    mailer = Mailer(f"smtp://127.0.0.1:{mailbox[1]}", SENDER, PUBLIC, signer, router.context.form)
+    mailer = Mailer(mailbox.url, SENDER, PUBLIC, signer, router.context.form)
     delivery = Delivery(router.context, mailer=mailer, poll_seconds=0.05)
     delivery.start()
     yield delivery
@@ -134,9 +97,9 @@ async def running(router: Router, mailbox: tuple[Mailbox, int]) -> AsyncIterator
 
 
 async def test_each_address_gets_the_notice_once_in_text_and_html_from_the_office(
-    router: Router, mailbox: tuple[Mailbox, int], running: Delivery
+    router: Router, mailbox: Mailbox, running: Delivery
 ) -> None:
-    box, _ = mailbox
+    box = mailbox
     box.busy.add("later@example.cn")
     await people(
         router,
@@ -171,9 +134,9 @@ async def test_each_address_gets_the_notice_once_in_text_and_html_from_the_offic
 
 
 async def test_the_unsubscribe_link_asks_then_stops_the_notices(
-    router: Router, mailbox: tuple[Mailbox, int], running: Delivery, site: URL
+    router: Router, mailbox: Mailbox, running: Delivery, site: URL
 ) -> None:
-    box, _ = mailbox
+    box = mailbox
     await people(router, {-1001: "li@example.cn", -1002: "wang@example.cn"})
     first = await broadcast(router, "第一次通知")
     await wait_for_status(router.context.sessions, first, timeout=20)
@@ -206,11 +169,11 @@ async def test_the_unsubscribe_link_asks_then_stops_the_notices(
 @pytest.mark.system
 @pytest.mark.timeout(300)
 async def test_sigkill_mid_mailing_then_restart_mails_nobody_twice(
-    tmp_path: Path, database_url: str, mailbox: tuple[Mailbox, int]
+    tmp_path: Path, database_url: str, mailbox: Mailbox
 ) -> None:
     """The web chat alone (no Telegram) mails a notice to 40 applicants at 10 a second;
     killed mid-job and started again, it resumes, and nobody gets it twice."""
-    box, port = mailbox
+    box = mailbox
     engine, sessions = await connect(database_url)
     addresses = {-(2000 + i): f"applicant{i}@example.cn" for i in range(40)}
     async with sessions() as session:
@@ -229,7 +192,7 @@ async def test_sigkill_mid_mailing_then_restart_mails_nobody_twice(
         "DATABASE_URL": database_url,
         "WEB_LISTEN": f"127.0.0.1:{free_port()}",
         "WEB_SECRET": SECRET,
-        "SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "SMTP_URL": box.url,
         "SMTP_FROM": SENDER,
         "SMTP_RATE": "10",
         "PUBLIC_URL": PUBLIC,
@@ -314,9 +277,9 @@ async def test_an_applicant_gives_an_address_once_asked_and_can_remove_it(
 
 
 async def test_an_address_given_in_the_web_chat_gets_the_offices_notice(
-    router: Router, mailbox: tuple[Mailbox, int], running: Delivery, site: URL
+    router: Router, mailbox: Mailbox, running: Delivery, site: URL
 ) -> None:
-    box, _ = mailbox
+    box = mailbox
     visitor = WebVisitor(site)
     try:
         await visitor.get("/")
