@@ -128,7 +128,7 @@ async def show_result(turn: Turn) -> list[Reply]:
     if latest is None or latest.id is None:
         return [Reply(turn.t("result.none"))]
     flags = await queries.flags_of(turn.session, latest.id)
-    return [render.result_reply(turn.t, turn.form, latest, flags)]
+    return [render.result_reply(turn.t, turn.form, latest, flags, RESTART)]
 
 
 async def current(turn: Turn) -> Application | list[Reply]:
@@ -152,7 +152,7 @@ async def submit(turn: Turn, application: Application, answers: Answers) -> list
     figures = outcome.derived.items()
     application.figures = {k: None if v is None else str(encode(v)) for k, v in figures}
     turn.session.add(application)
-    return [render.result_reply(turn.t, form, application, records)]
+    return [render.result_reply(turn.t, form, application, records, RESTART)]
 
 
 async def on_result(turn: Turn, _: str) -> list[Reply]:

@@ -13,6 +13,7 @@ from handlers import (
     draft,
     events,
     export,
+    flows,
     interview,
     menu,
     stats,
@@ -38,8 +39,8 @@ COMMANDS: tuple[Command, ...] = (
     admins.COMMAND,
 )
 
-# Each family of buttons and what a press runs. Any other button belongs to the form the
-# user is filling in (an answer, back, skip, review …), or has gone stale.
+# Each family of buttons and what a press runs; the forms' own (an answer, back, skip,
+# review …) are the flows'. Any other button has gone stale.
 BUTTONS: tuple[tuple[Buttons, Press], ...] = (
     (account.LANGUAGE, account.on_language),
     (account.DELETE, account.on_delete),
@@ -49,6 +50,7 @@ BUTTONS: tuple[tuple[Buttons, Press], ...] = (
     (survey.BUTTONS, survey.on_button),
     (broadcast_text.BUTTONS, broadcast.on_button),
     (events.BUTTONS, events.on_button),
+    *flows.BUTTONS,
 )
 
 # Conversations only an admin may be in (one who is no longer an admin leaves them).

@@ -16,7 +16,7 @@ from handlers import broadcast, flows, groups, menu, registry, stored_replies
 from handlers.command_menu import admin_menu, register_menus
 from handlers.commands import MENU, Buttons, Command, Press, split
 from handlers.context import Context, Turn
-from handlers.questionnaire import flow_button, flow_text, stale
+from handlers.questionnaire import flow_text, stale
 from handlers.types import Event, Reply, Sender
 from locales import guess_locale, translator
 from models import queries, updates
@@ -285,7 +285,4 @@ class Router:
             if buttons.admin and not await turn.is_admin():
                 return stale(turn)  # a forged admin button
             return await press(turn, value)
-        flow = flows.of(turn)
-        if flow is None:
-            return stale(turn)
-        return await flow_button(turn, flow, data)
+        return stale(turn)  # of no family (any more)
