@@ -24,7 +24,7 @@ from handlers.pending import PendingAnswer
 from handlers.types import Reply
 from models import queries
 from models.queries import StoredAnswer
-from models.tables import Application, Flow
+from models.tables import Application, Flow, Severity
 from models.tables import Flag as StoredFlag
 
 
@@ -117,7 +117,7 @@ def flag_record(application_id: int, flag: engine.Flag) -> StoredFlag:
     return StoredFlag(
         application_id=application_id,
         rule_id=rule.id,
-        severity=rule.severity,
+        severity=Severity(rule.severity),
         clause=rule.clause,
         message_key=rule.message,
         values=render.flag_values(flag),

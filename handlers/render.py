@@ -19,16 +19,16 @@ from handlers.commands import MENU, Buttons
 from handlers.form_buttons import Act
 from handlers.types import Button, Keyboard, Reply
 from locales import LOCAL_TIME, N_, Translator
-from models.tables import Application
+from models.tables import Application, Verdict
 from models.tables import Flag as StoredFlag
 
 _TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>")
 
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
 VERDICTS = {
-    "eligible": ("✅", N_("result.eligible")),
-    "eligible_with_points": ("⚠️", N_("result.eligible_with_points")),
-    "not_eligible": ("❌", N_("result.not_eligible")),
+    Verdict.ELIGIBLE: ("✅", N_("result.eligible")),
+    Verdict.ELIGIBLE_WITH_POINTS: ("⚠️", N_("result.eligible_with_points")),
+    Verdict.NOT_ELIGIBLE: ("❌", N_("result.not_eligible")),
 }
 SEVERITIES = {
     "disqualify": ("❌", N_("result.heading.disqualify")),
@@ -41,7 +41,7 @@ SEVERITY_ICONS = {severity: icon for severity, (icon, _) in SEVERITIES.items()}
 
 
 def verdict_text(t: Translator, verdict: str) -> str:
-    icon, key = VERDICTS[verdict]
+    icon, key = VERDICTS[Verdict(verdict)]
     return f"{icon} {t(key)}"
 
 
@@ -307,7 +307,7 @@ def result_reply(
     flags: list[StoredFlag],
     restart: Buttons,
 ) -> Reply:
-    verdict = application.verdict or "not_eligible"
+    verdict = application.verdict or Verdict.NOT_ELIGIBLE
     lines = [
         f"<b>{verdict_text(t, verdict)}</b>",
         t("result.programme", programme=t(form.title), version=application.version),

@@ -14,10 +14,20 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.audiences import Audience, recipients
-from models.tables import Broadcast, BroadcastRecipient, User, utcnow
+from models.tables import (
+    Broadcast,
+    BroadcastRecipient,
+    JobStatus,
+    RecipientState,
+    User,
+    utcnow,
+)
 
-PENDING, SENDING, SENT, FAILED, BLOCKED = "pending", "sending", "sent", "failed", "blocked"
-RUNNING, PAUSED, CANCELLED, DONE = "running", "paused", "cancelled", "done"
+# By their short names, as the delivery runner and the chat say them.
+PENDING, SENDING, SENT = RecipientState.PENDING, RecipientState.SENDING, RecipientState.SENT
+FAILED, BLOCKED = RecipientState.FAILED, RecipientState.BLOCKED
+RUNNING, PAUSED = JobStatus.RUNNING, JobStatus.PAUSED
+CANCELLED, DONE = JobStatus.CANCELLED, JobStatus.DONE
 
 
 async def create_broadcast(
@@ -34,7 +44,7 @@ async def create_broadcast(
         literal(broadcast.id),
         chosen.c.id,
         chosen.c.chat_id,
-        literal(PENDING),
+        literal(PENDING.value),  # the plain string: a literal has no column type to say it
         literal(0),
     )
     columns = ["broadcast_id", "user_id", "chat_id", "state", "attempts"]
@@ -56,12 +66,14 @@ async def get_broadcast(session: AsyncSession, broadcast_id: int) -> Broadcast |
     return await session.get(Broadcast, broadcast_id, populate_existing=True)
 
 
-async def job_state(session: AsyncSession, broadcast_id: int) -> tuple[str, str | None] | None:
+async def job_state(
+    session: AsyncSession, broadcast_id: int
+) -> tuple[JobStatus, str | None] | None:
     """(status, runner) of a job: what a runner checks before each wave, without loading
     the job (its text, its file) again."""
     query = select(Broadcast.status, Broadcast.runner).where(col(Broadcast.id) == broadcast_id)
     row = (await session.exec(query)).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else (JobStatus(row[0]), row[1])
 
 
 async def recent_broadcasts(session: AsyncSession, limit: int) -> list[Broadcast]:
@@ -102,7 +114,10 @@ async def failure_reasons(
 
 
 async def set_status(
-    session: AsyncSession, broadcast_id: int, status: str, allowed_from: Sequence[str]
+    session: AsyncSession,
+    broadcast_id: int,
+    status: JobStatus,
+    allowed_from: Sequence[JobStatus],
 ) -> Broadcast | None:
     """Move a job to ``status`` if it is in one of ``allowed_from``; the job, or None."""
     result = await session.exec(
@@ -248,7 +263,7 @@ class Outcome:
     """What became of one claimed recipient: sent, failed, blocked, or back to pending."""
 
     recipient: Due
-    state: str
+    state: RecipientState
     error: str | None = None
     attempts: int = 0
     next_attempt_at: datetime | None = None
@@ -315,7 +330,7 @@ async def media_uploaded(session: AsyncSession, broadcast_id: int, file_id: str)
 
 
 async def status_message_sent(
-    session: AsyncSession, broadcast_id: int, message_id: int, status: str
+    session: AsyncSession, broadcast_id: int, message_id: int, status: JobStatus
 ) -> None:
     await session.exec(
         update(Broadcast)
@@ -324,7 +339,7 @@ async def status_message_sent(
     )
 
 
-async def status_shown(session: AsyncSession, broadcast_id: int, status: str) -> None:
+async def status_shown(session: AsyncSession, broadcast_id: int, status: JobStatus) -> None:
     await session.exec(
         update(Broadcast).where(col(Broadcast.id) == broadcast_id).values(shown_status=status)
     )

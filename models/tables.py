@@ -4,23 +4,87 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    TypeDecorator,
     UniqueConstraint,
 )
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class Stored(TypeDecorator[E]):
+    """A column of one StrEnum's values, stored as the very strings they always were (a
+    plain VARCHAR: no database enum type, no migration), read back as members. A string
+    of no member is refused before it is written."""
+
+    impl = AutoString
+    cache_ok = True
+
+    def __init__(self, enum: type[E]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
+class ApplicationStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+
+
+class Verdict(StrEnum):
+    """An eligibility application's, at submission."""
+
+    ELIGIBLE = "eligible"
+    ELIGIBLE_WITH_POINTS = "eligible_with_points"
+    NOT_ELIGIBLE = "not_eligible"
+
+
+class Severity(StrEnum):
+    """A flag's: the rule's (``forms.definition.Severity``), the worst first."""
+
+    DISQUALIFY = "disqualify"
+    WARNING = "warning"
+    REVIEW = "review"
+
+
+class JobStatus(StrEnum):
+    """A broadcast's."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+class RecipientState(StrEnum):
+    """A broadcast recipient's: pending → sending (in flight) → sent | failed | blocked."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
 
 
 class User(SQLModel, table=True):
@@ -67,8 +131,10 @@ class Application(SQLModel, table=True):
     programme_id: str
     programme_version: int
     version: int = 1
-    status: str = "in_progress"  # in_progress | submitted
-    verdict: str | None = None  # eligible | eligible_with_points | not_eligible
+    status: ApplicationStatus = Field(
+        default=ApplicationStatus.IN_PROGRESS, sa_type=Stored(ApplicationStatus)
+    )
+    verdict: Verdict | None = Field(default=None, sa_type=Stored(Verdict))
     # Derived values (ratios, totals) as judged at submission, kept with the verdict.
     figures: Any = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
@@ -95,7 +161,7 @@ class Flag(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)
     rule_id: str
-    severity: str
+    severity: Severity = Field(sa_type=Stored(Severity))
     clause: str
     message_key: str
     # {name: [display, value]}: the figures the rule saw, and how to show each one.
@@ -118,7 +184,7 @@ class Conversation(SQLModel, table=True):
     """Where each user is in the chat, so a restart continues at the same step."""
 
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    flow: str | None = None  # a Flow, or None between flows
+    flow: Flow | None = Field(default=None, sa_type=Stored(Flow))  # None: between flows
     application_id: int | None = None
     question_id: str | None = None
     pending: Any = Field(default=None, sa_column=Column(JSON))
@@ -191,11 +257,12 @@ class Broadcast(SQLModel, table=True):
     # A file given in the terminal, uploaded with the first message; its id is used after.
     media_content: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     total: int = 0
-    status: str = "running"  # running | paused | cancelled | done
+    status: JobStatus = Field(default=JobStatus.RUNNING, sa_type=Stored(JobStatus))
     locale: str  # of the admin's status message
     status_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     status_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
-    shown_status: str | None = None  # what the status message last said
+    # What the status message last said.
+    shown_status: JobStatus | None = Field(default=None, sa_type=Stored(JobStatus))
     # The delivery runner working on it, and until when its claim holds unless renewed.
     runner: str | None = None
     lease_until: datetime | None = None
@@ -204,7 +271,7 @@ class Broadcast(SQLModel, table=True):
 
 
 class BroadcastRecipient(SQLModel, table=True):
-    """One recipient of a broadcast: pending → sending (in flight) → sent | failed | blocked."""
+    """One recipient of a broadcast, in a ``RecipientState``."""
 
     __table_args__ = (
         UniqueConstraint("broadcast_id", "user_id", name="uq_broadcast_recipient"),
@@ -222,7 +289,7 @@ class BroadcastRecipient(SQLModel, table=True):
     )
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    state: str = "pending"
+    state: RecipientState = Field(default=RecipientState.PENDING, sa_type=Stored(RecipientState))
     attempts: int = 0  # failed sends so far (a 429 is not a failure)
     next_attempt_at: datetime | None = None  # backoff after a failure
     error: str | None = None
