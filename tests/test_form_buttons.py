@@ -9,11 +9,13 @@ from typing import Any
 
 from sqlmodel import select
 
-from forms.definition import Form
-from handlers import pending, registry
+from forms.definition import Form, admin_form
+from handlers import pending, registry, render
+from handlers.draft import details_form
 from handlers.form_buttons import FORM_BUTTONS
 from handlers.pending import BroadcastDraft, PendingAnswer
 from handlers.router import Router
+from handlers.survey import survey_form
 from locales import translator
 from models import queries
 from models.tables import Answer, Conversation, Flow, TrainingEvent
@@ -31,6 +33,23 @@ def test_every_family_has_its_own_prefix_and_admin_forms_are_admin_families() ->
     for flow in registry.ADMIN_FLOWS:
         assert flow not in FORM_BUTTONS or FORM_BUTTONS[flow].admin, flow
     assert not FORM_BUTTONS[Flow.INTERVIEW].admin
+
+
+def test_every_form_s_buttons_fit_telegram_s_64_bytes(form: Form) -> None:
+    """The family's prefix made them longer: ``render.button`` refuses any over 64."""
+    forms = {
+        Flow.INTERVIEW: form,
+        Flow.DETAILS: details_form(form),
+        Flow.SURVEY: survey_form(form),
+        Flow.EVENT_SETUP: admin_form("event"),
+    }
+    for flow, shown in forms.items():
+        family, skipped = FORM_BUTTONS[flow], dict.fromkeys(q.id for q in shown.questions)
+        for q in shown.questions:
+            for group in (None, *(g.id for g in q.groups)):
+                render.question_reply(t, shown, q, skipped, family, group=group)
+        questions = list(shown.questions)
+        render.review_reply(t, shown, questions, skipped, "review.title", "button.submit", family)
 
 
 async def at(router: Router, form: Form, target: str, user_id: int = 1) -> Chat:
