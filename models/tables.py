@@ -68,6 +68,13 @@ class Severity(StrEnum):
     REVIEW = "review"
 
 
+class MediaKind(StrEnum):
+    """What a broadcast carries besides its text, if anything."""
+
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
 class JobStatus(StrEnum):
     """A broadcast's."""
 
@@ -251,7 +258,7 @@ class Broadcast(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     audience: str  # "all", "eligible", "flag:<rule id>", "event:<id>", "language:<locale>", …
     text: str  # Telegram HTML; the caption when there is a photo or file
-    media_kind: str | None = None  # photo | document
+    media_kind: MediaKind | None = Field(default=None, sa_type=Stored(MediaKind))
     media_file_id: str | None = None  # Telegram's id once it holds the file
     media_filename: str | None = None
     # A file given in the terminal, uploaded with the first message; its id is used after.

@@ -19,6 +19,7 @@ from models.tables import (
     Flag,
     Flow,
     JobStatus,
+    MediaKind,
     RecipientState,
     Severity,
     Verdict,
@@ -51,8 +52,9 @@ async def test_rows_written_as_strings_read_as_members(router: Router) -> None:
         await session.exec(text("UPDATE conversation SET flow = 'broadcast'"))
         await session.exec(
             text(
-                "INSERT INTO broadcast (id, created_at, audience, text, total, status, locale)"
-                " VALUES (7, '2024-10-08 00:00:00', 'all', 'x', 1, 'paused', 'zh_CN')"
+                "INSERT INTO broadcast"
+                " (id, created_at, audience, text, media_kind, total, status, locale) VALUES"
+                " (7, '2024-10-08 00:00:00', 'all', 'x', 'photo', 1, 'paused', 'zh_CN')"
             )
         )
         await session.exec(
@@ -67,6 +69,7 @@ async def test_rows_written_as_strings_read_as_members(router: Router) -> None:
         assert conversation is not None and conversation.flow is Flow.BROADCAST
         job = await session.get(Broadcast, 7)
         assert job is not None and job.status is JobStatus.PAUSED
+        assert job.media_kind is MediaKind.PHOTO
         recipient = (await session.exec(select(BroadcastRecipient))).one()
         assert recipient.state is RecipientState.BLOCKED
 
