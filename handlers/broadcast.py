@@ -3,19 +3,15 @@ list, pause, resume and cancel jobs. Queueing is ``handlers.broadcast_queue``'s,
 ``handlers.broadcast_text``'s, delivery ``bot.delivery``'s.
 
 The draft lives in ``Conversation.pending`` while the admin composes it (flow
-``broadcast``): ``{"step": "compose" | "audience" | "confirm", "message": {...},
-"audience": "eligible"}``. Confirming creates the job and its recipient rows in the
-transaction that answers the button, so a double tap cannot start it twice.
+``broadcast``): a ``handlers.pending.BroadcastDraft``. Confirming creates the job and its
+recipient rows in the transaction that answers the button, so a double tap cannot start it twice.
 """
 
 from __future__ import annotations
 
 from html import escape
-from typing import Literal
 
-from pydantic import BaseModel, ValidationError
-
-from handlers import render
+from handlers import pending, render
 from handlers.broadcast_queue import (
     MOVES,
     Author,
@@ -38,6 +34,7 @@ from handlers.broadcast_text import (
 )
 from handlers.commands import Command
 from handlers.context import Turn
+from handlers.pending import BroadcastDraft
 from handlers.types import Button, Reply
 from locales import LANGUAGE_NAMES, N_, SUPPORTED, Translator
 from models import audiences, broadcast_jobs, queries
@@ -52,23 +49,9 @@ def _draft_reply(message: Message) -> Reply:
     return message_reply(message.text, message.kind, message.file_id, message.filename)
 
 
-class BroadcastDraft(BaseModel):
-    """The broadcast an admin is composing, kept in ``Conversation.pending`` between
-    messages: first the message, then the audience, then the confirmation."""
-
-    step: Literal["compose", "audience", "confirm"] = "compose"
-    message: Message | None = None
-    audience: str | None = None  # as Audience.parse reads it
-
-    @classmethod
-    def of(cls, conversation: Conversation) -> BroadcastDraft:
-        try:
-            return cls.model_validate(conversation.pending or {})
-        except ValidationError:  # left by another flow: start afresh
-            return cls()
-
-    def keep(self, conversation: Conversation) -> None:
-        conversation.pending = self.model_dump(mode="json")
+def _draft(conversation: Conversation) -> BroadcastDraft:
+    """The draft being composed; none (say, another flow's pending): start afresh."""
+    return pending.get(conversation, BroadcastDraft) or BroadcastDraft()
 
 
 def _counted(t: Translator, label: str, count: int) -> str:
@@ -132,7 +115,7 @@ async def _values_menu(turn: Turn, kind: str) -> Reply:
 
 async def _preview(turn: Turn, audience: audiences.Audience) -> list[Reply]:
     t = turn.t
-    draft = BroadcastDraft.of(turn.conversation)
+    draft = _draft(turn.conversation)
     assert draft.message is not None  # an audience is offered only once there is a message
     shown = await preview(turn.session, turn.form, t, audience, turn.context.route_rates())
     chosen = Reply(t("broadcast.audience_chosen", audience=shown.described), edit=True)
@@ -140,10 +123,10 @@ async def _preview(turn: Turn, audience: audiences.Audience) -> list[Reply]:
     cancel = render.button(t("broadcast.button.cancel"), BUTTONS.data("drop"))
     if shown.count == 0:
         draft.step = "audience"
-        draft.keep(turn.conversation)
+        pending.put(turn.conversation, draft)
         return [chosen, Reply(t("broadcast.preview_none"), ((change,), (cancel,)))]
     draft.step, draft.audience = "confirm", str(audience)
-    draft.keep(turn.conversation)
+    pending.put(turn.conversation, draft)
     send = render.button(t("broadcast.button.send"), BUTTONS.data("send"))
     keyboard = ((send, cancel), (change,))
     return [chosen, _draft_reply(draft.message), Reply("\n".join(shown.lines), keyboard)]
@@ -154,7 +137,7 @@ async def _preview(turn: Turn, audience: audiences.Audience) -> list[Reply]:
 
 def compose(turn: Turn) -> list[Reply]:
     turn.conversation.flow = FLOW
-    BroadcastDraft().keep(turn.conversation)
+    pending.put(turn.conversation, BroadcastDraft())
     jobs = render.button(turn.t("broadcast.button.jobs"), BUTTONS.data("list"))
     return [Reply(turn.t("broadcast.compose"), ((jobs,),))]
 
@@ -172,13 +155,13 @@ async def on_message(turn: Turn) -> list[Reply]:
     refused = check_message(message)  # at once, not only when it is sent
     if refused is not None:
         return [Reply(refused.text(t))]
-    BroadcastDraft(step="audience", message=message).keep(turn.conversation)
+    pending.put(turn.conversation, BroadcastDraft(step="audience", message=message))
     return [await audience_menu(turn, edit=False)]
 
 
 async def _confirm(turn: Turn) -> list[Reply]:
     t = turn.t
-    draft = BroadcastDraft.of(turn.conversation)
+    draft = _draft(turn.conversation)
     assert draft.message is not None and draft.audience is not None  # step "confirm"
     author = Author(turn.user.id, turn.user.locale, turn.event.chat_id)
     job = await queue_broadcast(
@@ -189,13 +172,13 @@ async def _confirm(turn: Turn) -> list[Reply]:
             return [Reply(job.text(t))]
         # Everyone left the audience since the preview.
         draft.step = "audience"
-        draft.keep(turn.conversation)
+        pending.put(turn.conversation, draft)
         return [
             Reply(t("broadcast.preview_none"), edit=True),
             await audience_menu(turn, edit=False),
         ]
     turn.conversation.flow = None
-    turn.conversation.pending = None
+    pending.put(turn.conversation, None)
     turn.after_commit(turn.context.wake_delivery)
     if turn.context.sender:
         text = t.plural("broadcast.started", "broadcast.started.plural", job.total, id=job.id)
@@ -273,7 +256,7 @@ async def command(turn: Turn) -> list[Reply]:
 async def on_button(turn: Turn, data: str) -> list[Reply]:
     """``bc:…`` buttons (the router has checked the admin)."""
     kind, _, rest = data.partition(":")
-    draft = BroadcastDraft.of(turn.conversation)
+    draft = _draft(turn.conversation)
     composing = turn.conversation.flow == FLOW
     match kind:
         case "list":
@@ -283,11 +266,11 @@ async def on_button(turn: Turn, data: str) -> list[Reply]:
             return await control(turn, kind, job_id, origin)
         case "drop" if composing:
             turn.conversation.flow = None
-            turn.conversation.pending = None
+            pending.put(turn.conversation, None)
             return [Reply(turn.t("broadcast.dropped"), edit=True)]
         case "back" if composing and draft.message is not None:
             draft.step = "audience"
-            draft.keep(turn.conversation)
+            pending.put(turn.conversation, draft)
             return [await audience_menu(turn, edit=True)]
         case "aud" if composing and draft.message is not None:
             audience_kind, _, value = rest.partition(":")

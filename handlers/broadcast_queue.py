@@ -15,11 +15,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.broadcast_text import STATUS_NAMES
 from locales import N_, SUPPORTED, Translator
 from models import audiences, broadcast_jobs
-from models.tables import Broadcast, Channel
+from models.tables import Broadcast, Channel, MediaKind
 
 TEXT_LIMIT = 4096  # Telegram's limits, in characters of the text as shown
 CAPTION_LIMIT = 1024
-MEDIA_KINDS = ("photo", "document")
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,7 @@ def check_html(text: str) -> tuple[str, list[str]]:
 
 
 def check_message(message: Message) -> Refused | None:
-    if message.kind is not None and message.kind not in MEDIA_KINDS:
+    if message.kind is not None and message.kind not in tuple(MediaKind):
         return Refused(Reason.UNSUPPORTED)
     shown, problems = check_html(message.text)
     if problems:
@@ -170,7 +169,7 @@ async def queue_broadcast(
         created_by=author.user_id,
         audience=str(chosen),
         text=message.text,
-        media_kind=message.kind,
+        media_kind=None if message.kind is None else MediaKind(message.kind),
         media_file_id=message.file_id,
         media_filename=message.filename,
         media_content=message.content,

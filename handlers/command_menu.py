@@ -7,8 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from handlers.commands import Command
-from handlers.context import Context
+from handlers.context import Context, Listed
 from handlers.types import RecipientGone
 from locales import translator
 from models import queries
@@ -27,7 +26,7 @@ class CommandMenu:
     admin: list[tuple[str, str]]  # the public commands and the admin ones
 
 
-def command_menus(commands: Sequence[Command], default_locale: str) -> list[CommandMenu]:
+def command_menus(commands: Sequence[Listed], default_locale: str) -> list[CommandMenu]:
     menus = []
     for language_code, locale in MENU_LANGUAGES.items():
         t = translator(locale or default_locale)
@@ -42,7 +41,7 @@ def command_menus(commands: Sequence[Command], default_locale: str) -> list[Comm
     return menus
 
 
-async def register_menus(context: Context, commands: Sequence[Command]) -> None:
+async def register_menus(context: Context, commands: Sequence[Listed]) -> None:
     """At start: everyone's command menu, and every admin's (of the settings or stored)."""
     if context.sender is None:  # the console has no command menu
         return
@@ -55,7 +54,7 @@ async def register_menus(context: Context, commands: Sequence[Command]) -> None:
 
 
 async def admin_menu(
-    context: Context, commands: Sequence[Command], user_id: int, admin: bool
+    context: Context, commands: Sequence[Listed], user_id: int, admin: bool
 ) -> None:
     """Show (or take back) the admin commands in this admin's command menu."""
     if context.sender is None:  # the console has no command menu

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,8 +16,21 @@ from locales import Translator
 from models.queries import is_stored_admin
 from models.tables import Channel, Conversation, User
 
-if TYPE_CHECKING:
-    from handlers.commands import Command
+
+class Listed(Protocol):
+    """A command as /help and the command menus list it (``handlers.commands.Command``,
+    which runs on a ``Turn``: so it is not named here, and the two modules do not import
+    each other)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description_key(self) -> str: ...
+
+    @property
+    def admin(self) -> bool: ...
+
 
 # Something outside the reply that must happen only once the update's state is stored.
 Effect = Callable[[], Awaitable[None]]
@@ -74,7 +87,7 @@ class Turn:
     t: Translator
     first_contact: bool = False  # the user's first event: they are new
     # The commands this update is dispatched from (/help lists them, a menu shows them).
-    commands: Sequence[Command] = ()
+    commands: Sequence[Listed] = ()
     # The user asked for their data to be erased (after the commit): the transport keeps
     # nothing of them either (the web's cookie).
     gone: bool = False

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from handlers import flows, menu
 from handlers.commands import MENU, Buttons, Command, Press, split
 from handlers.context import Turn
-from handlers.questionnaire import flow_button, flow_text, stale
+from handlers.questionnaire import flow_text, stale
 from handlers.types import Reply
 
 OnText = Callable[[Turn], Awaitable[list[Reply]]]
@@ -70,17 +70,9 @@ class Dispatcher:
             return await self._command(turn, value)
         found = self._buttons.get(prefix)
         if found is None:
-            return await _form_button(turn, data)
+            return stale(turn)  # of no family (any more)
         buttons, press = found
         if buttons.admin and not await turn.is_admin():
             return stale(turn)  # a forged admin button
         return await press(turn, value)
 
-
-async def _form_button(turn: Turn, data: str) -> list[Reply]:
-    """Any other button belongs to the form the user is filling in (an answer, back,
-    skip …), or has gone stale. (To become families of the registry's table.)"""
-    form = flows.of(turn)
-    if form is None:
-        return stale(turn)
-    return await flow_button(turn, form, data)

@@ -32,7 +32,7 @@ from handlers.types import Document, Reply
 from locales import DEFAULT, LOCAL_TIME, N_, Translator, translator
 from models import queries
 from models.queries import StoredAnswer
-from models.tables import Application, Draft, Flow
+from models.tables import Application, ApplicationStatus, Draft, Flow, Verdict
 
 FLOW = Flow.DETAILS
 BUTTONS = Buttons("draft")
@@ -82,7 +82,7 @@ async def on_button(turn: Turn, action: str) -> list[Reply]:
 async def current(turn: Turn) -> Application | list[Reply]:
     """The details belong to a submitted application."""
     application = await current_application(turn)
-    if application is None or application.status != "submitted":
+    if application is None or application.status != ApplicationStatus.SUBMITTED:
         return [Reply(turn.t("hint.no_flow"))]
     return application
 
@@ -125,7 +125,7 @@ async def draft_for_application(
     """The draft of one application, in the applicant's language unless one is given
     (for ``patentbot draft``); None when there is no such submitted application."""
     application = await session.get(Application, application_id)
-    if application is None or application.status != "submitted":
+    if application is None or application.status != ApplicationStatus.SUBMITTED:
         return None
     owner = await queries.get_user(session, application.user_id)
     t = translator(locale or (owner.locale if owner else DEFAULT))
@@ -137,7 +137,7 @@ async def _send_draft(turn: Turn, data: DraftInput) -> list[Reply]:
     caption = turn.t("draft.caption", version=draft.version)
     keyboard = ((render.button(turn.t("button.change_details"), BUTTONS.data("details")),),)
     text = turn.t("draft.sent", version=draft.version)
-    if data.application.verdict == "not_eligible":
+    if data.application.verdict == Verdict.NOT_ELIGIBLE:
         text = turn.t("draft.sent_not_eligible") + "\n\n" + text
     return [Reply(text, keyboard, document=Document(draft.filename, content, caption))]
 

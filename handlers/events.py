@@ -24,7 +24,7 @@ from handlers.survey_report import Report, chart_png, compute, report_text, repo
 from handlers.types import Document, Reply
 from locales import LOCAL_TIME, N_, Translator
 from models import queries
-from models.tables import Application, Flow, TrainingEvent, utcnow
+from models.tables import Application, ApplicationStatus, Flow, TrainingEvent, utcnow
 
 FLOW = Flow.EVENT_SETUP
 BUTTONS = Buttons("ev", admin=True)
@@ -287,7 +287,7 @@ def report_replies(t: Translator, report: Report) -> list[Reply]:
 
 async def current(turn: Turn) -> Application | list[Reply]:
     setup = await current_application(turn)
-    if setup is None or setup.status == "submitted":
+    if setup is None or setup.status == ApplicationStatus.SUBMITTED:
         return [Reply(turn.t("hint.no_flow"))]
     return setup
 
@@ -306,7 +306,7 @@ async def submit(turn: Turn, setup: Application, answers: Answers) -> list[Reply
         closes_at=closes_at,
         created_by=turn.user.id,
     )
-    setup.status = "submitted"
+    setup.status = ApplicationStatus.SUBMITTED
     setup.submitted_at = utcnow()
     turn.session.add(setup)
     if links_of(turn.context, event.code).scannable is None:  # the card says why not

@@ -25,11 +25,11 @@ from handlers.spreadsheet import BOOK_OPTIONS, Sheet, add_formats
 from handlers.types import Document, Reply
 from locales import LANGUAGE_NAMES, LOCAL_TIME, N_, Translator
 from models import queries, statistics
-from models.tables import Application, Channel, Flag, User, utcnow
+from models.tables import Application, ApplicationStatus, Channel, Flag, User, utcnow
 
 STATUS_NAMES = {
-    "in_progress": N_("export.status.in_progress"),
-    "submitted": N_("export.status.submitted"),
+    ApplicationStatus.IN_PROGRESS: N_("export.status.in_progress"),
+    ApplicationStatus.SUBMITTED: N_("export.status.submitted"),
 }
 SHEET_NAME_LIMIT = 31
 
@@ -147,7 +147,7 @@ def _users_sheet(
     count: Counter[int] = Counter(a.user_id for a in applications)
     latest: dict[int, Application] = {}
     for application in applications:  # in id order: the last submitted one wins
-        if application.status == "submitted":
+        if application.status == ApplicationStatus.SUBMITTED:
             latest[application.user_id] = application
     yes = t("button.yes")
     for user in users:

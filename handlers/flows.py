@@ -1,13 +1,17 @@
-"""The conversations that fill in a form, by the name ``Conversation.flow`` stores."""
+"""The conversations that fill in a form, by the name ``Conversation.flow`` stores, and
+what a press of their buttons runs (``handlers.form_buttons``; listed in the registry)."""
 
 from __future__ import annotations
 
 from handlers import draft, events, interview, questionnaire, survey
+from handlers.commands import Buttons, Press
 from handlers.context import Turn
+from handlers.form_buttons import FORM_BUTTONS, Act, FormPress
+from handlers.questionnaire import FormFlow, flow_button, stale
 from handlers.types import Reply
 from models.tables import Application
 
-FLOWS: dict[str, questionnaire.FormFlow] = {
+FLOWS: dict[str, FormFlow] = {
     interview.FLOW: interview,
     draft.FLOW: draft,
     survey.FLOW: survey,
@@ -15,7 +19,7 @@ FLOWS: dict[str, questionnaire.FormFlow] = {
 }
 
 
-def of(turn: Turn) -> questionnaire.FormFlow | None:
+def of(turn: Turn) -> FormFlow | None:
     return FLOWS.get(turn.conversation.flow or "")
 
 
@@ -29,3 +33,32 @@ async def resume(turn: Turn) -> list[Reply]:
         turn.conversation.flow = None
         return found
     return [await questionnaire.resume(turn, flow.questionnaire(turn))]
+
+
+def _pressed(flow: FormFlow) -> Press:
+    async def press(turn: Turn, data: str) -> list[Reply]:
+        parsed = FormPress.parse(data)
+        if parsed is None or turn.conversation.flow != flow.FLOW:
+            return stale(turn)  # a form the user has left (or never was in)
+        return await flow_button(turn, flow, parsed)
+
+    return press
+
+
+def _sent_before(act: Act) -> Press:
+    """A button sent before form buttons said their form (``a:<question>:<value>``): it
+    answers the form the user is in, with that form's rights."""
+
+    async def press(turn: Turn, data: str) -> list[Reply]:
+        flow = of(turn)
+        if flow is None or (FORM_BUTTONS[flow.FLOW].admin and not await turn.is_admin()):
+            return stale(turn)
+        return await flow_button(turn, flow, FormPress.of(act, data))
+
+    return press
+
+
+BUTTONS: tuple[tuple[Buttons, Press], ...] = (
+    *((FORM_BUTTONS[flow.FLOW], _pressed(flow)) for flow in FLOWS.values()),
+    *((Buttons(act.value), _sent_before(act)) for act in Act),
+)

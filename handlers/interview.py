@@ -22,7 +22,7 @@ from handlers.questionnaire import (
 from handlers.types import Reply
 from locales import LOCAL_TIME, N_
 from models import queries
-from models.tables import Application, Flow, utcnow
+from models.tables import Application, ApplicationStatus, Flow, Verdict, utcnow
 
 FLOW = Flow.INTERVIEW
 RESULT = Buttons("result")  # the verdict of the latest submission, again
@@ -88,7 +88,7 @@ async def start(turn: Turn) -> list[Reply]:
         application = await _new_version(turn, None)
         intro = Reply(turn.t("interview.intro", programme=turn.t(turn.form.title)))
         return [intro, proceed(turn, questionnaire(turn), application, {})]
-    if latest.status == "submitted":
+    if latest.status == ApplicationStatus.SUBMITTED:
         turn.conversation.flow = None
         turn.conversation.application_id = latest.id
         assert latest.submitted_at is not None
@@ -96,7 +96,7 @@ async def start(turn: Turn) -> list[Reply]:
             "interview.already_submitted",
             version=latest.version,
             date=render.local_date(turn.t, latest.submitted_at),
-            verdict=render.verdict_text(turn.t, latest.verdict or "not_eligible"),
+            verdict=render.verdict_text(turn.t, latest.verdict or Verdict.NOT_ELIGIBLE),
         )
         keyboard = (
             (render.button(turn.t("button.show_result"), RESULT.data()),),
@@ -112,7 +112,7 @@ async def start(turn: Turn) -> list[Reply]:
 
 async def restart(turn: Turn) -> list[Reply]:
     latest = await queries.latest_application(turn.session, turn.user.id, turn.form.id)
-    if latest is not None and latest.status != "submitted":
+    if latest is not None and latest.status != ApplicationStatus.SUBMITTED:
         return await start(turn)
     closed = await _closed(turn)
     if closed is not None:
@@ -128,12 +128,12 @@ async def show_result(turn: Turn) -> list[Reply]:
     if latest is None or latest.id is None:
         return [Reply(turn.t("result.none"))]
     flags = await queries.flags_of(turn.session, latest.id)
-    return [render.result_reply(turn.t, turn.form, latest, flags)]
+    return [render.result_reply(turn.t, turn.form, latest, flags, RESTART)]
 
 
 async def current(turn: Turn) -> Application | list[Reply]:
     application = await current_application(turn)
-    if application is None or application.status == "submitted":
+    if application is None or application.status == ApplicationStatus.SUBMITTED:
         return [Reply(turn.t("hint.no_flow"))]
     return await _closed(turn) or application
 
@@ -145,14 +145,17 @@ async def submit(turn: Turn, application: Application, answers: Answers) -> list
     outcome = engine.outcome(form, answers)
     records = [flag_record(application.id, f) for f in outcome.flags]
     await queries.replace_flags(turn.session, application.id, records)
-    application.status = "submitted"
-    application.verdict = outcome.verdict
+    application.status = ApplicationStatus.SUBMITTED
+    application.verdict = Verdict(outcome.verdict)
     application.submitted_at = utcnow()
     application.programme_version = form.version
     figures = outcome.derived.items()
     application.figures = {k: None if v is None else str(encode(v)) for k, v in figures}
     turn.session.add(application)
-    return [render.result_reply(turn.t, form, application, records), *email_address.offer(turn)]
+    return [
+        render.result_reply(turn.t, form, application, records, RESTART),
+        *email_address.offer(turn),
+    ]
 
 
 async def on_result(turn: Turn, _: str) -> list[Reply]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import draft, flows, interview, render, survey
+from handlers import draft, flows, interview, pending, render, survey
 from handlers.commands import MENU, Command
 from handlers.context import Turn
 from handlers.types import Keyboard, Reply
@@ -70,7 +70,7 @@ async def cancel(turn: Turn) -> list[Reply]:
         return [Reply(turn.t("cancel.nothing"), menu_keyboard(turn))]
     flow = conversation.flow
     conversation.flow = None
-    conversation.pending = None
+    pending.put(conversation, None)
     if flow == draft.FLOW:  # /draft writes the draft: the way back is the details button
         again = (
             (render.button(turn.t("button.continue_details"), draft.BUTTONS.data("details")),),

@@ -13,26 +13,31 @@ from decimal import Decimal
 from html import escape
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ValidationError
-
 from forms import engine
 from forms.answers import InvalidAnswer, Parsed, Value, decode, decode_all, encode, parse
 from forms.definition import Check, Form, Question
-from handlers import render
+from handlers import pending, render
+from handlers.commands import Buttons
 from handlers.context import Turn
+from handlers.form_buttons import FORM_BUTTONS, Act, FormPress
+from handlers.pending import PendingAnswer
 from handlers.types import Reply
 from models import queries
 from models.queries import StoredAnswer
-from models.tables import Application, Conversation, Flow
+from models.tables import Application, Flow, Severity
 from models.tables import Flag as StoredFlag
 
 
 @dataclass(frozen=True)
 class Questionnaire:
-    flow: str  # the Conversation.flow while it runs
+    flow: Flow  # the Conversation.flow while it runs
     form: Form
     review_title: str  # catalog keys
     submit_label: str
+
+    @property
+    def buttons(self) -> Buttons:
+        return FORM_BUTTONS[self.flow]
 
 
 Answers = dict[str, Value]
@@ -70,9 +75,9 @@ def ask(
     conversation.flow = qn.flow
     conversation.application_id = application.id
     conversation.question_id = question.id
-    conversation.pending = None
+    pending.put(conversation, None)
     return render.question_reply(
-        turn.t, qn.form, question, answers, group=group, error=error, edit=edit
+        turn.t, qn.form, question, answers, qn.buttons, group=group, error=error, edit=edit
     )
 
 
@@ -81,10 +86,10 @@ def review(turn: Turn, qn: Questionnaire, application: Application, answers: Ans
     conversation.flow = qn.flow
     conversation.application_id = application.id
     conversation.question_id = None  # at the review
-    conversation.pending = None
+    pending.put(conversation, None)
     questions = [q for q in engine.applicable(qn.form, answers) if q.id in answers]
     return render.review_reply(
-        turn.t, qn.form, questions, answers, qn.review_title, qn.submit_label, f"submit:{qn.flow}"
+        turn.t, qn.form, questions, answers, qn.review_title, qn.submit_label, qn.buttons
     )
 
 
@@ -112,7 +117,7 @@ def flag_record(application_id: int, flag: engine.Flag) -> StoredFlag:
     return StoredFlag(
         application_id=application_id,
         rule_id=rule.id,
-        severity=rule.severity,
+        severity=Severity(rule.severity),
         clause=rule.clause,
         message_key=rule.message,
         values=render.flag_values(flag),
@@ -192,7 +197,7 @@ async def _settle(
         return await _accept(turn, qn, application, sheet, question, value, raw, pressed=False)
     check, seen = doubts[0]
     message = _doubt_text(turn, qn, question, check, seen)
-    return [_ask_to_confirm(turn, question, Parsed(value), raw, message=message, checked=True)]
+    return [_ask_to_confirm(turn, qn, question, Parsed(value), raw, message, checked=True)]
 
 
 async def on_text(
@@ -217,7 +222,7 @@ async def on_text(
         return [ask(turn, qn, application, question, answers, error=error)]
     if parsed.confirm:
         message = turn.t(parsed.confirm, **_confirm_values(turn, question, parsed))
-        return [_ask_to_confirm(turn, question, parsed, text, message=message)]
+        return [_ask_to_confirm(turn, qn, question, parsed, text, message)]
     return await _settle(turn, qn, application, sheet, question, parsed.value, text)
 
 
@@ -232,42 +237,33 @@ def _confirm_values(turn: Turn, question: Question, parsed: Parsed) -> dict[str,
     }
 
 
-class PendingAnswer(BaseModel):
-    """An answer read but not stored yet: it waits in ``Conversation.pending`` for the
-    user to confirm the reading (or pick one of several)."""
-
-    question: str
-    value: Any  # encoded as an answer is stored
-    raw: str  # what the user typed
-    choices: list[Any] = []  # several readings, encoded
-    checked: bool = False  # the form's checks have been passed already
-
-    @classmethod
-    def of(cls, conversation: Conversation) -> PendingAnswer | None:
-        try:
-            return cls.model_validate(conversation.pending)
-        except ValidationError:  # nothing pending, or left by another flow
-            return None
-
-
 def _ask_to_confirm(
-    turn: Turn, question: Question, parsed: Parsed, raw: str, *, message: str, checked: bool = False
+    turn: Turn,
+    qn: Questionnaire,
+    question: Question,
+    parsed: Parsed,
+    raw: str,
+    message: str,
+    *,
+    checked: bool = False,
 ) -> Reply:
     """Ask before storing: confirm the one reading, or pick one of several, or retype.
     ``checked``: the form's checks have been passed already."""
-    pending = PendingAnswer(
+    waiting = PendingAnswer(
         question=question.id,
         value=encode(parsed.value),
         raw=raw,
         choices=[encode(c) for c in parsed.choices],
         checked=checked,
     )
-    turn.conversation.pending = pending.model_dump(exclude_defaults=True)
-    retype = render.button(turn.t("button.retype"), "confirm:no")
+    pending.put(turn.conversation, waiting)
+    family, t = qn.buttons, turn.t
+    retype = render.button(t("button.retype"), family.data(Act.CONFIRM, "no"))
     if not parsed.choices:
-        return Reply(message, ((render.button(turn.t("button.confirm"), "confirm:yes"), retype),))
+        confirm = render.button(t("button.confirm"), family.data(Act.CONFIRM, "yes"))
+        return Reply(message, ((confirm, retype),))
     picks = [
-        render.button(render.show_value(turn.t, question, c), f"confirm:{n}")
+        render.button(render.show_value(t, question, c), family.data(Act.CONFIRM, str(n)))
         for n, c in enumerate(parsed.choices)
     ]
     return Reply(message, (*render.rows(picks, 1), (retype,)))
@@ -287,36 +283,36 @@ def _review_choice(
 
 
 async def on_button(
-    turn: Turn, qn: Questionnaire, application: Application, data: str
+    turn: Turn, qn: Questionnaire, application: Application, press: FormPress
 ) -> list[Reply]:
-    """a:<qid>:<value>, g:<qid>:<group>, back:<qid>, keep:<qid>, skip:<qid>, edit:<qid>,
-    confirm:yes|no. Buttons of an earlier question or state are refused as stale."""
-    kind, _, rest = data.partition(":")
+    """Any form button but submit (``Act``). Buttons of an earlier question or state are
+    refused as stale."""
     sheet = await answers_of(turn, qn.form, application)
     answers = sheet[1]
-    if kind == "confirm":
-        return await _confirmed(turn, qn, application, sheet, rest)
-    qid, _, value = rest.partition(":")
+    if press.act is Act.CONFIRM:
+        return await _confirmed(turn, qn, application, sheet, press.target)
+    qid, value = press.target, press.value
     if not qn.form.has_question(qid):
         return stale(turn)
     question = qn.form.question(qid)
-    if kind == "edit":
+    if press.act is Act.EDIT:
         if question not in engine.applicable(qn.form, answers):
             return stale(turn)
         return [ask(turn, qn, application, question, answers)]
-    if turn.conversation.question_id != qid or turn.conversation.pending:
+    waiting = pending.get(turn.conversation, PendingAnswer)
+    if turn.conversation.question_id != qid or waiting is not None:
         return stale(turn)
-    match kind:
-        case "a":
+    match press.act:
+        case Act.ANSWER:
             return await _pressed_answer(turn, qn, application, sheet, question, value)
-        case "g":
+        case Act.GROUP:
             return [ask(turn, qn, application, question, answers, group=value or None, edit=True)]
-        case "back":
+        case Act.BACK:
             previous = engine.previous_question(qn.form, answers, qid)
             return [ask(turn, qn, application, previous or question, answers)]
-        case "keep" if qid in answers:
+        case Act.KEEP if qid in answers:
             return [proceed(turn, qn, application, answers)]
-        case "skip" if question.optional:
+        case Act.SKIP if question.optional:
             return await _accept(turn, qn, application, sheet, question, None, None, pressed=True)
     return stale(turn)
 
@@ -347,21 +343,21 @@ async def _confirmed(
     choice: str,
 ) -> list[Reply]:
     """confirm:yes (the one reading), confirm:<n> (one of several), confirm:no (retype)."""
-    pending = PendingAnswer.of(turn.conversation)
-    if pending is None or not qn.form.has_question(pending.question):
+    waiting = pending.get(turn.conversation, PendingAnswer)
+    if waiting is None or not qn.form.has_question(waiting.question):
         return stale(turn)
-    question = qn.form.question(pending.question)
-    choices = pending.choices
+    question = qn.form.question(waiting.question)
+    choices = waiting.choices
     if choice == "no":
         return [ask(turn, qn, application, question, sheet[1])]
     if choice == "yes" and not choices:
-        stored = pending.value
+        stored = waiting.value
     elif choice.isdigit() and int(choice) < len(choices):
         stored = choices[int(choice)]
     else:
         return stale(turn)
-    value, raw = decode(question, stored), pending.raw
-    if pending.checked:
+    value, raw = decode(question, stored), waiting.raw
+    if waiting.checked:
         return await _accept(turn, qn, application, sheet, question, value, raw, pressed=False)
     return await _settle(turn, qn, application, sheet, question, value, raw)
 
@@ -392,13 +388,15 @@ async def flow_text(turn: Turn, flow: FormFlow, text: str) -> list[Reply]:
     return await on_text(turn, flow.questionnaire(turn), found, text)
 
 
-async def flow_button(turn: Turn, flow: FormFlow, data: str) -> list[Reply]:
+async def flow_button(turn: Turn, flow: FormFlow, press: FormPress) -> list[Reply]:
     found = await flow.current(turn)
     if not isinstance(found, Application):
         return found
     qn = flow.questionnaire(turn)
-    if data != f"submit:{qn.flow}":
-        return await on_button(turn, qn, found, data)
+    if press.act is not Act.SUBMIT:
+        return await on_button(turn, qn, found, press)
+    if press.target not in ("", qn.flow):  # an old button (submit:<flow>) of another form
+        return stale(turn)
     _, answers = await answers_of(turn, qn.form, found)
     if turn.conversation.question_id is not None or engine.next_question(qn.form, answers):
         return stale(turn)  # a review button pressed after the review was left

@@ -14,6 +14,7 @@ from handlers import (
     email_address,
     events,
     export,
+    flows,
     interview,
     menu,
     stats,
@@ -41,8 +42,8 @@ COMMANDS: tuple[Command, ...] = (
     admins.COMMAND,
 )
 
-# Each family of buttons and what a press runs. Any other button belongs to the form the
-# user is filling in (an answer, back, skip, review …), or has gone stale.
+# Each family of buttons and what a press runs; the forms' own (an answer, back, skip,
+# review …) are the flows'. Any other button has gone stale.
 BUTTONS: tuple[tuple[Buttons, Press], ...] = (
     (account.LANGUAGE, account.on_language),
     (account.DELETE, account.on_delete),
@@ -53,6 +54,7 @@ BUTTONS: tuple[tuple[Buttons, Press], ...] = (
     (survey.BUTTONS, survey.on_button),
     (broadcast_text.BUTTONS, broadcast.on_button),
     (events.BUTTONS, events.on_button),
+    *flows.BUTTONS,
 )
 
 # What conversations declare of themselves (the forms' own are in handlers/flows.py).

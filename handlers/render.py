@@ -15,18 +15,20 @@ from html import escape, unescape
 from forms.answers import InvalidAnswer, Value
 from forms.definition import Form, Question
 from forms.engine import Flag, progress
+from handlers.commands import MENU, Buttons
+from handlers.form_buttons import Act
 from handlers.types import Button, Keyboard, Reply
 from locales import LOCAL_TIME, N_, Translator
-from models.tables import Application
+from models.tables import Application, Verdict
 from models.tables import Flag as StoredFlag
 
 _TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>")
 
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
 VERDICTS = {
-    "eligible": ("✅", N_("result.eligible")),
-    "eligible_with_points": ("⚠️", N_("result.eligible_with_points")),
-    "not_eligible": ("❌", N_("result.not_eligible")),
+    Verdict.ELIGIBLE: ("✅", N_("result.eligible")),
+    Verdict.ELIGIBLE_WITH_POINTS: ("⚠️", N_("result.eligible_with_points")),
+    Verdict.NOT_ELIGIBLE: ("❌", N_("result.not_eligible")),
 }
 SEVERITIES = {
     "disqualify": ("❌", N_("result.heading.disqualify")),
@@ -39,7 +41,7 @@ SEVERITY_ICONS = {severity: icon for severity, (icon, _) in SEVERITIES.items()}
 
 
 def verdict_text(t: Translator, verdict: str) -> str:
-    icon, key = VERDICTS[verdict]
+    icon, key = VERDICTS[Verdict(verdict)]
     return f"{icon} {t(key)}"
 
 
@@ -136,18 +138,21 @@ def format_hint(t: Translator, question: Question) -> str:
     return t("hint.choice")
 
 
-def answer_buttons(t: Translator, question: Question, group: str | None) -> list[Button]:
+def answer_buttons(
+    t: Translator, family: Buttons, question: Question, group: str | None
+) -> list[Button]:
+    qid = question.id
     if question.type == "yes_no":
         return [
-            button(t("button.yes"), f"a:{question.id}:1"),
-            button(t("button.no"), f"a:{question.id}:0"),
+            button(t("button.yes"), family.data(Act.ANSWER, qid, "1")),
+            button(t("button.no"), family.data(Act.ANSWER, qid, "0")),
         ]
     if question.type != "choice":
         return []
     if question.groups and group is None:
-        return [button(t(g.label), f"g:{question.id}:{g.id}") for g in question.groups]
+        return [button(t(g.label), family.data(Act.GROUP, qid, g.id)) for g in question.groups]
     options = [o for o in question.options if group is None or o.group == group]
-    return [button(t(o.label), f"a:{question.id}:{o.id}") for o in options]
+    return [button(t(o.label), family.data(Act.ANSWER, qid, o.id)) for o in options]
 
 
 def question_reply(
@@ -155,11 +160,13 @@ def question_reply(
     form: Form,
     question: Question,
     answers: Mapping[str, Value],
+    family: Buttons,
     *,
     group: str | None = None,
     error: str | None = None,
     edit: bool = False,
 ) -> Reply:
+    """The question, with the buttons of its form's ``family``."""
     number, total = progress(form, answers, question.id)
     lines = []
     if error:
@@ -172,19 +179,20 @@ def question_reply(
     if question.id in answers:
         lines.append(t("question.current", answer=show_value(t, question, answers[question.id])))
     keyboard: list[tuple[Button, ...]] = []
-    choices = answer_buttons(t, question, group)
+    choices = answer_buttons(t, family, question, group)
     if choices:
         width = 2 if question.type != "choice" or len(choices) > 4 else 1
         keyboard += rows(choices, width)
     nav = []
+    qid = question.id
     if group is not None and question.groups:
-        nav.append(button(t("button.back_to_groups"), f"g:{question.id}:"))
+        nav.append(button(t("button.back_to_groups"), family.data(Act.GROUP, qid, "")))
     elif number > 1:
-        nav.append(button(t("button.back"), f"back:{question.id}"))
-    if question.id in answers:
-        nav.append(button(t("button.keep"), f"keep:{question.id}"))
+        nav.append(button(t("button.back"), family.data(Act.BACK, qid)))
+    if qid in answers:
+        nav.append(button(t("button.keep"), family.data(Act.KEEP, qid)))
     elif question.optional:
-        nav.append(button(t("button.skip"), f"skip:{question.id}"))
+        nav.append(button(t("button.skip"), family.data(Act.SKIP, qid)))
     if nav:
         keyboard.append(tuple(nav))
     typed = question.type not in ("yes_no", "choice")
@@ -233,7 +241,7 @@ def review_reply(
     answers: Mapping[str, Value],
     title: str,
     submit_label: str,
-    submit_data: str,
+    family: Buttons,
 ) -> Reply:
     lines = [bold(t(title)), t("review.instructions", submit=t(submit_label)), ""]
     section = None
@@ -244,8 +252,10 @@ def review_reply(
         lines.append(
             t("review.item", n=n, label=label(t, form, q), answer=show_value(t, q, answers[q.id]))
         )
-    numbered = [button(str(n), f"edit:{q.id}") for n, q in enumerate(questions, start=1)]
-    keyboard = (*rows(numbered, 6), (button(t(submit_label), submit_data),))
+    numbered = [
+        button(str(n), family.data(Act.EDIT, q.id)) for n, q in enumerate(questions, start=1)
+    ]
+    keyboard = (*rows(numbered, 6), (button(t(submit_label), family.data(Act.SUBMIT)),))
     return Reply("\n".join(lines), keyboard)
 
 
@@ -291,9 +301,13 @@ def ratio_lines(t: Translator, form: Form, figures: Mapping[str, str | None]) ->
 
 
 def result_reply(
-    t: Translator, form: Form, application: Application, flags: list[StoredFlag]
+    t: Translator,
+    form: Form,
+    application: Application,
+    flags: list[StoredFlag],
+    restart: Buttons,
 ) -> Reply:
-    verdict = application.verdict or "not_eligible"
+    verdict = application.verdict or Verdict.NOT_ELIGIBLE
     lines = [
         f"<b>{verdict_text(t, verdict)}</b>",
         t("result.programme", programme=t(form.title), version=application.version),
@@ -310,8 +324,8 @@ def result_reply(
         lines += ["", bold("📊 " + t("result.heading.figures")), *("• " + f for f in figures)]
     lines += ["", t("result.next_steps")]
     keyboard = (
-        (button(t("button.draft"), "menu:draft"),),
-        (button(t("button.restart"), "restart"),),
+        (button(t("button.draft"), MENU.data("draft")),),
+        (button(t("button.restart"), restart.data()),),
     )
     return Reply("\n".join(lines), keyboard)
 

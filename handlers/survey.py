@@ -27,7 +27,7 @@ from handlers.questionnaire import (
 from handlers.types import Reply
 from locales import N_
 from models import queries
-from models.tables import Application, Flow, TrainingEvent, utcnow
+from models.tables import Application, ApplicationStatus, Flow, TrainingEvent, utcnow
 
 FLOW = Flow.SURVEY
 BUTTONS = Buttons("sv")
@@ -81,7 +81,7 @@ async def open_survey(turn: Turn, code: str) -> list[Reply]:
         intro = turn.t("survey.intro", event=event_line(turn, event), count=len(qn.form.questions))
         return [Reply(intro), proceed(turn, qn, response, {})]
     turn.conversation.application_id = response.id
-    if response.status == "submitted":
+    if response.status == ApplicationStatus.SUBMITTED:
         turn.conversation.flow = None
         assert response.submitted_at is not None and response.id is not None
         text = turn.t(
@@ -126,8 +126,8 @@ async def submit(turn: Turn, response: Application, answers: Answers) -> list[Re
     assert response.event_id is not None
     event = await turn.session.get(TrainingEvent, response.event_id)
     assert event is not None
-    changed = response.status == "submitted"
-    response.status = "submitted"
+    changed = response.status == ApplicationStatus.SUBMITTED
+    response.status = ApplicationStatus.SUBMITTED
     response.submitted_at = utcnow()
     turn.session.add(response)
     key = N_("survey.changed") if changed else N_("survey.thanks")

@@ -127,13 +127,6 @@ class Reply:
     accepts_text: bool = False
 
 
-@dataclass(frozen=True)
-class Command:
-    name: str
-    description_key: str
-    admin: bool = False
-
-
 class RateLimited(Exception):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"rate limited, retry after {retry_after}s")

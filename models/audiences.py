@@ -12,12 +12,12 @@ from sqlalchemy import and_, func, literal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Application, Channel, Flag, User
+from models.tables import Application, ApplicationStatus, Channel, Flag, User, Verdict
 
 # Who a broadcast goes to: a kind, and for some kinds a value ("flag:rd_ratio_low").
 AUDIENCE_KINDS = ("all", "unfinished", "eligible", "flag", "event", "language")
 AUDIENCE_WITH_VALUE = frozenset({"flag", "event", "language"})
-ELIGIBLE_VERDICTS = ("eligible", "eligible_with_points")
+ELIGIBLE_VERDICTS = (Verdict.ELIGIBLE, Verdict.ELIGIBLE_WITH_POINTS)
 
 
 def on_telegram() -> Any:
@@ -57,7 +57,7 @@ def latest_submitted(programme_id: str) -> Any:
         .where(
             col(Application.programme_id) == programme_id,
             col(Application.event_id).is_(None),
-            col(Application.status) == "submitted",
+            col(Application.status) == ApplicationStatus.SUBMITTED,
         )
         .group_by(col(Application.user_id))
         .subquery()
@@ -74,7 +74,7 @@ def latest_submitted(programme_id: str) -> Any:
         .where(
             col(Application.programme_id) == programme_id,
             col(Application.event_id).is_(None),
-            col(Application.status) == "submitted",
+            col(Application.status) == ApplicationStatus.SUBMITTED,
         )
         .subquery()
     )
@@ -89,7 +89,7 @@ def _audience_condition(audience: Audience, programme_id: str) -> Any:
                 select(col(Application.user_id)).where(
                     col(Application.programme_id) == programme_id,
                     col(Application.event_id).is_(None),
-                    col(Application.status) == "in_progress",
+                    col(Application.status) == ApplicationStatus.IN_PROGRESS,
                 )
             )
         case "eligible":

@@ -14,12 +14,23 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.audiences import Audience, recipients
-from models.tables import Broadcast, BroadcastRecipient, Channel, User, utcnow
+from models.tables import (
+    Broadcast,
+    BroadcastRecipient,
+    Channel,
+    JobStatus,
+    RecipientState,
+    User,
+    utcnow,
+)
 
-PENDING, SENDING, SENT, FAILED, BLOCKED = "pending", "sending", "sent", "failed", "blocked"
+# By their short names, as the delivery runner and the chat say them.
+PENDING, SENDING, SENT = RecipientState.PENDING, RecipientState.SENDING, RecipientState.SENT
+FAILED, BLOCKED = RecipientState.FAILED, RecipientState.BLOCKED
 # A web visitor's copy, in their inbox until a page shows it (then SENT, sent_at: when).
-INBOX = "inbox"
-RUNNING, PAUSED, CANCELLED, DONE = "running", "paused", "cancelled", "done"
+INBOX = RecipientState.INBOX
+RUNNING, PAUSED = JobStatus.RUNNING, JobStatus.PAUSED
+CANCELLED, DONE = JobStatus.CANCELLED, JobStatus.DONE
 
 
 async def create_broadcast(
@@ -46,7 +57,7 @@ async def create_broadcast(
             chosen.c.chat_id,
             chosen.c.address,
             literal(route.value),
-            literal(state),
+            literal(state.value),  # the plain string: a literal has no column type to say it
             literal(0),
         )
         await session.exec(insert(BroadcastRecipient).from_select(columns, rows))
@@ -67,12 +78,14 @@ async def get_broadcast(session: AsyncSession, broadcast_id: int) -> Broadcast |
     return await session.get(Broadcast, broadcast_id, populate_existing=True)
 
 
-async def job_state(session: AsyncSession, broadcast_id: int) -> tuple[str, str | None] | None:
+async def job_state(
+    session: AsyncSession, broadcast_id: int
+) -> tuple[JobStatus, str | None] | None:
     """(status, runner) of a job: what a runner checks before each wave, without loading
     the job (its text, its file) again."""
     query = select(Broadcast.status, Broadcast.runner).where(col(Broadcast.id) == broadcast_id)
     row = (await session.exec(query)).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else (JobStatus(row[0]), row[1])
 
 
 async def recent_broadcasts(session: AsyncSession, limit: int) -> list[Broadcast]:
@@ -113,7 +126,10 @@ async def failure_reasons(
 
 
 async def set_status(
-    session: AsyncSession, broadcast_id: int, status: str, allowed_from: Sequence[str]
+    session: AsyncSession,
+    broadcast_id: int,
+    status: JobStatus,
+    allowed_from: Sequence[JobStatus],
 ) -> Broadcast | None:
     """Move a job to ``status`` if it is in one of ``allowed_from``; the job, or None."""
     result = await session.exec(
@@ -284,7 +300,7 @@ class Outcome:
     """What became of one claimed recipient: sent, failed, blocked, or back to pending."""
 
     recipient: Due
-    state: str
+    state: RecipientState
     error: str | None = None
     attempts: int = 0
     next_attempt_at: datetime | None = None
@@ -361,7 +377,7 @@ async def media_uploaded(session: AsyncSession, broadcast_id: int, file_id: str)
 
 
 async def status_message_sent(
-    session: AsyncSession, broadcast_id: int, message_id: int, status: str
+    session: AsyncSession, broadcast_id: int, message_id: int, status: JobStatus
 ) -> None:
     await session.exec(
         update(Broadcast)
@@ -370,7 +386,7 @@ async def status_message_sent(
     )
 
 
-async def status_shown(session: AsyncSession, broadcast_id: int, status: str) -> None:
+async def status_shown(session: AsyncSession, broadcast_id: int, status: JobStatus) -> None:
     await session.exec(
         update(Broadcast).where(col(Broadcast.id) == broadcast_id).values(shown_status=status)
     )

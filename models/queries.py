@@ -15,6 +15,7 @@ from models.tables import (
     Admin,
     Answer,
     Application,
+    ApplicationStatus,
     Broadcast,
     BroadcastRecipient,
     Channel,
@@ -161,7 +162,7 @@ async def latest_submitted(
         .where(
             Application.user_id == user_id,
             Application.programme_id == programme_id,
-            Application.status == "submitted",
+            Application.status == ApplicationStatus.SUBMITTED,
         )
         .order_by(col(Application.version).desc())
         .limit(1)
@@ -258,7 +259,8 @@ async def delete_user(
     current answers to ``kept_survey_questions`` (the scores, never anything typed).
     """
     mine = col(Application.user_id) == user_id
-    kept = mine & (col(Application.status) == "submitted") & col(Application.event_id).is_not(None)
+    submitted = col(Application.status) == ApplicationStatus.SUBMITTED
+    kept = mine & submitted & col(Application.event_id).is_not(None)
     kept_ids = select(Application.id).where(kept)
     await session.exec(
         delete(Answer).where(
@@ -311,7 +313,7 @@ async def events_with_counts(
         col(Application.event_id).is_not(None)
     )
     if submitted_only:
-        counted = counted.where(Application.status == "submitted")
+        counted = counted.where(Application.status == ApplicationStatus.SUBMITTED)
     submitted = counted.group_by(col(Application.event_id)).subquery()
     query = (
         select(TrainingEvent, func.coalesce(submitted.c.n, 0))
@@ -335,7 +337,7 @@ async def survey_responses(
     """(response id, submitted at, user id) of every submitted response of the event."""
     query = (
         select(Application.id, Application.submitted_at, Application.user_id)
-        .where(Application.event_id == event_id, Application.status == "submitted")
+        .where(Application.event_id == event_id, Application.status == ApplicationStatus.SUBMITTED)
         .order_by(col(Application.id))
     )
     return [(rid or 0, at, uid) for rid, at, uid in (await session.exec(query)).all()]
@@ -357,7 +359,7 @@ async def survey_answers(
         .join(Application, col(Answer.application_id) == col(Application.id))
         .where(
             col(Application.event_id) == event_id,
-            col(Application.status) == "submitted",
+            col(Application.status) == ApplicationStatus.SUBMITTED,
             col(Answer.superseded_at).is_(None),
         )
     )

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.audiences import latest_submitted
-from models.tables import Answer, Application, Flag, User
+from models.tables import Answer, Application, ApplicationStatus, Flag, User
 
 
 @dataclass
@@ -48,7 +48,7 @@ async def overview(session: AsyncSession, programme_id: str, by_question: str) -
     finished = (
         await session.exec(
             select(func.count(func.distinct(col(Application.user_id)))).where(
-                programme, col(Application.status) == "submitted"
+                programme, col(Application.status) == ApplicationStatus.SUBMITTED
             )
         )
     ).one()

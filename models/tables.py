@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    Enum,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    TypeDecorator,
     UniqueConstraint,
 )
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 
 def utcnow() -> datetime:
@@ -35,16 +36,81 @@ class Channel(StrEnum):
     EMAIL = "email"
 
 
-# Stored as its value, read back as the enum (no database enum type: a new channel is
-# no schema change).
-CHANNEL = Enum(
-    Channel, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
-)
-
 # The office itself as an actor: the operator at the server's terminal (the console's
 # user, the CLI) and the officers on the office pages (the audit names which). Stands in
 # created_by / added_by where no Telegram user or web visitor did it.
 SYSTEM_ACTOR = 0
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class Stored(TypeDecorator[E]):
+    """A column of one StrEnum's values, stored as the very strings they always were (a
+    plain VARCHAR: no database enum type, no migration), read back as members. A string
+    of no member is refused before it is written."""
+
+    impl = AutoString
+    cache_ok = True
+
+    def __init__(self, enum: type[E]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
+class ApplicationStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+
+
+class Verdict(StrEnum):
+    """An eligibility application's, at submission."""
+
+    ELIGIBLE = "eligible"
+    ELIGIBLE_WITH_POINTS = "eligible_with_points"
+    NOT_ELIGIBLE = "not_eligible"
+
+
+class Severity(StrEnum):
+    """A flag's: the rule's (``forms.definition.Severity``), the worst first."""
+
+    DISQUALIFY = "disqualify"
+    WARNING = "warning"
+    REVIEW = "review"
+
+
+class MediaKind(StrEnum):
+    """What a broadcast carries besides its text, if anything."""
+
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+class JobStatus(StrEnum):
+    """A broadcast's."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+class RecipientState(StrEnum):
+    """A broadcast recipient's: pending → sending (in flight) → sent | failed | blocked."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    # A web visitor's copy, in their inbox until a page shows it (then sent: sent_at, when).
+    INBOX = "inbox"
 
 
 class User(SQLModel, table=True):
@@ -53,7 +119,7 @@ class User(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     channel: Channel = Field(
         default=Channel.TELEGRAM,
-        sa_column=Column(CHANNEL, nullable=False, server_default=Channel.TELEGRAM.value),
+        sa_column=Column(Stored(Channel), nullable=False, server_default=Channel.TELEGRAM.value),
     )
     display_name: str | None = None
     locale: str
@@ -100,8 +166,10 @@ class Application(SQLModel, table=True):
     programme_id: str
     programme_version: int
     version: int = 1
-    status: str = "in_progress"  # in_progress | submitted
-    verdict: str | None = None  # eligible | eligible_with_points | not_eligible
+    status: ApplicationStatus = Field(
+        default=ApplicationStatus.IN_PROGRESS, sa_type=Stored(ApplicationStatus)
+    )
+    verdict: Verdict | None = Field(default=None, sa_type=Stored(Verdict))
     # Derived values (ratios, totals) as judged at submission, kept with the verdict.
     figures: Any = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
@@ -128,7 +196,7 @@ class Flag(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)
     rule_id: str
-    severity: str
+    severity: Severity = Field(sa_type=Stored(Severity))
     clause: str
     message_key: str
     # {name: [display, value]}: the figures the rule saw, and how to show each one.
@@ -152,7 +220,7 @@ class Conversation(SQLModel, table=True):
     """Where each user is in the chat, so a restart continues at the same step."""
 
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    flow: str | None = None  # a Flow, or None between flows
+    flow: Flow | None = Field(default=None, sa_type=Stored(Flow))  # None: between flows
     application_id: int | None = None
     question_id: str | None = None
     pending: Any = Field(default=None, sa_column=Column(JSON))
@@ -226,17 +294,18 @@ class Broadcast(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     audience: str  # "all", "eligible", "flag:<rule id>", "event:<id>", "language:<locale>", …
     text: str  # Telegram HTML; the caption when there is a photo or file
-    media_kind: str | None = None  # photo | document
+    media_kind: MediaKind | None = Field(default=None, sa_type=Stored(MediaKind))
     media_file_id: str | None = None  # Telegram's id once it holds the file
     media_filename: str | None = None
     # A file given in the terminal, uploaded with the first message; its id is used after.
     media_content: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     total: int = 0
-    status: str = "running"  # running | paused | cancelled | done
+    status: JobStatus = Field(default=JobStatus.RUNNING, sa_type=Stored(JobStatus))
     locale: str  # of the admin's status message
     status_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     status_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
-    shown_status: str | None = None  # what the status message last said
+    # What the status message last said.
+    shown_status: JobStatus | None = Field(default=None, sa_type=Stored(JobStatus))
     # The delivery runner working on it, and until when its claim holds unless renewed.
     runner: str | None = None
     lease_until: datetime | None = None
@@ -267,10 +336,10 @@ class BroadcastRecipient(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     channel: Channel = Field(
         default=Channel.TELEGRAM,
-        sa_column=Column(CHANNEL, nullable=False, server_default=Channel.TELEGRAM.value),
+        sa_column=Column(Stored(Channel), nullable=False, server_default=Channel.TELEGRAM.value),
     )
     address: str | None = None  # the e-mail address, as it was when the job was queued
-    state: str = "pending"
+    state: RecipientState = Field(default=RecipientState.PENDING, sa_type=Stored(RecipientState))
     attempts: int = 0  # failed sends so far (a 429 is not a failure)
     next_attempt_at: datetime | None = None  # backoff after a failure
     error: str | None = None

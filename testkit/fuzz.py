@@ -24,9 +24,9 @@ from sqlmodel import col, select
 from forms.answers import InvalidAnswer, Value, decode, parse
 from forms.codes import uscc_well_formed
 from forms.definition import Form, Question, admin_form, linked, programme
-from handlers import broadcast_queue
-from handlers.broadcast import BroadcastDraft
+from handlers import broadcast_queue, pending
 from handlers.context import Context
+from handlers.pending import BroadcastDraft
 from handlers.router import Router
 from handlers.types import Reply
 from locales import LOCAL_TIME, SUPPORTED, translator
@@ -260,7 +260,7 @@ class Fuzzer:
             assert question is not None, f"an answer to no question: {programme_id}/{qid}"
             why = invalid_answer(question, stored)
             assert why is None, f"{programme_id}/{qid}: {why}"
-        draft = BroadcastDraft.of(conversation) if conversation else None
+        draft = pending.get(conversation, BroadcastDraft) if conversation else None
         if conversation and conversation.flow == BROADCAST and draft and draft.message:
             shown, problems = broadcast_queue.check_html(draft.message.text)
             assert not problems, f"the broadcast draft is not Telegram HTML: {problems}"

@@ -19,7 +19,7 @@ from handlers.router import Router
 from locales import translator
 from models import broadcast_jobs, queries
 from testkit.chat import Chat
-from tests.broadcast_helpers import MemorySender, populate, wait_for_status
+from tests.broadcast_helpers import ROUTES, MemorySender, populate, wait_for_status
 
 ADMIN = 999
 ZH = translator("zh_CN")
@@ -77,6 +77,7 @@ def broken_router(router: Router, breakable: Breakable, log: list[str]) -> Route
         form=router.context.form,
         admin_ids=router.context.admin_ids,
         jobs_changed=NotedEvent(log),
+        routes=ROUTES,  # a deployment with Telegram: the population is on it
     )
     return Router(context)
 
@@ -144,6 +145,7 @@ async def sleepy_bot(router: Router) -> AsyncIterator[Router]:
         bot_username="patentbot_test",
         bot_id=1,
         broadcast_rate=200.0,
+        routes=ROUTES,
     )
     running = Delivery(context, poll_seconds=3600)
     running.start()

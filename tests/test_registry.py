@@ -29,6 +29,9 @@ ADMIN_COMMANDS = [c.name for c in registry.COMMANDS if c.admin]
 # What follows an admin prefix on real buttons (lists, new, a job's or event's actions).
 ACTIONS = ["", "list", "new", "send", "drop", "back", "aud:all", "show:1", "report:1"]
 ACTIONS += ["close:1", "open:1", "qr:1", "pause:1:l", "resume:1:s", "cancel:1:s", "stop:1:s"]
+# An admin's form (an event's setup): its answers, review and confirmations.
+ACTIONS += ["a:title:x", "g:title:", "back:place", "keep:title", "skip:closes_at"]
+ACTIONS += ["edit:title", "confirm:yes", "confirm:0", "submit"]
 
 
 def test_callback_data_is_built_as_before() -> None:
@@ -37,7 +40,7 @@ def test_callback_data_is_built_as_before() -> None:
     assert by_prefix["bc"].data("pause", 12, "l") == "bc:pause:12:l"
     assert by_prefix["result"].data() == "result"
     assert MENU.data("apply") == "menu:apply"
-    assert {"bc", "ev"} <= set(ADMIN_PREFIXES)
+    assert {"bc", "ev", "qe"} <= set(ADMIN_PREFIXES)
     assert {"broadcast", "stats", "export", "event", "admins"} <= set(ADMIN_COMMANDS)
 
 
