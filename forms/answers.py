@@ -21,21 +21,24 @@ Value = bool | str | int | Decimal | date | datetime | None  # None: an optional
 
 _DATE = re.compile(
     r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"  # 2024-10-08, 2024年10月8日
-    r"|(\d{4})(\d{2})(\d{2})"  # 20241008
+    r"|(\d{4})(\d{2})(\d{2})",  # 20241008
+    re.ASCII,
 )
-_TIME = re.compile(r"(\d{1,2})\s*[:：点時时]\s*(\d{2})?\s*分?")
+_TIME = re.compile(r"(\d{1,2})\s*[:：点時时]\s*(\d{2})?\s*分?", re.ASCII)
 
 YES_WORDS = frozenset(
     {"是", "是的", "对", "對", "有", "确认", "確認", "y", "yes", "true", "1", "✓"}
 )
 NO_WORDS = frozenset({"否", "不是", "不", "无", "没有", "沒有", "n", "no", "false", "0", "✗"})
 # Numbers as people type them (after NFKC: full-width digits, commas and spaces are ASCII).
-_PLAIN = re.compile(r"\d+(\.\d*)?|\.\d+")
+# ASCII digits only: \d would take Arabic-Indic or Devanagari digits for ours, and "1_000"
+# is a programmer's figure, not a form's.
+_PLAIN = re.compile(r"\d+(\.\d*)?|\.\d+", re.ASCII)
 # Thousands grouped the usual way, one separator throughout: 1,234.5  1 234  1'234
-_GROUPED = re.compile(r"(\d{1,3}(?P<sep>[,\s'’_])\d{3}(?:(?P=sep)\d{3})*)(\.\d+)?")
+_GROUPED = re.compile(r"(\d{1,3}(?P<sep>[,\s'’])\d{3}(?:(?P=sep)\d{3})*)(\.\d+)?", re.ASCII)
 # Digits with separators in any other arrangement: 1,23  1.234,5  1 8 2 0 0
-_LOOSE = re.compile(r"[\d.,\s'’_]*\d[\d.,\s'’_]*")
-_NOT_DIGIT = re.compile(r"\D")
+_LOOSE = re.compile(r"[\d.,\s'’]*\d[\d.,\s'’]*", re.ASCII)
+_NOT_DIGIT = re.compile(r"\D", re.ASCII)
 _WAN_SUFFIX = re.compile(r"\s*(万元|萬元|万|萬)$")
 _YUAN_SUFFIX = re.compile(r"\s*(元|圆|圓)$")
 WAN = Decimal(10000)
@@ -226,7 +229,7 @@ def parse_uscc(text: str) -> Parsed:
 def parse_phone(text: str) -> str:
     phone = _PHONE_CHARS.sub("", normalize(text))
     digits = phone.removeprefix("+")
-    if not digits.isdigit() or not 7 <= len(digits) <= 15:
+    if not (digits.isascii() and digits.isdigit()) or not 7 <= len(digits) <= 15:
         raise InvalidAnswer("error.phone")
     if len(digits) == 11 and digits.startswith("1") and digits[1] not in "3456789":
         raise InvalidAnswer("error.phone")

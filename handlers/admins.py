@@ -8,7 +8,7 @@ from html import escape
 
 from handlers import render
 from handlers.command_menu import admin_menu
-from handlers.commands import Command
+from handlers.commands import Command, as_user_id
 from handlers.context import Turn
 from handlers.types import Reply
 from locales import N_
@@ -78,9 +78,10 @@ async def command(turn: Turn) -> list[Reply]:
         return await _list(turn)
     if words[0] == "officer":
         return await _officer(turn, turn.event.args.strip().removeprefix("officer"))
-    if len(words) != 2 or words[0] not in ("add", "remove") or not words[1].isdigit():
+    named = as_user_id(words[1]) if len(words) == 2 else None
+    if words[0] not in ("add", "remove") or named is None or named <= 0:
         return [Reply(t("admins.bad_id"))]
-    action, user_id = words[0], int(words[1])
+    action, user_id = words[0], named
     if action == "add":
         if user_id in turn.context.admin_ids or not await queries.add_admin(
             turn.session, user_id, turn.user.id

@@ -32,7 +32,7 @@ from handlers.broadcast_text import (
     message_reply,
     preview,
 )
-from handlers.commands import Command
+from handlers.commands import Command, as_row_id
 from handlers.context import Turn
 from handlers.pending import BroadcastDraft
 from handlers.types import Button, Reply
@@ -204,7 +204,8 @@ async def list_jobs(turn: Turn, *, edit: bool = False) -> list[Reply]:
 
 
 async def _job(turn: Turn, text: str) -> Broadcast | None:
-    return await broadcast_jobs.get_broadcast(turn.session, int(text)) if text.isdigit() else None
+    number = as_row_id(text)
+    return None if number is None else await broadcast_jobs.get_broadcast(turn.session, number)
 
 
 async def control(turn: Turn, action: str, job_id: str, origin: str) -> list[Reply]:

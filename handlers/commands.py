@@ -51,3 +51,28 @@ def split(data: str) -> tuple[str, str]:
 
 # Buttons that run a command ("menu:apply"), checked as the command itself is.
 MENU = Buttons("menu")
+
+
+# What a number in a button's data or a command's arguments may be: ASCII digits only
+# (str.isdigit takes "²" and "٣", which int() then refuses), and within the column it
+# names (an id no row can have must not reach the database: PostgreSQL refuses it).
+MAX_ROW_ID = 2**31 - 1  # a table's own integer key
+MAX_USER_ID = 2**63 - 1  # a user's id (Telegram's exceed 32 bits; a web visitor's is negative)
+
+
+def as_row_id(text: str) -> int | None:
+    """The id of a table row, or None when ``text`` cannot be one."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ROW_ID else None
+
+
+def as_user_id(text: str) -> int | None:
+    """A user's id, or None when ``text`` cannot be one."""
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
+        return None
+    number = int(text)
+    return number if abs(number) <= MAX_USER_ID else None
+

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from forms.answers import parse
 from forms.definition import Form, admin_form
 from handlers import render
-from handlers.commands import Buttons, Command
+from handlers.commands import Buttons, Command, as_row_id
 from handlers.context import Context, Turn
 from handlers.questionnaire import Answers, Questionnaire, current_application, proceed, stale
 from handlers.survey import DEEP_LINK_PREFIX, is_open, survey_form
@@ -225,8 +225,8 @@ async def start_setup(turn: Turn) -> list[Reply]:
 
 async def _event(turn: Turn, key: str) -> TrainingEvent | None:
     """An event by id (from a button) or by code (typed)."""
-    if key.isdigit():
-        return await turn.session.get(TrainingEvent, int(key))
+    if (number := as_row_id(key)) is not None:
+        return await turn.session.get(TrainingEvent, number)
     return await queries.event_by_code(turn.session, key)
 
 

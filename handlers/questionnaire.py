@@ -17,7 +17,7 @@ from forms import engine
 from forms.answers import InvalidAnswer, Parsed, Value, decode, decode_all, encode, parse
 from forms.definition import Check, Form, Question
 from handlers import pending, render
-from handlers.commands import Buttons
+from handlers.commands import Buttons, as_row_id
 from handlers.context import Turn
 from handlers.form_buttons import FORM_BUTTONS, Act, FormPress
 from handlers.pending import PendingAnswer
@@ -273,9 +273,9 @@ def _review_choice(
     turn: Turn, qn: Questionnaire, application: Application, answers: Answers, text: str
 ) -> list[Reply]:
     questions = [q for q in engine.applicable(qn.form, answers) if q.id in answers]
-    choice = text.strip()
-    if choice.isdigit() and 1 <= int(choice) <= len(questions):
-        return [ask(turn, qn, application, questions[int(choice) - 1], answers)]
+    choice = as_row_id(text.strip())
+    if choice is not None and choice <= len(questions):
+        return [ask(turn, qn, application, questions[choice - 1], answers)]
     error = Reply(
         turn.t("error.review_choice", max=len(questions), submit=turn.t(qn.submit_label))
     )
@@ -352,7 +352,7 @@ async def _confirmed(
         return [ask(turn, qn, application, question, sheet[1])]
     if choice == "yes" and not choices:
         stored = waiting.value
-    elif choice.isdigit() and int(choice) < len(choices):
+    elif (choice.isascii() and choice.isdigit()) and int(choice) < len(choices):
         stored = choices[int(choice)]
     else:
         return stale(turn)

@@ -13,7 +13,7 @@ from html import escape
 
 from forms.definition import Form, linked
 from handlers import render
-from handlers.commands import Buttons, Command
+from handlers.commands import Buttons, Command, as_row_id
 from handlers.context import Turn
 from handlers.questionnaire import (
     Answers,
@@ -137,8 +137,9 @@ async def submit(turn: Turn, response: Application, answers: Answers) -> list[Re
 async def on_button(turn: Turn, data: str) -> list[Reply]:
     """sv:change:<response id>."""
     action, _, response_id = data.partition(":")
-    if action == "change" and response_id.isdigit():
-        return await change(turn, int(response_id))
+    number = as_row_id(response_id)
+    if action == "change" and number is not None:
+        return await change(turn, number)
     return stale(turn)
 
 

@@ -182,7 +182,8 @@ def chart_figure(t: Translator, report: Report) -> Figure:
     )
     # Room above the bars for the legend's one or two rows (see the end).
     rows = 1 if not report.valid or _one_row(t, report) else 2
-    axes.set_title(title, fontproperties=font, pad=10 + 15 * rows)
+    # The event's title is what an officer typed: "$…$" is text, never mathtext.
+    axes.set_title(title, fontproperties=font, pad=10 + 15 * rows, parse_math=False)
     labels = [t(item.question.label) for item in report.items]
     axes.set_yticks(range(len(labels)), labels, fontproperties=font)
     axes.set_ylim(len(labels) - 0.5, -0.5)  # the first item on top
