@@ -19,12 +19,13 @@ from handlers import render
 from handlers.commands import Buttons, Command, as_row_id
 from handlers.context import Context, Turn
 from handlers.questionnaire import Answers, Questionnaire, current_application, proceed, stale
+from handlers.spreadsheet import BOOK_OPTIONS, Sheet, add_formats
 from handlers.survey import DEEP_LINK_PREFIX, is_open, survey_form
 from handlers.survey_report import Report, chart_png, compute, report_text, report_xlsx
 from handlers.types import Document, Reply
 from locales import LOCAL_TIME, N_, Translator
-from models import queries
-from models.tables import Application, ApplicationStatus, Flow, TrainingEvent, utcnow
+from models import attendance, queries
+from models.tables import Application, ApplicationStatus, CheckIn, Flow, TrainingEvent, utcnow
 
 FLOW = Flow.EVENT_SETUP
 BUTTONS = Buttons("ev", admin=True)
@@ -134,7 +135,51 @@ async def load_report(
     submitted = await queries.survey_responses(session, event.id)
     only = str(form.params["overall_item"]) if overall_only else None
     rows = await queries.survey_answers(session, event.id, only)
-    return compute(programme_form, event, submitted, rows)
+    present = await attendance.attendance(session, event.id)
+    return compute(programme_form, event, submitted, rows, present)
+
+
+MAX_CARDS = 2000  # a lecture hall's list, many times over; a bound on one import
+
+
+def attendee_names(text: str) -> list[str]:
+    """The office's list of attendees as pasted or saved from a spreadsheet: a name per
+    line, the first column of a CSV line; blank lines and a 姓名/name header skipped."""
+    names = []
+    for line in text.splitlines():
+        name = " ".join(line.split(",")[0].split()).strip('"')[:60]
+        if name and name.casefold() not in ("姓名", "name", "名字"):
+            names.append(name)
+    return names[:MAX_CARDS]
+
+
+async def issue_cards(
+    session: AsyncSession, event: TrainingEvent, names: Sequence[str]
+) -> list[CheckIn]:
+    """A check-in card per attendee (the caller commits): from now on the event's survey
+    takes one response per card."""
+    assert event.id is not None
+    return await attendance.issue(session, event.id, names)
+
+
+def cards_xlsx(
+    t: Translator, event: TrainingEvent, cards: Sequence[CheckIn], links: SurveyLinks
+) -> bytes:
+    """The cards to print and hand out at the door (签到): each attendee's name, code and
+    the survey link with the code in it (a QR code of it takes them straight in)."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, BOOK_OPTIONS)
+    sheet = Sheet(book, t("event.cards_sheet"), add_formats(book))
+    sheet.title(t("event.cards_title", title=event.title, date=t.date(event.event_date)))
+    sheet.header([t("event.cards_col_name"), t("event.cards_col_code"), t("event.cards_col_link")])
+    for card in cards:
+        link = f"{links.web}-{card.code}" if links.web else ""
+        sheet.write([card.name or "", card.code, link])
+    sheet.finish()
+    book.close()
+    return out.getvalue()
 
 
 def status_text(t: Translator, event: TrainingEvent) -> str:

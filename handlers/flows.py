@@ -30,7 +30,8 @@ async def resume(turn: Turn) -> list[Reply]:
         return []
     found = await flow.current(turn)  # e.g. the call has closed since: say so instead
     if not isinstance(found, Application):
-        turn.conversation.flow = None
+        if turn.conversation.flow == flow.FLOW:  # unless it sent the user elsewhere
+            turn.conversation.flow = None
         return found
     return [await questionnaire.resume(turn, flow.questionnaire(turn))]
 

@@ -383,7 +383,8 @@ class FormFlow(Protocol):
 async def flow_text(turn: Turn, flow: FormFlow, text: str) -> list[Reply]:
     found = await flow.current(turn)
     if not isinstance(found, Application):
-        turn.conversation.flow = None
+        if turn.conversation.flow == flow.FLOW:  # unless it sent the user elsewhere
+            turn.conversation.flow = None
         return found
     return await on_text(turn, flow.questionnaire(turn), found, text)
 

@@ -62,4 +62,5 @@ FLOWS: tuple[Flow, ...] = (
     Flow(broadcast.FLOW, admin=True, on_text=broadcast.on_message),
     Flow(events.FLOW, admin=True),
     Flow(email_address.FLOW, on_text=email_address.on_text),
+    Flow(survey.CHECK_IN, on_text=survey.on_check_in),
 )

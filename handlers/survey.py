@@ -4,6 +4,11 @@ Reached by the event's deep link (``/start survey-<code>``) or ``/survey <code>`
 attendee's language, even on first contact. The survey is a form like the interview and
 runs on the same questionnaire engine; one response per attendee and event: coming
 back offers to change the earlier answers (their history kept), never a second response.
+
+An event with check-in cards (签到, models/attendance.py) asks for the attendee's card
+first (or takes it from the link: ``survey-<code>-<card>``): a card checks in one person,
+so a response counts only as one attendee, however many browsers or accounts one person
+uses. Without cards, a response is one per account, and the report says so.
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ from handlers.questionnaire import (
 )
 from handlers.types import Reply
 from locales import N_
-from models import queries
+from models import attendance, queries
 from models.tables import Application, ApplicationStatus, Flow, TrainingEvent, utcnow
 
 FLOW = Flow.SURVEY
+CHECK_IN = Flow.CHECK_IN
 BUTTONS = Buttons("sv")
 DEEP_LINK_PREFIX = "survey-"
 
@@ -59,8 +65,10 @@ def event_line(turn: Turn, event: TrainingEvent) -> str:
 
 
 async def open_survey(turn: Turn, code: str) -> list[Reply]:
-    """/survey <code> and the deep link: start, resume, or offer to change the answers."""
-    if not code.strip():
+    """/survey <code> [card] and the deep link: check in if the event has cards, then
+    start, resume, or offer to change the answers."""
+    code, _, card = code.strip().replace(" ", "-").partition("-")
+    if not code:
         return [Reply(turn.t("survey.code_needed"))]
     event = await queries.event_by_code(turn.session, code)
     if event is None or event.id is None:
@@ -79,7 +87,7 @@ async def open_survey(turn: Turn, code: str) -> list[Reply]:
         turn.session.add(response)
         await turn.session.flush()
         intro = turn.t("survey.intro", event=event_line(turn, event), count=len(qn.form.questions))
-        return [Reply(intro), proceed(turn, qn, response, {})]
+        return [Reply(intro), *await _checked_in_then(turn, event, response, card)]
     turn.conversation.application_id = response.id
     if response.status == ApplicationStatus.SUBMITTED:
         turn.conversation.flow = None
@@ -91,9 +99,52 @@ async def open_survey(turn: Turn, code: str) -> list[Reply]:
         )
         change = render.button(turn.t("button.survey_change"), BUTTONS.data("change", response.id))
         return [Reply(text, ((change,),))]
+    return [Reply(turn.t("survey.resumed")), *await _checked_in_then(turn, event, response, card)]
+
+
+async def _checked_in_then(
+    turn: Turn, event: TrainingEvent, response: Application, card: str = ""
+) -> list[Reply]:
+    """The next question, once the attendee is checked in (with ``card`` when the link
+    carried one); else the question for their card."""
+    assert event.id is not None
+    user = turn.user.id
+    if await attendance.has_cards(turn.session, event.id):
+        done = await attendance.checked_in(turn.session, event.id, user)
+        if not done and card:
+            taken = await attendance.check_in(turn.session, event.id, user, card)
+            done = taken.ok
+        if not done:
+            turn.conversation.application_id = response.id
+            turn.conversation.flow = CHECK_IN
+            turn.conversation.question_id = None
+            return [Reply(turn.t("survey.check_in_ask"))]
+    qn = questionnaire(turn)
     _, answers = await answers_of(turn, qn.form, response)
     turn.conversation.flow = FLOW
-    return [Reply(turn.t("survey.resumed")), proceed(turn, qn, response, answers)]
+    return [proceed(turn, qn, response, answers)]
+
+
+async def on_check_in(turn: Turn) -> list[Reply]:
+    """The code on the attendee's card, typed: checked in, the survey starts; a code that
+    is no card of the event, or someone else's, is said so and asked again."""
+    response = await current_application(turn)
+    event = None
+    if response is not None and response.event_id is not None:
+        event = await turn.session.get(TrainingEvent, response.event_id)
+    if response is None or event is None or event.id is None:
+        turn.conversation.flow = None
+        return [Reply(turn.t("hint.no_flow"))]
+    if not is_open(event):
+        turn.conversation.flow = None
+        return [Reply(turn.t("survey.closed", event=event_line(turn, event)))]
+    typed = turn.event.text or ""
+    taken = await attendance.check_in(turn.session, event.id, turn.user.id, typed)
+    if not taken.ok:
+        used = taken.reason == "used"
+        key = N_("survey.check_in_used") if used else N_("survey.check_in_unknown")
+        return [Reply(turn.t(key, code=escape(attendance.normalized_code(typed)[:12])))]
+    return [Reply(turn.t("survey.check_in_ok")), *await _checked_in_then(turn, event, response)]
 
 
 async def change(turn: Turn, response_id: int) -> list[Reply]:
@@ -119,6 +170,11 @@ async def current(turn: Turn) -> Application | list[Reply]:
         return [Reply(turn.t("hint.no_flow"))]
     if not is_open(event):
         return [Reply(turn.t("survey.closed", event=event_line(turn, event)))]
+    assert event.id is not None
+    if await attendance.has_cards(turn.session, event.id) and not await attendance.checked_in(
+        turn.session, event.id, turn.user.id
+    ):  # an answer before the card (a forged or old button): the card first
+        return await _checked_in_then(turn, event, response)
     return response
 
 

@@ -1,7 +1,9 @@
 """An event's satisfaction figures, for acceptance (clause K4: the call's min_satisfaction).
 
 Satisfaction rate = (非常满意 + 满意) / valid questionnaires, per item; the target is
-judged on the survey's overall item. A valid questionnaire is a submitted response.
+judged on the survey's overall item. A valid questionnaire is a submitted response — of
+an attendee who checked in with a card (签到), when the event has cards: the report states
+them against attendance (回收率), and says so when an event has none.
 The report is text for the chat, a bar chart (PNG) whose Chinese labels render with a
 bundled Noto Sans CJK font, and a spreadsheet (summary + raw responses, anonymous).
 """
@@ -23,6 +25,7 @@ from forms.definition import Form, Question, linked
 from handlers import render
 from handlers.spreadsheet import BOOK_OPTIONS, Sheet, add_formats, text_width
 from locales import LOCAL_TIME, Translator
+from models.attendance import Attendance
 from models.tables import TrainingEvent
 
 if TYPE_CHECKING:  # matplotlib is imported only to draw a chart
@@ -72,6 +75,15 @@ class Report:
     items: list[ItemFigures]
     responses: dict[int, dict[str, Any]]  # response id → {question id: value, ...}
     target: Decimal
+    attendance: Attendance | None = None  # None: the event has no check-in cards
+    unchecked: int = 0  # submitted without a check-in: not counted
+
+    @property
+    def response_rate(self) -> Decimal | None:
+        """回收率: valid questionnaires per attendee checked in."""
+        if self.attendance is None or not self.attendance.checked_in:
+            return None
+        return Decimal(self.valid) / Decimal(self.attendance.checked_in)
 
     @property
     def overall(self) -> ItemFigures:
@@ -94,16 +106,19 @@ def compute(
     event: TrainingEvent,
     submitted: Sequence[ResponseRow],
     rows: Sequence[AnswerRow],
+    attendance: Attendance | None = None,
 ) -> Report:
-    """The figures of one event's survey, judged against the call's K4 target."""
+    """The figures of one event's survey, judged against the call's K4 target: with
+    check-in cards, only the responses of attendees who checked in with one count."""
     form = linked(programme, "survey")
     items = {q.id: ItemFigures(q) for q in scales(form)}
-    responses: dict[int, dict[str, Any]] = {
-        rid: {"_submitted_at": at} for rid, at, _ in submitted
-    }
+    counted = [r for r in submitted if attendance is None or r[2] in attendance.users]
+    responses: dict[int, dict[str, Any]] = {rid: {"_submitted_at": at} for rid, at, _ in counted}
     scores = {(qid, o.id): o.score for qid, item in items.items() for o in item.question.options}
     decoded: dict[str, Any] = {}  # JSON text → value, parsed once per distinct answer
     for response_id, question_id, raw in rows:
+        if response_id not in responses:
+            continue  # of a response without a check-in
         value = decoded.get(raw)
         if value is None and raw not in decoded:
             value = decoded[raw] = json.loads(raw)
@@ -113,7 +128,11 @@ def compute(
             counts = items[question_id].counts
             counts[score] = counts.get(score, 0) + 1
     target = Decimal(str(programme.params["min_satisfaction"]))
-    return Report(form, event, len(responses), list(items.values()), responses, target)
+    unchecked = len(submitted) - len(counted)
+    valid = len(responses)
+    return Report(
+        form, event, valid, list(items.values()), responses, target, attendance, unchecked
+    )
 
 
 def _rate(t: Translator, value: Decimal | None) -> str:
@@ -130,6 +149,7 @@ def report_text(t: Translator, report: Report) -> str:
         render.bold(t("report.title", title=escape(event.title))),
         t("report.event", date=t.date(event.event_date), place=escape(event.place)),
         t("report.valid", count=report.valid),
+        *_attendance_lines(t, report),
         "",
     ]
     for item in report.items:
@@ -153,6 +173,25 @@ def report_text(t: Translator, report: Report) -> str:
     else:
         lines.append("❌ " + t("report.not_met", rate=overall, target=target))
     return "\n".join(lines)
+
+
+def _attendance_lines(t: Translator, report: Report) -> list[str]:
+    """The responses against attendance, as an acceptance panel reads 满意度: how many came
+    (checked in), how many answered (回收率), and what was not counted and why."""
+    attendance = report.attendance
+    if attendance is None:
+        return [t("report.no_check_in")]
+    lines = [
+        t(
+            "report.attendance",
+            checked_in=t.number(attendance.checked_in),
+            issued=t.number(attendance.issued),
+            rate=_rate(t, report.response_rate),
+        )
+    ]
+    if report.unchecked:
+        lines.append(t("report.unchecked", count=t.number(report.unchecked)))
+    return lines
 
 
 @cache
@@ -261,6 +300,13 @@ def report_xlsx(t: Translator, report: Report) -> bytes:
 def _summary(sheet: Sheet, t: Translator, report: Report) -> None:
     sheet.title(t("report.title", title=report.event.title))
     sheet.write([t("report.col_valid"), report.valid])
+    if report.attendance is not None:
+        sheet.write([t("report.col_checked_in"), report.attendance.checked_in])
+        sheet.write([t("report.col_issued"), report.attendance.issued])
+        sheet.write([t("report.col_response_rate"), report.response_rate], styles={1: "rate"})
+        sheet.write([t("report.col_unchecked"), report.unchecked])
+    else:
+        sheet.write([t("report.col_checked_in"), render.plain(t("report.no_check_in"))])
     met = {True: t("report.xlsx_met"), False: t("report.xlsx_not_met"), None: "—"}[report.met]
     sheet.write([t("report.col_target"), report.target, met], styles={1: "rate"})
     sheet.write([])

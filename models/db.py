@@ -24,7 +24,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x70617465  # any number every patentbot process agrees on ("pate")
 # The newest migration (tests/test_migrations.py holds it to Alembic's head): a start on a
 # schema already there need not import Alembic, 12 MB and a tenth of a second of every start.
-HEAD = "0012_reach"
+HEAD = "0013_check_in"
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 

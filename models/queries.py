@@ -10,7 +10,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import outbox
+from models import attendance, outbox
 from models.tables import (
     Admin,
     Answer,
@@ -272,6 +272,7 @@ async def delete_user(
     await session.exec(
         update(Answer).where(col(Answer.application_id).in_(kept_ids)).values(raw_text=None)
     )
+    await attendance.forget_user(session, user_id)
     await session.exec(update(Application).where(kept).values(user_id=-col(Application.id)))
     ids = select(Application.id).where(mine)
     await session.exec(delete(Answer).where(col(Answer.application_id).in_(ids)))

@@ -153,6 +153,30 @@ class TrainingEvent(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class CheckIn(SQLModel, table=True):
+    """An attendee's check-in card for a training event (签到): a code, handed out at the
+    door from the office's list, that takes one survey response. The first person to
+    type it checks in with it (``user_id``, when); nobody else can use it, and nobody
+    checks in twice at one event."""
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "code", name="uq_checkin_code"),
+        UniqueConstraint("event_id", "user_id", name="uq_checkin_user"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("event.id", name="fk_checkin_event_id"), nullable=False
+        )
+    )
+    code: str
+    name: str | None = None  # as on the office's list
+    issued_at: datetime = Field(default_factory=utcnow)
+    user_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    checked_in_at: datetime | None = None
+
+
 class Application(SQLModel, table=True):
     """One filling-in of a form by a user: an eligibility application (a re-run is a new
     version), or an attendee's survey response to an event (``event_id`` set; one per
@@ -214,6 +238,7 @@ class Flow(StrEnum):
     BROADCAST = "broadcast"  # an admin composing a broadcast
     CONFIRM_DELETE = "confirm_delete"  # /delete, asking "are you sure?"
     EMAIL = "email"  # /email, waiting for the address
+    CHECK_IN = "check_in"  # a survey waiting for the attendee's check-in code
 
 
 class Conversation(SQLModel, table=True):
@@ -345,8 +370,6 @@ class BroadcastRecipient(SQLModel, table=True):
     error: str | None = None
     sent_at: datetime | None = None
     dismissed_at: datetime | None = None  # the web visitor took it out of their inbox
-
-
 
 
 class AppSecret(SQLModel, table=True):
