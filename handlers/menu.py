@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from forms.definition import Form
 from handlers import draft, flows, interview, pending, render, survey
 from handlers.commands import MENU, Command
 from handlers.context import Turn
 from handlers.types import Keyboard, Reply
-from locales import N_
+from locales import N_, Translator
 from models.tables import Channel
 
 
 def menu_keyboard(turn: Turn) -> Keyboard:
-    t = turn.t
+    return keyboard(turn.t)
+
+
+def keyboard(t: Translator) -> Keyboard:
     return (
         (render.button(t("button.apply"), MENU.data("apply")),),
         (
@@ -34,22 +38,31 @@ async def start_command(turn: Turn) -> list[Reply]:
 
 
 def start(turn: Turn, first_contact: bool, *, with_menu: bool = True) -> list[Reply]:
-    t = turn.t
-    text = t("start.welcome", programme=t(turn.form.title))
+    text = turn.t("start.welcome", programme=turn.t(turn.form.title))
     if first_contact:
         text += "\n\n" + privacy(turn).text
     return [Reply(text, menu_keyboard(turn) if with_menu else ())]
 
 
+def welcome(t: Translator, form: Form) -> Reply:
+    """What a browser shows before its visitor has done anything: the welcome, the privacy
+    notice and the menu, with nothing stored (a visitor exists from their first answer)."""
+    text = t("start.welcome", programme=t(form.title)) + "\n\n" + t(PRIVACY[Channel.WEB])
+    return Reply(text, keyboard(t))
+
+
+# The privacy notice on each channel: in a browser there is no Telegram account to speak
+# of (the visitor is a random number); in the terminal, the person at this computer.
+PRIVACY = {
+    Channel.TELEGRAM: N_("privacy.notice"),
+    Channel.WEB: N_("privacy.notice_web"),
+    Channel.CONSOLE: N_("privacy.notice_console"),
+}
+
+
 def privacy(turn: Turn) -> Reply:
-    """The privacy notice (alone: at first contact through an event's survey link). In a
-    browser there is no Telegram account to speak of: the visitor is a random number; in
-    the terminal, the person at this computer."""
-    if turn.user.channel == Channel.WEB:
-        return Reply(turn.t("privacy.notice_web"))
-    if turn.user.channel == Channel.CONSOLE:
-        return Reply(turn.t("privacy.notice_console"))
-    return Reply(turn.t("privacy.notice"))
+    """The privacy notice (alone: at first contact through an event's survey link)."""
+    return Reply(turn.t(PRIVACY.get(turn.user.channel, PRIVACY[Channel.TELEGRAM])))
 
 
 async def help_(turn: Turn) -> list[Reply]:

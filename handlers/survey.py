@@ -30,7 +30,7 @@ from handlers.questionnaire import (
     stale,
 )
 from handlers.types import Reply
-from locales import N_
+from locales import N_, Translator
 from models import attendance, queries
 from models.tables import Application, ApplicationStatus, Flow, TrainingEvent, utcnow
 
@@ -56,12 +56,25 @@ def is_open(event: TrainingEvent, now: datetime | None = None) -> bool:
 
 
 def event_line(turn: Turn, event: TrainingEvent) -> str:
-    return turn.t(
+    return line_of(turn.t, event)
+
+
+def line_of(t: Translator, event: TrainingEvent) -> str:
+    return t(
         "survey.event_line",
         title=escape(event.title),
-        date=turn.t.date(event.event_date),
+        date=t.date(event.event_date),
         place=escape(event.place),
     )
+
+
+def landing(t: Translator, event: TrainingEvent, link: str) -> Reply:
+    """What a scanned code shows before anything is stored: the event, what the survey
+    keeps (scores, no name), and the button that starts it. ``link``: what followed the
+    survey's address (the event's code, and a check-in card's when the card's link)."""
+    text = t("survey.landing", event=line_of(t, event)) + "\n\n" + t("privacy.notice_survey")
+    start = render.button(t("button.survey_start"), BUTTONS.data("open", link))
+    return Reply(text, ((start,),))
 
 
 async def open_survey(turn: Turn, code: str) -> list[Reply]:
@@ -191,8 +204,10 @@ async def submit(turn: Turn, response: Application, answers: Answers) -> list[Re
 
 
 async def on_button(turn: Turn, data: str) -> list[Reply]:
-    """sv:change:<response id>."""
+    """sv:change:<response id>; sv:open:<event code>[-<card>], from a survey's page."""
     action, _, response_id = data.partition(":")
+    if action == "open":  # the start button of a survey's page (landing)
+        return await open_survey(turn, response_id)
     number = as_row_id(response_id)
     if action == "change" and number is not None:
         return await change(turn, number)
