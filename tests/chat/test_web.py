@@ -24,7 +24,7 @@ from models.tables import Answer, User, WebFile, WebScreen
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import current_question, run_interview
 from testkit.web import WebVisitor, answer_survey_in_pages
-from tests.test_survey import new_event, report_of
+from tests.chat.test_survey import new_event, report_of
 
 t = translator("zh_CN")
 

@@ -21,7 +21,7 @@ from models.db import connect
 from models.tables import Draft, HandledUpdate, utcnow
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import Chat, current_question, run_interview
-from tests.test_postgres import postgres_url  # noqa: F401  (the fixture)
+from tests.chat.test_postgres import postgres_url  # noqa: F401  (the fixture)
 
 BOT = 123456
 

@@ -34,7 +34,7 @@ from testkit.web import Page, WebVisitor
 
 pytestmark = [pytest.mark.system, pytest.mark.timeout(600)]
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = Path(__file__).resolve().parents[2]
 PACKAGES = ("bot", "handlers", "forms", "models", "locales", "templates")
 ERROR = translator("zh_CN")("error.internal")
 

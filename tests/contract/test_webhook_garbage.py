@@ -28,7 +28,7 @@ from testkit.chat import current_question
 from testkit.fake_bot_api import FakeBotAPI
 from testkit.telegram import FRAMEWORKS, TOKEN, bot_settings, next_step, running
 from testkit.web import WebVisitor
-from tests.test_web import serving
+from tests.chat.test_web import serving
 
 FLOOD = 10_000  # posts in all
 ROUNDS = 10  # the flood comes in rounds, each while a user is being answered

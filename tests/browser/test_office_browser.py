@@ -26,8 +26,8 @@ from models.tables import User
 from testkit.fake_bot_api import FakeBotAPI
 from testkit.telegram import TOKEN, free_port
 from testkit.web import answer_survey_in_pages
-from tests.browser import Browser, checked, chromium_paths
-from tests.test_web_browser import ARTIFACTS, browser, site  # noqa: F401  (the fixtures)
+from tests.browser.chromium import Browser, checked, chromium_paths
+from tests.browser.test_web_browser import ARTIFACTS, browser, site  # noqa: F401  (the fixtures)
 
 t = translator("zh_CN")
 T = TypeVar("T")

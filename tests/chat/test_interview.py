@@ -410,7 +410,7 @@ async def test_mydata_names_each_kind_of_form_and_writes_amounts_plainly(
     import json
 
     from handlers.survey import survey_form
-    from tests.test_survey import answer_survey, new_event
+    from tests.chat.test_survey import answer_survey, new_event
 
     chat = Chat(router, 1)
     await chat.send("/apply")

@@ -33,9 +33,9 @@ from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import Chat, run_interview
 from testkit.office import Officer, add_officer_link
 from testkit.web import WebVisitor, answer_survey_in_pages
-from tests.test_events_cli import patentbot
-from tests.test_postgres import postgres_url  # noqa: F401  (the fixture)
-from tests.test_web import serving
+from tests.chat.test_postgres import postgres_url  # noqa: F401  (the fixture)
+from tests.chat.test_web import serving
+from tests.system.test_events_cli import patentbot
 
 t = translator("zh_CN")
 

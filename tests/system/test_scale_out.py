@@ -22,7 +22,7 @@ from testkit.telegram import (
     running,
     telegram_interview,
 )
-from tests.test_postgres import postgres_url  # noqa: F401 (a fixture)
+from tests.chat.test_postgres import postgres_url  # noqa: F401 (a fixture)
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)

@@ -17,7 +17,7 @@ from models import audiences, broadcast_jobs
 from models.db import connect
 from models.tables import Broadcast
 from tests.broadcast_helpers import PROGRAMME, MemorySender, populate, wait_for_status
-from tests.test_postgres import postgres_url  # noqa: F401  (the fixture)
+from tests.chat.test_postgres import postgres_url  # noqa: F401  (the fixture)
 
 
 async def test_broadcasts_stats_and_export_on_postgresql(

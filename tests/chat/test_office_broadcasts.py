@@ -17,8 +17,8 @@ from models import broadcast_jobs, queries
 from models.tables import Broadcast, BroadcastRecipient, User, WebNotice
 from testkit.office import Officer
 from testkit.web import WebVisitor, web_user_id
-from tests import test_office
-from tests.test_office import audit
+from tests.chat import test_office
+from tests.chat.test_office import audit
 
 site, officer = test_office.site, test_office.officer  # the fixtures
 t = translator("zh_CN")

@@ -23,10 +23,10 @@ from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import run_interview
 from testkit.telegram import free_port
 from testkit.web import answer_survey_in_pages
-from tests.browser import Browser, checked, chromium_paths
+from tests.browser.chromium import Browser, checked, chromium_paths
 
 t = translator("zh_CN")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from locales import translator
 from models.tables import Answer
 from testkit.answers import DETAILS_ZH, ELIGIBLE_ZH, eligible_answers
 from testkit.chat import Chat, answer, current_question, fill_details
-from tests.test_draft import assessed, document_of
-from tests.test_draft import details as details  # the fixture
+from tests.chat.test_draft import assessed, document_of
+from tests.chat.test_draft import details as details  # the fixture
 
 t = translator("zh_CN")
 

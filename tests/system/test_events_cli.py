@@ -16,7 +16,7 @@ from handlers.render import plain
 from handlers.router import Router
 from locales import LOCAL_TIME, translator
 from testkit.chat import Chat
-from tests.test_survey import answer_survey
+from tests.chat.test_survey import answer_survey
 
 t = translator("zh_CN")
 

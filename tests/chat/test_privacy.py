@@ -23,7 +23,7 @@ from models.tables import Broadcast
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import Chat, fill_details, run_interview
 from tests.broadcast_helpers import PROGRAMME, MemorySender, wait_for_status
-from tests.test_survey import ADMIN, answer_survey, new_event, report_of
+from tests.chat.test_survey import ADMIN, answer_survey, new_event, report_of
 
 t = translator("zh_CN")
 LEAVING, LEAVING_NAME = 73_519_208_641, "Zhou Xiaoyu 周晓雨"

@@ -17,7 +17,7 @@ from handlers.router import Send
 from handlers.types import Document, Event, Reply
 from testkit.fake_bot_api import FakeBotAPI
 from testkit.telegram import FRAMEWORKS, TOKEN, bot_settings
-from tests.test_e2e_telegram import open_sender
+from tests.contract.test_e2e_telegram import open_sender
 
 
 def png() -> bytes:

@@ -9,10 +9,10 @@ from handlers.router import Router
 from locales import translator
 from testkit.answers import DETAILS_ZH, ELIGIBLE_ZH
 from testkit.chat import fill_details, run_interview
+from tests.chat.test_draft import assessed, document_of
+from tests.chat.test_draft import details as details  # the fixture
+from tests.chat.test_interview import review_number
 from tests.docx_text import read_docx
-from tests.test_draft import assessed, document_of
-from tests.test_draft import details as details  # the fixture
-from tests.test_interview import review_number
 
 t = translator("zh_CN")
 

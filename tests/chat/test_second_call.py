@@ -23,9 +23,9 @@ from locales import translator
 from models.db import connect
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import Chat, run_interview
+from tests.chat.test_draft_clauses import draft_of, letter
+from tests.chat.test_survey import ADMIN, answer_survey, new_event
 from tests.docx_text import Docx
-from tests.test_draft_clauses import draft_of, letter
-from tests.test_survey import ADMIN, answer_survey, new_event
 
 CALL = Path(__file__).resolve().parent / "programmes" / "test-call-2026.yaml"
 t = translator("zh_CN")

@@ -20,7 +20,7 @@ from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import run_interview
 from testkit.telegram import free_port
 from testkit.web import WebVisitor
-from tests.test_postgres import postgres_url  # noqa: F401 (a fixture)
+from tests.chat.test_postgres import postgres_url  # noqa: F401 (a fixture)
 
 t = translator("zh_CN")
 

@@ -17,8 +17,8 @@ from handlers.router import Router
 from locales import translator
 from testkit.answers import DETAILS_ZH, ELIGIBLE_ZH
 from testkit.chat import Chat, fill_details, run_interview
+from tests.chat.test_draft import document_of
 from tests.docx_text import Docx, read_docx
-from tests.test_draft import document_of
 
 LANGUAGES = {"zh_CN": "zh-hans", "zh_HK": "zh-hant", "en": "en"}
 

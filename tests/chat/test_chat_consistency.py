@@ -20,7 +20,7 @@ from models.db import connect
 from models.tables import Application
 from testkit.answers import ELIGIBLE_ZH, eligible_answers
 from testkit.chat import Chat, current_question, run_interview
-from tests.test_survey import answer_survey, new_event
+from tests.chat.test_survey import answer_survey, new_event
 
 t = translator("zh_CN")
 HEADER = re.compile(r"第 (\d+)/(\d+) 题")

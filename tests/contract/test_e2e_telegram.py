@@ -493,7 +493,7 @@ async def test_an_unknown_framework_is_refused_before_anything_connects(tmp_path
 def test_each_transport_imports_only_its_own_library(framework: str, tmp_path: Path) -> None:
     other = {"aiogram": "telegram", "ptb": "aiogram"}[framework]
     result = cli(
-        {"PYTHONPATH": str(Path(__file__).parents[1])},
+        {"PYTHONPATH": str(Path(__file__).parents[2])},
         tmp_path,
         "import sys, bot.cli, bot.app",
         "assert 'aiogram' not in sys.modules and 'telegram' not in sys.modules, 'cli'",

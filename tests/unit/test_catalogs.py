@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 
 from locales import LOCALES_DIR, SUPPORTED, translator
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"t": None, "N_": None, "InvalidAnswer": None, "plural": (1, 2)}
 
 

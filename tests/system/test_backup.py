@@ -21,7 +21,7 @@ from testkit.bot_process import start_bot
 from testkit.chat import current_question
 from testkit.fake_bot_api import FakeBotAPI
 from testkit.telegram import TOKEN, next_step
-from tests.test_restart import answer_up_to_contact_phone
+from tests.system.test_restart import answer_up_to_contact_phone
 
 t = translator("zh_CN")
 
