@@ -1,4 +1,4 @@
-"""A second call served by its files alone (tests/programmes/test-call-2026*.yaml): other
+"""A second call served by its files alone (tests/chat/programmes/test-call-2026*.yaml): other
 years, R&D in principle ≥ 5%, three joint applicants, first payment 30%, 20 patents,
 satisfaction ≥ 90%, clause E6 added and X1 removed. The interview, the verdicts, the
 draft, the survey report and the export follow it."""

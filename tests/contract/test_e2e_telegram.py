@@ -262,7 +262,7 @@ async def answer_up_to_uscc(user: FakeUser, form: Form) -> None:
 
 UPDATE_IDS = on_the_web_skipped(
     "update ids are Telegram's; that a reload or a page posted twice is answered once is "
-    "tests/test_web.py's"
+    "tests/chat/test_web.py's"
 )
 
 

@@ -22,7 +22,7 @@ from testkit.fake_bot_api import FakeBotAPI
 from testkit.telegram import TOKEN, TRANSPORTS, free_port, next_step
 from tests.system.test_restart import answer_up_to_contact_phone
 
-pytestmark = pytest.mark.timeout(300)  # two bot processes start (tests/test_restart.py)
+pytestmark = pytest.mark.timeout(300)  # two bot processes start (tests/system/test_restart.py)
 
 # Telegram takes the bot's requests and never answers them: a hang, not a refusal.
 NO_ANSWER = 3600.0
