@@ -28,11 +28,11 @@ START_SECONDS = 120
 STOP_SECONDS = 60
 
 
-def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
+def environment(database_url: str, **settings: str) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEB", "DATABASE"))}
     return {
         **clean,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "DATABASE_URL": database_url,
         "DEFAULT_LOCALE": "zh_CN",
         **settings,
     }
@@ -77,10 +77,12 @@ async def first_question_on_the_web(address: URL, form: Form) -> str | None:
         await visitor.close()
 
 
-async def test_with_no_token_it_serves_the_web_chat(tmp_path: Path, form: Form) -> None:
+async def test_with_no_token_it_serves_the_web_chat(
+    tmp_path: Path, database_url: str, form: Form
+) -> None:
     port = free_port()
     env = environment(
-        tmp_path, WEB_LISTEN=f"127.0.0.1:{port}", PUBLIC_URL="http://patentbot.example.cn/"
+        database_url, WEB_LISTEN=f"127.0.0.1:{port}", PUBLIC_URL="http://patentbot.example.cn/"
     )
     async with patentbot(tmp_path, env) as address:
         assert address == URL(f"http://127.0.0.1:{port}/")  # the address to open
@@ -88,11 +90,11 @@ async def test_with_no_token_it_serves_the_web_chat(tmp_path: Path, form: Form) 
 
 
 async def test_with_a_token_telegram_and_the_web_chat_in_one_process(
-    tmp_path: Path, form: Form
+    tmp_path: Path, database_url: str, form: Form
 ) -> None:
     async with FakeBotAPI(token=TOKEN, bot_username="patentbot_test") as server:
         env = environment(
-            tmp_path,
+            database_url,
             BOT_TOKEN=TOKEN,
             BOT_API_SERVER=server.base_url,
             WEB_LISTEN=f"127.0.0.1:{free_port()}",
@@ -111,11 +113,11 @@ async def test_with_a_token_telegram_and_the_web_chat_in_one_process(
 
 
 async def test_a_telegram_failure_at_start_ends_the_process_with_status_1(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str
 ) -> None:
     nobody = f"http://127.0.0.1:{free_port()}"  # no Bot API server answers there
     env = environment(
-        tmp_path, BOT_TOKEN=TOKEN, BOT_API_SERVER=nobody, WEB_LISTEN=f"127.0.0.1:{free_port()}"
+        database_url, BOT_TOKEN=TOKEN, BOT_API_SERVER=nobody, WEB_LISTEN=f"127.0.0.1:{free_port()}"
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", env=env, cwd=tmp_path,
@@ -127,9 +129,9 @@ async def test_a_telegram_failure_at_start_ends_the_process_with_status_1(
     assert TOKEN.split(":")[1] not in errors.decode()
 
 
-async def test_the_terminal_chat_is_patentbot_console(tmp_path: Path) -> None:
+async def test_the_terminal_chat_is_patentbot_console(tmp_path: Path, database_url: str) -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "console", env=environment(tmp_path), cwd=tmp_path,
+        sys.executable, "-m", "bot.cli", "console", env=environment(database_url), cwd=tmp_path,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
