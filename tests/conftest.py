@@ -30,9 +30,14 @@ SWITCH = os.environ.get("TEST_DATABASE_URL")
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by the markers given here
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        tier = item.path.resolve().relative_to(TESTS).parts[0]
-        if tier in TIERS:
-            item.add_marker(tier)
+        path = item.path.resolve()
+        if not path.is_relative_to(TESTS):  # not this conftest's business
+            continue
+        tier = path.relative_to(TESTS).parts[0]
+        if tier not in TIERS:  # it would run in no tier's command, nor on PostgreSQL
+            where = path.relative_to(TESTS.parent)
+            raise pytest.UsageError(f"{where} is in no tier: move it to tests/<{'|'.join(TIERS)}>/")
+        item.add_marker(tier)
 
 
 @pytest.fixture
