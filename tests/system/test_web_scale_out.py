@@ -11,15 +11,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 from yarl import URL
 
 from forms.definition import Form
 from handlers.render import plain
+from handlers.survey import survey_form
 from locales import translator
+from models.db import connect
+from models.tables import TrainingEvent
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import run_interview
+from testkit.office import Officer
 from testkit.telegram import free_port
-from testkit.web import WebVisitor
+from testkit.web import WebVisitor, answer_survey_in_pages
+from tests.chat.test_office import add_officer
 from tests.chat.test_postgres import postgres_url  # noqa: F401 (a fixture)
 
 t = translator("zh_CN")
@@ -79,3 +85,31 @@ async def test_an_interview_alternates_between_two_processes(
     assert plain(t("result.eligible")) in result
     assert browser.served > 20  # each process answered about half of them
     await browser.close()
+
+
+async def test_a_survey_answered_across_both_and_its_report_on_the_officers_page(
+    two_processes: list[URL],
+    form: Form,
+    postgres_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """An attendee skips the optional questions (stored as JSON null): the report of the
+    event once failed on PostgreSQL alone, which is what a deployment like this runs on."""
+    officer = Officer(two_processes[1])
+    await officer.sign_in(await add_officer("王芳", postgres_url, tmp_path))
+    fields = {"title": "专利培训会", "event_date": "2024-10-08", "place": "南沙"}
+    await officer.post("/office/events", fields)
+    assert officer.status == 200, officer.html
+    engine, sessions = await connect(postgres_url)
+    async with sessions() as session:
+        event = (await session.exec(select(TrainingEvent))).one()
+    await engine.dispose()
+
+    attendee = Alternating(two_processes)
+    await attendee.get(f"/s/{event.code}")
+    await answer_survey_in_pages(attendee, survey_form(form), "非常满意")
+    await attendee.close()
+    await officer.get(f"/office/events/{event.id}")
+    assert officer.status == 200, officer.html
+    assert t("report.valid", count=1) in officer.html
+    await officer.close()
