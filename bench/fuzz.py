@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.fuzz [--examples 100000] [--minutes 90] [--batch 1000]
 
-The same harness and checks as tests/test_fuzz.py (testkit/fuzz.py): interview, draft
+The same harness and checks as tests/chat/test_fuzz.py (testkit/fuzz.py): interview, draft
 details, survey, event setup and broadcast composer, through ``Router.handle`` on a
 fresh SQLite file in a temporary directory. Hypothesis runs batches of ``--batch``
 examples, each batch freshly seeded, until ``--examples`` have run, one fails (it is

@@ -136,7 +136,7 @@ def _valid(question: Question, numbers: list[Decimal]) -> list[Decimal | int]:
 
 def _in_wan(yuan: Decimal) -> Decimal:
     # Precision for every digit typed: a 40-digit figure is refused by the limits, not by
-    # quantize overflowing the default 28 digits (found by tests/test_fuzz.py).
+    # quantize overflowing the default 28 digits (found by tests/chat/test_fuzz.py).
     with localcontext() as context:
         context.prec = max(context.prec, len(yuan.as_tuple().digits) + 8)
         return (yuan / WAN).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)

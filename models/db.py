@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x70617465  # any number every patentbot process agrees on ("pate")
-# The newest migration (tests/test_migrations.py holds it to Alembic's head): a start on a
+# The newest migration (tests/unit/test_migrations.py holds it to Alembic's head): a start on a
 # schema already there need not import Alembic, 12 MB and a tenth of a second of every start.
 HEAD = "0013_check_in"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, bindparam, delete, func, insert, type_coerce, update
+from sqlalchemy import Text, bindparam, cast, delete, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -355,7 +355,10 @@ async def survey_answers(
         sa_select(
             col(Answer.application_id),
             col(Answer.question_id),
-            type_coerce(col(Answer.value), String),
+            # A cast in SQL, not a type_coerce: asyncpg decodes a JSON column itself, so
+            # PostgreSQL would hand back the value (None for a skipped question) where
+            # SQLite hands back the text; cast, both give the JSON text.
+            cast(col(Answer.value), Text),
         )
         .join(Application, col(Answer.application_id) == col(Application.id))
         .where(

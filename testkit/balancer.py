@@ -5,7 +5,7 @@ Each POST goes to the next backend in turn with its path, body and headers; the 
 status and answer go back as they are, so a secret the backend refuses is refused, and an
 update a backend has not confirmed is posted again by Telegram. It runs in the test's or
 benchmark's process (bench/interview_load.py: its CPU counts with the load generator's,
-not with the bots'), as tests/test_scale_out.py and the benchmark use it.
+not with the bots'), as tests/system/test_scale_out.py and the benchmark use it.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Random input at every question of every form, through ``Router.handle`` as a user sends
-it; shared by tests/test_fuzz.py (a fast profile) and bench/fuzz.py (100,000 examples).
+it; shared by tests/chat/test_fuzz.py (a fast profile) and bench/fuzz.py (100,000 examples).
 
 Each form has its own user, brought to its review with valid answers; an example jumps
 to a question (the review's edit button), sends one random text or button press, and

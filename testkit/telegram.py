@@ -24,8 +24,8 @@ TOKEN = "123456:TEST-TOKEN"
 ADMIN = 999
 
 FRAMEWORKS = ("aiogram", "ptb")
-# The contract suite's transports (tests/test_e2e_telegram.py): each framework long polling,
-# and each behind a webhook the fake server posts to.
+# The contract suite's transports (tests/contract/test_e2e_telegram.py): each framework
+# long polling, and each behind a webhook the fake server posts to.
 TRANSPORTS = (*FRAMEWORKS, "aiogram+webhook", "ptb+webhook")
 
 

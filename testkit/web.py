@@ -1,7 +1,7 @@
 """Drive the web chat the way a browser without JavaScript does: read the page, post its
 forms, follow the redirect. Same surface as testkit/chat.Chat (send, press, text,
 keyboard), so the conversation helpers work on the web too; and, for the contract suite
-(tests/test_e2e_telegram.py), a web visitor with the fake Telegram user's surface."""
+(tests/contract/test_e2e_telegram.py), a web visitor with the fake Telegram user's surface."""
 
 from __future__ import annotations
 
