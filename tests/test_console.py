@@ -90,7 +90,7 @@ def test_the_terminal_shows_a_prompt_while_it_waits(tmp_path: Path) -> None:
     import select
     import time
 
-    from bot.console import PROMPT
+    from bot.transports.console import PROMPT
 
     env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
     env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "DEFAULT_LOCALE": "zh_CN"}

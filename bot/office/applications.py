@@ -9,8 +9,8 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.office_auth import SignedIn
-from bot.office_site import (
+from bot.office.auth import SignedIn
+from bot.office.site import (
     ACTIONS,
     MAX_FIELD,
     NAME_QUESTION,
@@ -32,7 +32,6 @@ from models.tables import Application, Channel
 
 
 class ApplicationPages(OfficeSite):
-
     async def overview(self, request: web.Request, who: SignedIn, t: Translator) -> web.Response:
         """What /stats says, as tables."""
         form = self.form

@@ -1,5 +1,5 @@
 """What every office page shares: sign-in checks, CSRF, rendering in the officer's
-language, paging and downloads (the pages themselves: bot/office.py and its parts)."""
+language, paging and downloads (the pages themselves: bot/office/routes.py and its parts)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 import templates
-from bot.office_auth import OfficeAuth, SignedIn
-from bot.web_requests import HTML_LANG, content_type, first_language, posted
+from bot.office.auth import OfficeAuth, SignedIn
+from bot.pages.requests import HTML_LANG, content_type, first_language, posted
 from handlers.context import Context
 from locales import LANGUAGE_NAMES, LOCAL_TIME, N_, SUPPORTED, Translator, guess_locale, translator
 from models.tables import Draft, Officer, TrainingEvent
@@ -190,7 +190,6 @@ class OfficeSite:
 
     def public_base(self, request: web.Request) -> str:
         return (self.public_url or f"{request.scheme}://{request.host}").rstrip("/")
-
 
 
 def _event_target(event: TrainingEvent) -> str:

@@ -1,5 +1,5 @@
 """``patentbot admins add NAME | list | remove NAME``: the programme officers who may use
-the office pages (bot/office.py), from the server's terminal.
+the office pages (bot/office/routes.py), from the server's terminal.
 
 ``add`` prints a one-time sign-in link (also for an officer already listed: a new
 browser, a lost link). The link starts with PUBLIC_URL, else the address WEB_LISTEN

@@ -9,8 +9,8 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.office_auth import SignedIn
-from bot.office_site import OfficeSite, _download, _event_target, _local, _see
+from bot.office.auth import SignedIn
+from bot.office.site import OfficeSite, _download, _event_target, _local, _see
 from forms.answers import InvalidAnswer
 from forms.definition import admin_form
 from handlers import events, render
@@ -22,7 +22,6 @@ from models.tables import SYSTEM_ACTOR, TrainingEvent
 
 
 class EventPages(OfficeSite):
-
     def _event_questions(self, t: Translator) -> list[tuple[str, str, str]]:
         """(field, label, input type) of what /event asks, in its order."""
         asked = admin_form("event")
@@ -65,9 +64,7 @@ class EventPages(OfficeSite):
         except InvalidAnswer as e:
             return await self.events(request, who, t, error=render.invalid(t, e), given=given)
         async with self.sessions() as session:
-            event = await events.create_event(
-                session, self.form, **fields, created_by=SYSTEM_ACTOR
-            )
+            event = await events.create_event(session, self.form, **fields, created_by=SYSTEM_ACTOR)
             await officers.record(session, who.officer, "event_create", _event_target(event))
             await session.commit()
         return _see(f"/office/events/{event.id}")
@@ -135,9 +132,7 @@ class EventPages(OfficeSite):
         link = self._links(request, event).scannable
         assert link is not None  # the web address is always known here
         inline = "inline" in request.query  # shown on the page; else downloaded, to project
-        return _download(
-            f"survey-{event.code}.png", events.qr_png(link), inline=inline
-        )
+        return _download(f"survey-{event.code}.png", events.qr_png(link), inline=inline)
 
     async def event_chart(
         self, request: web.Request, who: SignedIn, t: Translator, event: TrainingEvent

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.office_auth import SignedIn
-from bot.office_site import _local, _see
-from bot.shown_html import shown
+from bot.office.auth import SignedIn
+from bot.office.site import _local, _see
+from bot.pages.shown_html import shown
 from handlers import broadcast_text, render
 from handlers.broadcast_queue import (
     MOVES,
@@ -34,7 +34,7 @@ from locales import LANGUAGE_NAMES, SUPPORTED, Translator
 from models import audiences, broadcast_jobs, officers, queries
 
 if TYPE_CHECKING:
-    from bot.office_site import OfficeSite
+    from bot.office.site import OfficeSite
 
 MAX_TEXT = 16_000  # characters of HTML posted: far above what Telegram's limit lets through
 EVENTS_SHOWN = 10  # as the chat's menu

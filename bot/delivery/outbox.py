@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.pacing import PER_CHAT_SECONDS, ChatSpacing, RateLimiter, wave_size
+from bot.delivery.pacing import PER_CHAT_SECONDS, ChatSpacing, RateLimiter, wave_size
 from handlers import broadcast_text
 from handlers.context import Context
 from handlers.types import RateLimited, RecipientGone, Reply, Sender, Sent
@@ -48,9 +48,10 @@ from models import broadcast_jobs
 from models.tables import Broadcast, Channel, utcnow
 
 if TYPE_CHECKING:
-    from bot.mail import Mailer
+    from bot.delivery.mail import Mailer
 
-log = logging.getLogger(__name__)
+# The logger keeps its name from before bot/ had folders: operators' log filters know it.
+log = logging.getLogger("bot.delivery")
 
 LEASE = timedelta(seconds=60)
 POLL_SECONDS = 2.0  # looking for jobs queued by another process (the terminal)

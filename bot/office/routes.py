@@ -2,9 +2,9 @@
 office that cannot reach Telegram — the overview of /stats, the applications, the events
 with their QR codes and reports, the /export spreadsheet, and the audit of changes.
 
-Served under /office/ by the web chat's app (bot/web.py). Server-rendered, no script,
-nothing from another host; every page answers only a signed-in officer
-(bot/office_auth.py), every post carries a CSRF token and is written to the audit. The
+Served under /office/ by the web chat's app (bot/transports/web/chat.py).
+Server-rendered, no script, nothing from another host; every page answers only a signed-in officer
+(bot/office/auth.py), every post carries a CSRF token and is written to the audit. The
 data comes from the functions the chat's commands use (handlers/stats, export, events,
 survey_report, draft), never from a second copy of their queries.
 """
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.office_applications import ApplicationPages
-from bot.office_auth import OfficeAuth, SignedIn
-from bot.office_broadcasts import OfficeBroadcasts
-from bot.office_events import EventPages
-from bot.office_site import OFFICE_FILES, _fields, _see
-from bot.web_identity import Signer
+from bot.office.applications import ApplicationPages
+from bot.office.auth import OfficeAuth, SignedIn
+from bot.office.broadcasts import OfficeBroadcasts
+from bot.office.events import EventPages
+from bot.office.site import OFFICE_FILES, _fields, _see
+from bot.pages.identity import Signer
 from handlers.context import Context
 from locales import SUPPORTED, Translator, translator
 from models import officers
@@ -148,7 +148,6 @@ class Office(ApplicationPages, EventPages):
         return _see(back if plain_path else "/office/")  # only back to a page of its own
 
     # --- overview ------------------------------------------------------------------
-
 
 
 def office_routes(

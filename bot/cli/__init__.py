@@ -20,13 +20,13 @@ from handlers.render import plain
 from locales import SUPPORTED, translator
 
 if TYPE_CHECKING:
-    from bot.telegram_out import Link
+    from bot.transports.telegram.outgoing import Link
     from handlers.router import Router
 
 
 async def _run_console(settings: Settings) -> None:
     from bot.app import build
-    from bot.console import Console
+    from bot.transports.console import Console
     from models.tables import SYSTEM_ACTOR
 
     admins = settings.admin_ids | {SYSTEM_ACTOR}  # the operator: see README, the terminal
@@ -69,9 +69,9 @@ def database_line(settings: Settings) -> str:
 def _telegram(settings: Settings) -> Connect:
     # Each transport imports its own library; only the chosen one is loaded.
     if settings.bot_framework == "ptb":
-        from bot.telegram_ptb import connect
+        from bot.transports.telegram.with_ptb import connect
     else:
-        from bot.telegram_aiogram import connect
+        from bot.transports.telegram.with_aiogram import connect
     return connect
 
 
@@ -103,7 +103,7 @@ async def _web_chat(settings: Settings, router: Router) -> AsyncIterator[None]:
     if settings.web_listen is None:
         yield
         return
-    from bot import web
+    from bot.transports.web import chat as web
 
     async with AsyncExitStack() as stack:
         try:  # only the start: what the block raises is not about WEB_LISTEN
@@ -222,8 +222,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--out-dir", type=Path, default=Path("."), help="where files go")
     backup = commands.add_parser("backup", help="copy the SQLite database, the bot running or not")
     backup.add_argument("file", type=Path, help="the copy to write (replaced if it exists)")
-    from bot.broadcast_cli import add_parsers
-    from bot.officers_cli import add_parsers as add_officer_parsers
+    from bot.cli.broadcasts import add_parsers
+    from bot.cli.officers import add_parsers as add_officer_parsers
 
     add_parsers(commands)
     add_officer_parsers(commands)
@@ -246,23 +246,23 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "draft":
             print(asyncio.run(_write_draft(settings, args.application, args.out, args.locale)))
         elif args.command in ("event", "report"):
-            from bot.events_cli import run_event_command
+            from bot.cli.events import run_event_command
 
             print(asyncio.run(run_event_command(settings, args)))
         elif args.command == "stats":
-            from bot.broadcast_cli import run_stats_command
+            from bot.cli.broadcasts import run_stats_command
 
             print(asyncio.run(run_stats_command(settings)))
         elif args.command == "broadcast":
-            from bot.broadcast_cli import run_broadcast_command
+            from bot.cli.broadcasts import run_broadcast_command
 
             print(asyncio.run(run_broadcast_command(settings, args)))
         elif args.command == "admins":
-            from bot.officers_cli import run_admins_command
+            from bot.cli.officers import run_admins_command
 
             print(asyncio.run(run_admins_command(settings, args)))
         elif args.command == "backup":
-            from bot.backup import backup
+            from bot.cli.backup import backup
 
             print(backup(settings, args.file))
         else:
@@ -273,7 +273,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
