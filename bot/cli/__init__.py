@@ -4,27 +4,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
-import gc
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot import logs
-from bot.settings import Settings, SettingsError, listeners_clash, load_settings
+from bot.cli.command import Commands
+from bot.cli.serve import database_line, serve
+from bot.settings import Settings, SettingsError, load_settings
 from forms.definition import programme
 from handlers.render import plain
 from locales import SUPPORTED, translator
 
-if TYPE_CHECKING:
-    from bot.transports.telegram.outgoing import Link
-    from handlers.router import Router
+# Each command's module is imported when that command runs, not when the CLI starts: the
+# bot's start-up is measured (bench/README.md), and aiogram alone costs about 2 s.
 
 
-async def _run_console(settings: Settings) -> None:
+async def _console(settings: Settings, _args: argparse.Namespace) -> None:
     from bot.app import build
     from bot.transports.console import Console
     from models.tables import SYSTEM_ACTOR
@@ -37,173 +33,49 @@ async def _run_console(settings: Settings) -> None:
         await engine.dispose()
 
 
-Connect = Callable[[Settings], AbstractAsyncContextManager["Link"]]
-
-
-class AddressTaken(Exception):
-    """A listening address another program (or another patentbot) holds already."""
-
-    def __init__(self, variable: str, address: tuple[str, int]) -> None:
-        super().__init__(variable, address)
-        self.variable = variable
-        self.address = f"{address[0]}:{address[1]}"
-
-
-def _in_use(error: OSError) -> bool:
-    return error.errno == errno.EADDRINUSE
-
-
-def database_line(settings: Settings) -> str:
-    """Which database a command uses, so an officer can tell it is the running bot's: the
-    SQLite file made absolute (a relative one is the current folder's), a PostgreSQL
-    password masked."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(settings.database_url)
-    if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
-        url = url.set(database=str(Path(url.database).resolve()))
-    t = translator(settings.default_locale)
-    return plain(t("cli.database", url=url.render_as_string(hide_password=True)))
-
-
-def _telegram(settings: Settings) -> Connect:
-    # Each transport imports its own library; only the chosen one is loaded.
-    if settings.bot_framework == "ptb":
-        from bot.transports.telegram.with_ptb import connect
-    else:
-        from bot.transports.telegram.with_aiogram import connect
-    return connect
-
-
-def _freeze_start_up() -> None:
-    """Start-up makes a few hundred thousand objects that live as long as the process:
-    aiogram's types, the tables, the forms, the catalogs. With the collector paused while
-    they are made, one pass clears start-up's garbage and the rest is frozen: full passes
-    walked them all, again and again, for nothing — a tenth of the start, and of every
-    reply's CPU under load (bench/README.md, issue 15)."""
-    gc.collect()
-    gc.freeze()
-    gc.enable()
-
-
-def _check_serving(settings: Settings, telegram: bool) -> None:
-    t = translator(settings.default_locale)  # the terminal's language
-    if not telegram and settings.web_listen is None:
-        raise SettingsError(plain(t("cli.nothing_to_serve")))
-    if telegram and listeners_clash(settings):
-        assert settings.web_listen is not None
-        web, hook = settings.web_listen, settings.webhook_listen
-        clash = t("cli.listen_clash", web=f"{web[0]}:{web[1]}", webhook=f"{hook[0]}:{hook[1]}")
-        raise SettingsError(plain(clash))
-
-
-@asynccontextmanager
-async def _web_chat(settings: Settings, router: Router) -> AsyncIterator[None]:
-    """The web chat while the block runs (nothing with WEB_LISTEN=off); says where."""
-    if settings.web_listen is None:
-        yield
-        return
-    from bot.transports.web import chat as web
-
-    async with AsyncExitStack() as stack:
-        try:  # only the start: what the block raises is not about WEB_LISTEN
-            address = await stack.enter_async_context(web.listening(settings, router))
-        except OSError as error:
-            if _in_use(error):
-                raise AddressTaken("WEB_LISTEN", settings.web_listen) from error
-            raise
-        t = translator(settings.default_locale)
-        print(plain(t("web.listening", url=address)), flush=True)
-        if settings.public_url is not None:
-            print(plain(t("web.public", url=settings.public_url)), flush=True)
-        yield
-
-
-async def _run(settings: Settings, telegram: bool) -> None:
-    """The web chat and, with a token, Telegram: one router, one database, one event loop.
-    Telegram is connected first (it says who the bot is), so the router's context is
-    complete when it is made."""
-    from bot.app import build, deliveries, until_stopped
-
-    async with AsyncExitStack() as stack:
-        gc.disable()  # until what the process keeps is made: see _freeze_start_up
-        try:
-            connect = _telegram(settings) if telegram else None  # imported before serving
-            link = None if connect is None else await stack.enter_async_context(connect(settings))
-            router, engine = await build(settings, None if link is None else link.platform)
-        finally:
-            _freeze_start_up()
-        try:
-            async with _web_chat(settings, router):
-                # After the address to open, which scripts read as the first line.
-                print(database_line(settings), file=sys.stderr, flush=True)
-                if link is None:  # the web alone: its inbox and e-mail are delivered here
-                    async with deliveries(router.context, settings):
-                        await until_stopped(handle_signals=True)
-                    return
-                try:
-                    await link.serve(router, True)  # until SIGINT/SIGTERM
-                except OSError as error:  # the webhook's is the only address it binds
-                    if _in_use(error) and settings.webhook_url is not None:
-                        raise AddressTaken("WEBHOOK_LISTEN", settings.webhook_listen) from error
-                    raise
-        finally:
-            await router.settle()
-            await engine.dispose()
-
-
-def _serve(settings: Settings, telegram: bool) -> int:
-    """Serve until stopped; a failure (Telegram refusing the token, an unreachable
-    BOT_API_SERVER, a port already taken) is logged — through the filter that masks the
-    token, which a traceback printed by Python would show — and ends the process with
-    status 1."""
-    _check_serving(settings, telegram)
-    try:
-        asyncio.run(_run(settings, telegram))
-    except AddressTaken as taken:  # one line: what to change is plain, a traceback hides it
-        t = translator(settings.default_locale)
-        said = t("cli.address_taken", variable=taken.variable, address=taken.address)
-        print(f"patentbot: {plain(said)}", file=sys.stderr)
-        return 1
-    except Exception:
-        logging.getLogger("patentbot").exception("the bot stopped")
-        return 1
-    return 0
-
-
-async def _write_draft(
-    settings: Settings, application_id: int, out: Path, locale: str | None
-) -> str:
+async def _draft(settings: Settings, args: argparse.Namespace) -> str:
     from handlers.draft import draft_for_application
     from locales import LANGUAGE_NAMES
     from models.db import database
 
-    t = translator(locale or settings.default_locale)  # the terminal's language
+    t = translator(args.locale or settings.default_locale)  # the terminal's language
     async with database(settings.database_url) as sessions, sessions() as session:
         made = await draft_for_application(
-            session, programme(settings.programme), application_id, t.locale
+            session, programme(settings.programme), args.application, t.locale
         )
         await session.commit()
     if made is None:
-        raise SettingsError(plain(t("draft.cli_not_found", id=application_id)))
+        raise SettingsError(plain(t("draft.cli_not_found", id=args.application)))
     draft, content = made
-    out.write_bytes(content)
+    args.out.write_bytes(content)
     language = LANGUAGE_NAMES[draft.locale]
-    return plain(t("draft.cli_written", path=out, version=draft.version, language=language))
+    return plain(t("draft.cli_written", path=args.out, version=draft.version, language=language))
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="patentbot", description=__doc__)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser(
+async def _event(settings: Settings, args: argparse.Namespace) -> str:
+    from bot.cli.events import run_event_command
+
+    return await run_event_command(settings, args)
+
+
+async def _backup(settings: Settings, args: argparse.Namespace) -> str:
+    from bot.cli.backup import backup
+
+    return backup(settings, args.file)
+
+
+def _serving(commands: Commands) -> None:
+    run = commands.add_parser(
         "run", help="the web chat at WEB_LISTEN, and Telegram when BOT_TOKEN is set (default)"
     )
-    commands.add_parser("console", help="the conversation in this terminal, token or not")
-    commands.add_parser("web", help="the web chat only, even with BOT_TOKEN set")
-    draft = commands.add_parser("draft", help="write the draft application of an application")
-    draft.add_argument("--application", type=int, required=True, help="application id")
-    draft.add_argument("--out", type=Path, required=True, help="the .docx file to write")
-    draft.add_argument("--locale", choices=SUPPORTED, help="default: DEFAULT_LOCALE")
+    run.set_defaults(run=None, telegram=True)
+    console = commands.add_parser("console", help="the conversation in this terminal, token or not")
+    console.set_defaults(run=_console)
+    web = commands.add_parser("web", help="the web chat only, even with BOT_TOKEN set")
+    web.set_defaults(run=None, telegram=False)
+
+
+def _events(commands: Commands) -> None:
     event = commands.add_parser("event", help="training events: new, list, qr")
     event_commands = event.add_subparsers(dest="action", required=True, metavar="ACTION")
     new = event_commands.add_parser("new", help="create an event; prints its link, writes its QR")
@@ -220,13 +92,30 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--locale", choices=SUPPORTED, help="default: DEFAULT_LOCALE")
     for sub in (new, qr, report):
         sub.add_argument("--out-dir", type=Path, default=Path("."), help="where files go")
+    event.set_defaults(run=_event)
+    report.set_defaults(run=_event)
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Every command sets ``run``, what it does; ``run`` None serves (Telegram too when
+    ``telegram`` and a token is set), which is also what no command does."""
+    from bot.cli import broadcasts, officers
+
+    parser = argparse.ArgumentParser(prog="patentbot", description=__doc__)
+    parser.set_defaults(run=None, telegram=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _serving(commands)
+    draft = commands.add_parser("draft", help="write the draft application of an application")
+    draft.add_argument("--application", type=int, required=True, help="application id")
+    draft.add_argument("--out", type=Path, required=True, help="the .docx file to write")
+    draft.add_argument("--locale", choices=SUPPORTED, help="default: DEFAULT_LOCALE")
+    draft.set_defaults(run=_draft)
+    _events(commands)
     backup = commands.add_parser("backup", help="copy the SQLite database, the bot running or not")
     backup.add_argument("file", type=Path, help="the copy to write (replaced if it exists)")
-    from bot.cli.broadcasts import add_parsers
-    from bot.cli.officers import add_parsers as add_officer_parsers
-
-    add_parsers(commands)
-    add_officer_parsers(commands)
+    backup.set_defaults(run=_backup)
+    broadcasts.add_parsers(commands)
+    officers.add_parsers(commands)
     return parser
 
 
@@ -234,39 +123,17 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        serving = args.command in (None, "run", "web")
-        telegram = args.command in (None, "run") and settings.bot_token is not None
+        telegram = args.run is None and args.telegram and settings.bot_token is not None
         # The bot on Telegram logs what it does; the terminal's commands, the console
         # conversation and the web chat alone print only their own words (and warnings).
         logs.configure(settings, logging.INFO if telegram else logging.WARNING)
-        if serving:
-            return _serve(settings, telegram)
+        if args.run is None:
+            return serve(settings, telegram)
         # On stderr: piped output (a report, a link) stays clean.
         print(database_line(settings), file=sys.stderr, flush=True)
-        if args.command == "draft":
-            print(asyncio.run(_write_draft(settings, args.application, args.out, args.locale)))
-        elif args.command in ("event", "report"):
-            from bot.cli.events import run_event_command
-
-            print(asyncio.run(run_event_command(settings, args)))
-        elif args.command == "stats":
-            from bot.cli.broadcasts import run_stats_command
-
-            print(asyncio.run(run_stats_command(settings)))
-        elif args.command == "broadcast":
-            from bot.cli.broadcasts import run_broadcast_command
-
-            print(asyncio.run(run_broadcast_command(settings, args)))
-        elif args.command == "admins":
-            from bot.cli.officers import run_admins_command
-
-            print(asyncio.run(run_admins_command(settings, args)))
-        elif args.command == "backup":
-            from bot.cli.backup import backup
-
-            print(backup(settings, args.file))
-        else:
-            asyncio.run(_run_console(settings))
+        said = asyncio.run(args.run(settings, args))
+        if said is not None:
+            print(said)
     except (SettingsError, LookupError) as e:  # LookupError: a form the programme names is missing
         print(f"patentbot: {e}", file=sys.stderr)
         return 2
