@@ -23,12 +23,14 @@ from bot.office.site import (
     paged,
 )
 from forms.answers import decode
+from forms.definition import Form
 from handlers import render, stats
 from handlers.draft import draft_for_application
 from handlers.export import CHANNEL_NAMES, export_document
+from handlers.survey_report import Report
 from locales import LANGUAGE_NAMES, SUPPORTED, Translator
 from models import audiences, office_queries, officers, queries, statistics
-from models.tables import Application, Channel
+from models.tables import Answer, Application, Channel, TrainingEvent
 
 
 class ApplicationPages:
@@ -66,17 +68,6 @@ class ApplicationPages:
             )
             for value, counts in ranked[: stats.TOP_CLUSTERS]
         ]
-        event_rows = [
-            (
-                event,
-                t.date(event.event_date),
-                report.valid,
-                t.percent(report.overall.rate, digits=1) if report.overall.rate is not None
-                else "—",
-                "" if report.met is None else ("✅" if report.met else "❌"),
-            )
-            for event, report in latest
-        ]  # fmt: skip
         target = latest[0][1].target if latest else Decimal(str(form.params["min_satisfaction"]))
         return self.site.render(
             request,
@@ -94,7 +85,7 @@ class ApplicationPages:
             flags=flag_rows,
             clusters=clusters,
             has_clusters=form.has_question(stats.BY_QUESTION),
-            events=event_rows,
+            events=_event_rows(t, latest),
             target=t("office.overview.target", target=t.percent(target, digits=0)),
         )
 
@@ -179,38 +170,6 @@ class ApplicationPages:
             flags = await queries.flags_of(session, application.id)
             drafts = await office_queries.drafts_of(session, application.id)
             user = await queries.get_user(session, application.user_id)
-        by_question: dict[str, list[Any]] = {}
-        for answer in history:
-            by_question.setdefault(answer.question_id, []).append(answer)
-        answers: list[tuple[str, list[tuple[str, str, bool]]]] = []
-        for question in form.questions:
-            given = by_question.pop(question.id, [])
-            if not given:
-                continue
-            shown: list[tuple[str, str, bool]] = [
-                (
-                    Markup(render.show_value(t, question, decode(question, a.value))),
-                    local_time(t, a.answered_at),
-                    a.superseded_at is None,
-                )
-                for a in reversed(given)
-            ]
-            answers.append((Markup(render.label(t, form, question)), shown))
-        for question_id, given in by_question.items():  # a question this version no longer asks
-            answers.append(
-                (question_id, [(str(a.value), local_time(t, a.answered_at), a.superseded_at is None)
-                               for a in reversed(given)])
-            )  # fmt: skip
-        figures = application.figures or {}
-        derived = [
-            (
-                t(d.label),
-                "—" if figures.get(d.id) is None
-                else t.percent(Decimal(figures[d.id])) if d.display == "percent"
-                else t.number(Decimal(figures[d.id])),
-            )
-            for d in form.derived
-        ]  # fmt: skip
         verdict = application.verdict
         return self.site.render(
             request,
@@ -234,9 +193,9 @@ class ApplicationPages:
                 submitted=local_time(t, application.submitted_at) or "—",
             ),
             verdict=Markup(render.verdict_text(t, verdict)) if verdict in render.VERDICTS else "",
-            answers=answers,
+            answers=_answers(t, form, history),
             flags=[Markup(render.flag_line(t, f)) for f in flags],
-            derived=derived,
+            derived=_derived(t, form, application),
             drafts=[
                 t(
                     "office.application.draft_line",
@@ -291,3 +250,63 @@ class ApplicationPages:
             for e in entries
         ]
         return self.site.render(request, t, who, "audit.html", rows=rows, pager=pager)
+
+
+def _answers(
+    t: Translator, form: Form, history: list[Answer]
+) -> list[tuple[str, list[tuple[str, str, bool]]]]:
+    """Each question's answers, the latest first (value, when, whether it holds)."""
+    by_question: dict[str, list[Any]] = {}
+    for answer in history:
+        by_question.setdefault(answer.question_id, []).append(answer)
+    answers: list[tuple[str, list[tuple[str, str, bool]]]] = []
+    for question in form.questions:
+        given = by_question.pop(question.id, [])
+        if not given:
+            continue
+        shown: list[tuple[str, str, bool]] = [
+            (
+                Markup(render.show_value(t, question, decode(question, a.value))),
+                local_time(t, a.answered_at),
+                a.superseded_at is None,
+            )
+            for a in reversed(given)
+        ]
+        answers.append((Markup(render.label(t, form, question)), shown))
+    for question_id, given in by_question.items():  # a question this version no longer asks
+        answers.append(
+            (question_id, [(str(a.value), local_time(t, a.answered_at), a.superseded_at is None)
+                           for a in reversed(given)])
+        )  # fmt: skip
+    return answers
+
+
+def _derived(t: Translator, form: Form, application: Application) -> list[tuple[str, str]]:
+    """The figures the application was judged with, as the language writes them."""
+    figures = application.figures or {}
+    return [
+        (
+            t(d.label),
+            "—" if figures.get(d.id) is None
+            else t.percent(Decimal(figures[d.id])) if d.display == "percent"
+            else t.number(Decimal(figures[d.id])),
+        )
+        for d in form.derived
+    ]  # fmt: skip
+
+
+def _event_rows(
+    t: Translator, latest: list[tuple[TrainingEvent, Report]]
+) -> list[tuple[TrainingEvent, str, int, str, str]]:
+    """The newest events: date, valid responses, satisfaction, whether it met the target."""
+    return [
+        (
+            event,
+            t.date(event.event_date),
+            report.valid,
+            t.percent(report.overall.rate, digits=1) if report.overall.rate is not None
+            else "—",
+            "" if report.met is None else ("✅" if report.met else "❌"),
+        )
+        for event, report in latest
+    ]  # fmt: skip
