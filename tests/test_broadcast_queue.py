@@ -25,7 +25,9 @@ async def test_a_broadcast_is_queued_or_refused_with_a_reason(router: Router) ->
     }
     async with router.context.sessions() as session:
         for (audience, message), reason in refusals.items():
-            refused = await queue_broadcast(session, PROGRAMME, OFFICER, audience, message, ROUTES)
+            refused = await queue_broadcast(
+                session, PROGRAMME, OFFICER, audience, message, ROUTES
+            )
             assert isinstance(refused, Refused) and refused.reason == reason, audience
         job = await queue_broadcast(
             session, PROGRAMME, OFFICER, "eligible", Message("<b>x</b>"), ROUTES

@@ -28,7 +28,9 @@ HEADER = re.compile(r"第 (\d+)/(\d+) 题")
 
 def headers(chat: Chat) -> list[tuple[int, int]]:
     """Every "第 x/N 题" the applicant was shown, in order."""
-    return [(int(x), int(n)) for r in chat.transcript for x, n in HEADER.findall(plain(r.text))]
+    return [
+        (int(x), int(n)) for r in chat.transcript for x, n in HEADER.findall(plain(r.text))
+    ]
 
 
 OUTSIDE_CLUSTERS = f"{t('cluster_group.none')}/{t('cluster.none')}"

@@ -331,10 +331,9 @@ async def test_a_press_answered_by_a_process_that_then_died_is_handled(
             assert await asked(user, form) == "in_nansha"
         press = await user.press(ELIGIBLE_ZH["in_nansha"])
         url = f"{server.api_url}/answerCallbackQuery"
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(url, json={"callback_query_id": press.id}) as answered,
-        ):
+        async with aiohttp.ClientSession() as http, http.post(
+            url, json={"callback_query_id": press.id}
+        ) as answered:
             assert answered.status == 200  # by the process that died
         async with running(server, settings):
             assert await asked(user, form) == "cluster"
@@ -354,7 +353,9 @@ async def test_in_a_group_the_bot_reveals_nothing_and_says_once_where_it_works(
     group = channel.group(-100123, "Nansha IP managers", kind="supergroup")
     await group.send_as(member, "/start@patentbot_test")  # the first word said in the group
     notice = await group.next_message()
-    assert notice.text == translator("en")("group.private_only", link="https://t.me/patentbot_test")
+    assert notice.text == translator("en")(
+        "group.private_only", link="https://t.me/patentbot_test"
+    )
     for command in ("/export", "/stats", "/broadcast", "/mydata", "/event", "/help"):
         await group.send_as(admin, command)
     await group.send_as(member, "/mydata")
