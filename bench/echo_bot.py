@@ -1,8 +1,8 @@
 """The baseline for bench/interview_load.py: a bare aiogram echo bot.
 
-Same transport settings as patentbot's ``bot/telegram_aiogram.py`` (AiohttpSession pointed
-at BOT_API_SERVER, HTML parse mode by default, long polling for message and
-callback_query updates, INFO logging as ``bot/cli.py`` sets it), but no database and no
+Same transport settings as patentbot's ``bot/transports/telegram/with_aiogram.py``
+(AiohttpSession pointed at BOT_API_SERVER, HTML parse mode by default, long polling for message and
+callback_query updates, INFO logging as ``bot/cli/__init__.py`` sets it), but no database and no
 logic: every text message is answered with one sendMessage carrying the same text.
 
 Run by the benchmark as ``python bench/echo_bot.py`` with BOT_TOKEN and BOT_API_SERVER set.

@@ -1,9 +1,9 @@
 """The baseline for bench/interview_load.py on python-telegram-bot: a bare PTB echo bot.
 
-Same transport settings as patentbot's ``bot/telegram_ptb.py`` (Application with
+Same transport settings as patentbot's ``bot/transports/telegram/with_ptb.py`` (Application with
 base_url/base_file_url pointed at BOT_API_SERVER, HTML parse mode by default, concurrent
 updates, long polling for message and callback_query updates, httpx at WARNING, INFO
-logging as ``bot/cli.py`` sets it), but no database and no logic: every text message is
+logging as ``bot/cli/__init__.py`` sets it), but no database and no logic: every text message is
 answered with one sendMessage carrying the same text.
 
 Run by the benchmark as ``python bench/echo_bot_ptb.py`` with BOT_TOKEN and BOT_API_SERVER set.
@@ -71,7 +71,7 @@ if __name__ == "__main__":
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # as bot/telegram_ptb.py does
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # as with_ptb.py does
     if os.environ.get("BENCH_VARIANTS"):  # --profile sends SIGUSR1: the profiler must be there
         from bench.variants import VARIANTS, apply
 

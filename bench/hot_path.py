@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import event as sa_event
 
 from bench.harness import fresh_database
-from bot.telegram_messages import answer
+from bot.transports.telegram.incoming import answer
 from forms.definition import programme
 from handlers.context import Context
 from handlers.router import Router
@@ -42,7 +42,8 @@ from testkit.chat import Chat, run_interview
 
 class TelegramChat(Chat):
     """A chat whose events carry update ids and go through the Telegram transports' own
-    ``answer`` (bot/telegram_messages.py): replies struck off as sent, in the user's turn."""
+    ``answer`` (bot/transports/telegram/incoming.py): replies struck off as sent, in the
+    user's turn."""
 
     next_update = 1
     cpu = 0.0  # seconds of CPU in the router (the driver's own work left out)

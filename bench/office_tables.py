@@ -18,8 +18,8 @@ from pathlib import Path
 from aiohttp.test_utils import TestServer
 from sqlalchemy import insert
 
-from bot.web import WebChat
-from bot.web_identity import Buckets, Signer
+from bot.pages.identity import Buckets, Signer
+from bot.transports.web.chat import WebChat
 from forms.definition import programme
 from handlers.context import Context
 from handlers.router import Router

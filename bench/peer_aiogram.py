@@ -20,7 +20,7 @@ developer following aiogram's documentation would write them —
 The questions, their texts and buttons (patentbot's own, from its zh_CN catalog, so the
 benchmark's simulated users recognise them unchanged), what a typed answer must look like
 and the answers table are shared with bench/peer_ptb.py (bench/peer_interview.py). The
-transport is set up as in ``bot/telegram_aiogram.py`` and ``bench/echo_bot.py``
+transport is set up as in ``bot/transports/telegram/with_aiogram.py`` and ``bench/echo_bot.py``
 (AiohttpSession to BOT_API_SERVER, HTML parse mode, INFO logging), with aiogram's own
 ``start_polling``.
 

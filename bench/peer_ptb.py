@@ -9,9 +9,10 @@ session and commit, and the same Bot API calls per answer as patentbot (a typed 
 sendMessage; a pressed answer → answerCallbackQuery, editMessageText, sendMessage; a
 cluster group → answerCallbackQuery, editMessageText).
 
-The Application is ``bench/echo_bot_ptb.py``'s, set up as ``bot/telegram_ptb.py`` sets it
-up (base_url at BOT_API_SERVER, HTML parse mode, concurrent updates, long polling for
-message and callback_query, httpx at WARNING, INFO logging).
+The Application is ``bench/echo_bot_ptb.py``'s, set up as
+``bot/transports/telegram/with_ptb.py`` sets it up (base_url at BOT_API_SERVER, HTML parse
+mode, concurrent updates, long polling for message and callback_query, httpx at WARNING,
+INFO logging).
 
 Run by the benchmark as ``python bench/peer_ptb.py`` with BOT_TOKEN, BOT_API_SERVER and
 DATABASE_URL (an async SQLAlchemy URL) set.
@@ -221,7 +222,7 @@ if __name__ == "__main__":
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # as bot/telegram_ptb.py does
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # as with_ptb.py does
     if os.environ.get("BENCH_VARIANTS"):  # what-ifs of bench/variants.py, as for the echo bot
         from bench.variants import VARIANTS
         from bench.variants import apply as apply_variants

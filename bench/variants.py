@@ -12,7 +12,7 @@ pin-generics
     is built again (schema generation, 2–8 ms of CPU) on the next response.
 quiet-log
     The ``aiogram.event`` logger at WARNING: no "Update id=… is handled" INFO line per
-    update (``bot/cli.py`` logs at INFO).
+    update (``bot/cli/__init__.py`` logs at INFO).
 timings
     Measure, and write as JSON to BENCH_TIMINGS at exit: ``Router.handle`` (wall and
     main-thread CPU per update; the CPU figure is meaningful only with one user at a

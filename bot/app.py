@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.delivery import Delivery
+from bot.delivery.outbox import Delivery
+from bot.pages.identity import Signer, cookie_key
 from bot.settings import Settings, route_rates
-from bot.web_identity import Signer, cookie_key
 from forms.definition import programme
 from handlers.context import Context
 from handlers.router import Router
@@ -23,12 +23,13 @@ from handlers.types import Sender
 from models.db import connect
 
 if TYPE_CHECKING:
-    from bot.mail import Mailer
+    from bot.delivery.mail import Mailer
 
 
 @dataclass(frozen=True)
 class Platform:
-    """What a Telegram transport knows of its bot once connected (bot/telegram_out.py)."""
+    """What a Telegram transport knows of its bot once connected
+    (bot/transports/telegram/outgoing.py)."""
 
     sender: Sender
     username: str | None
@@ -74,7 +75,8 @@ async def deliveries(context: Context, settings: Settings) -> AsyncIterator[Deli
 async def _mailer(context: Context, settings: Settings) -> Mailer | None:
     if settings.smtp_url is None:
         return None
-    from bot.mail import Mailer  # aiosmtplib: only in a deployment that mails
+    from bot.delivery.mail import Mailer  # aiosmtplib: only in a deployment that mails
+
     assert settings.smtp_from is not None and settings.public_url is not None  # checked
     secret = settings.web_secret.get_secret_value() if settings.web_secret else None
     signer = Signer(await cookie_key(context.sessions, secret))  # the unsubscribe links'

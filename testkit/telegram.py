@@ -67,7 +67,9 @@ def bot_settings(
 @asynccontextmanager
 async def running(server: FakeBotAPI, settings: Settings) -> AsyncIterator[Router]:
     """The bot, serving the fake server until the block ends; yields its router."""
-    connect = importlib.import_module(f"bot.telegram_{settings.bot_framework}").connect
+    connect = importlib.import_module(
+        f"bot.transports.telegram.with_{settings.bot_framework}"
+    ).connect
 
     def starts() -> int:  # a poll, or the webhook set: the bot takes updates
         return len(server.calls_to("getUpdates")) + len(server.calls_to("setWebhook"))

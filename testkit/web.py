@@ -15,10 +15,10 @@ from urllib.parse import unquote
 import aiohttp
 from yarl import URL
 
-from bot import web
 from bot.app import build
+from bot.pages.identity import WEB_ID_BASE, Buckets, Signer
 from bot.settings import Settings
-from bot.web_identity import WEB_ID_BASE, Buckets, Signer
+from bot.transports.web import chat as web
 from forms.definition import Form
 from handlers.render import plain
 from handlers.types import Button

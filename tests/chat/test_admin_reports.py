@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.broadcast_cli import run_broadcast_command, run_stats_command
+from bot.cli.broadcasts import run_broadcast_command, run_stats_command
 from bot.settings import Settings, SettingsError
 from handlers.render import plain
 from handlers.router import Router

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery import Delivery
+from bot.delivery.outbox import Delivery
 from handlers.context import Context
 from handlers.render import plain
 from handlers.router import Router

@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlmodel import select
 
-from bot import delivery
-from bot.delivery import Delivery
-from bot.pacing import ChatSpacing, RateLimiter
+from bot.delivery import outbox as delivery
+from bot.delivery.outbox import Delivery
+from bot.delivery.pacing import ChatSpacing, RateLimiter
 from handlers import broadcast_queue, broadcast_text, registry
 from handlers.render import plain
 from handlers.router import Router

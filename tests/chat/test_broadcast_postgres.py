@@ -7,7 +7,7 @@ import io
 
 from openpyxl import load_workbook
 
-from bot.delivery import Delivery
+from bot.delivery.outbox import Delivery
 from forms.definition import Form
 from handlers import export
 from handlers.context import Context

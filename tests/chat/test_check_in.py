@@ -11,7 +11,7 @@ from datetime import date
 from openpyxl import load_workbook
 from yarl import URL
 
-from bot.web_identity import Buckets
+from bot.pages.identity import Buckets
 from forms.definition import Form
 from handlers import events
 from handlers.render import plain

@@ -12,11 +12,11 @@ import pytest
 from sqlmodel import select
 from yarl import URL
 
-from bot import web
-from bot.delivery import Delivery
-from bot.mail import Mailer
+from bot.delivery.mail import Mailer
+from bot.delivery.outbox import Delivery
+from bot.pages.identity import Buckets, Signer
 from bot.settings import Settings
-from bot.web_identity import Buckets, Signer
+from bot.transports.web import chat as web
 from forms.definition import Form
 from handlers.broadcast_queue import Author, Message, queue_broadcast
 from handlers.render import plain

@@ -19,7 +19,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from yarl import URL
 
-from bot.web_identity import Buckets
+from bot.pages.identity import Buckets
 from forms.definition import Form
 from handlers.context import Context
 from handlers.render import plain

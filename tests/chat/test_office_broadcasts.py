@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from sqlmodel import col, select
 from yarl import URL
 
-from bot.delivery import Delivery
+from bot.delivery.outbox import Delivery
 from handlers.broadcast_text import duration
 from handlers.render import plain
 from handlers.router import Router

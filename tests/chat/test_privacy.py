@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import JSON, MetaData, Table, inspect, select
 from sqlalchemy.engine import Connection
 
-from bot.delivery import Delivery
+from bot.delivery.outbox import Delivery
 from forms.definition import Form
 from handlers.router import Router
 from handlers.types import Event, Reply

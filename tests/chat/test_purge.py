@@ -9,7 +9,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from yarl import URL
 
-from bot.web_identity import Buckets
+from bot.pages.identity import Buckets
 from handlers.router import Router
 from models import officers
 from models.purge import purge

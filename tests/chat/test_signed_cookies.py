@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from bot.web_identity import Buckets, Signer
+from bot.pages.identity import Buckets, Signer
 from handlers.router import Router
 from locales import translator
 from testkit.office import Officer, add_officer_link

@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestServer
 from sqlmodel import func, select
 from yarl import URL
 
-from bot.web import WebChat
-from bot.web_identity import Buckets, Signer
+from bot.pages.identity import Buckets, Signer
+from bot.transports.web.chat import WebChat
 from forms.definition import Form
 from handlers.render import plain
 from handlers.router import Outcome, Router

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-from bot.web_identity import Buckets
+from bot.pages.identity import Buckets
 from forms.definition import programme
 from handlers.context import Context
 from handlers.router import Router

@@ -12,7 +12,7 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
-from bot.web_identity import Buckets
+from bot.pages.identity import Buckets
 from forms.definition import Form
 from handlers.context import Context
 from handlers.router import Router

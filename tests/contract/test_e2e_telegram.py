@@ -25,7 +25,7 @@ import aiohttp
 import pytest
 
 from bot.settings import Settings
-from bot.telegram_out import TelegramSender
+from bot.transports.telegram.outgoing import TelegramSender
 from forms.definition import Form
 from handlers.render import plain
 from handlers.types import Button, Document, RateLimited, RecipientGone, Reply, Sender
@@ -387,7 +387,7 @@ async def test_in_a_group_the_bot_reveals_nothing_and_says_once_where_it_works(
 @asynccontextmanager
 async def open_sender(framework: str, settings: Settings) -> AsyncIterator[Sender]:
     if framework == "aiogram":
-        from bot.telegram_aiogram import AiogramCalls, create_bot
+        from bot.transports.telegram.with_aiogram import AiogramCalls, create_bot
 
         bot = create_bot(settings)
         try:
@@ -395,7 +395,7 @@ async def open_sender(framework: str, settings: Settings) -> AsyncIterator[Sende
         finally:
             await bot.session.close()
     else:
-        from bot.telegram_ptb import PtbCalls, create_application
+        from bot.transports.telegram.with_ptb import PtbCalls, create_application
 
         async with create_application(settings) as application:
             yield TelegramSender(PtbCalls(application.bot))
@@ -497,7 +497,7 @@ def test_each_transport_imports_only_its_own_library(framework: str, tmp_path: P
         tmp_path,
         "import sys, bot.cli, bot.app",
         "assert 'aiogram' not in sys.modules and 'telegram' not in sys.modules, 'cli'",
-        f"import bot.telegram_{framework}",
+        f"import bot.transports.telegram.with_{framework}",
         f"assert {other!r} not in sys.modules, sorted(sys.modules)",
     )
     assert result.returncode == 0, result.stderr

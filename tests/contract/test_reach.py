@@ -14,8 +14,8 @@ from typing import NamedTuple
 import pytest
 from yarl import URL
 
-from bot import web
 from bot.settings import Settings
+from bot.transports.web import chat as web
 from handlers.render import plain
 from handlers.router import Router
 from locales import translator

@@ -59,7 +59,7 @@ async def test_sent_ids_edits_and_files_by_id(framework: str, database_url: str)
 async def test_formatting_photos_and_files_reach_the_handlers(
     framework: str, database_url: str
 ) -> None:
-    connect = importlib.import_module(f"bot.telegram_{framework}").connect
+    connect = importlib.import_module(f"bot.transports.telegram.with_{framework}").connect
     async with FakeBotAPI(token=TOKEN) as server:
         settings = bot_settings(server, database_url, framework)
         bot = connect(settings)

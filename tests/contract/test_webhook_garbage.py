@@ -16,10 +16,10 @@ import aiohttp
 import pytest
 from yarl import URL
 
+from bot.pages.identity import Buckets
 from bot.settings import Settings
-from bot.web import MAX_BODY as MAX_WEB_BODY
-from bot.web_identity import Buckets
-from bot.webhook import MAX_BODY, SECRET_HEADER, secret_token
+from bot.transports.telegram.webhook import MAX_BODY, SECRET_HEADER, secret_token
+from bot.transports.web.chat import MAX_BODY as MAX_WEB_BODY
 from forms.definition import Form
 from handlers.router import Router
 from locales import translator

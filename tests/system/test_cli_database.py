@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from yarl import URL
 
-from bot.web_identity import Signer
+from bot.pages.identity import Signer
 from handlers.render import plain
 from locales import translator
 from testkit.office import Officer

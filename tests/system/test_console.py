@@ -94,7 +94,7 @@ def test_the_terminal_shows_a_prompt_while_it_waits(tmp_path: Path, database_url
     import select
     import time
 
-    from bot.console import PROMPT
+    from bot.transports.console import PROMPT
 
     env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
     env |= {"DATABASE_URL": database_url, "DEFAULT_LOCALE": "zh_CN"}

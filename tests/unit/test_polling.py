@@ -7,7 +7,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-from bot.polling import poll_until_stopped
+from bot.transports.telegram.polling import poll_until_stopped
 
 
 async def test_the_offset_moves_past_a_batch_only_once_it_is_handled() -> None:

@@ -1,4 +1,4 @@
-"""The unsubscribe link every e-mail carries (bot/mail.py): a page that asks, and the
+"""The unsubscribe link every e-mail carries (bot/delivery/mail.py): a page that asks, and the
 POST that stops the notices — also the one-click POST of mail clients (RFC 8058, the
 List-Unsubscribe-Post header). The signed token is the credential: no cookie, no CSRF
 token, no sign-in, as the link works from any mail client. A GET changes nothing (a
@@ -13,8 +13,8 @@ from jinja2 import Environment
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.web_identity import Signer
-from bot.web_requests import HTML_LANG, first_language
+from bot.pages.identity import Signer
+from bot.pages.requests import HTML_LANG, first_language
 from locales import Translator, guess_locale, translator
 from models.tables import User
 

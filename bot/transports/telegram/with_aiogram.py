@@ -1,7 +1,7 @@
 """The aiogram 3 transport: Telegram updates → Events, Replies → Bot API calls.
 
 Only aiogram's calls and errors: what both Telegram transports share is in
-``bot/telegram_messages.py`` (in) and ``bot/telegram_out.py`` (out). No business logic
+``incoming.py`` (in) and ``outgoing.py`` (out) beside it. No business logic
 here: every decision is the router's. Imported only when the bot
 runs on Telegram with BOT_FRAMEWORK=aiogram (aiogram costs ~2 s and ~170 MB to import).
 """
@@ -36,15 +36,24 @@ from aiogram.types import (
     Update,
 )
 
-from bot import polling, telegram_messages
-from bot.aiogram_responses import keep_response_models
 from bot.app import Platform
 from bot.settings import Settings
-from bot.telegram_out import Failure, Kind, Link, TelegramSender, deliver, serve_updates
+from bot.transports.telegram import incoming as telegram_messages
+from bot.transports.telegram import polling
+from bot.transports.telegram.aiogram_responses import keep_response_models
+from bot.transports.telegram.outgoing import (
+    Failure,
+    Kind,
+    Link,
+    TelegramSender,
+    deliver,
+    serve_updates,
+)
 from handlers.router import Router
 from handlers.types import Document, Keyboard
 
-log = logging.getLogger(__name__)
+# The logger keeps its name from before bot/ had folders: operators' log filters know it.
+log = logging.getLogger("bot.telegram_aiogram")
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -80,7 +89,7 @@ def _file(document: Document) -> BufferedInputFile | str:
 
 
 class AiogramCalls:
-    """The Bot API calls of ``bot/telegram_out.py``, made with aiogram."""
+    """The Bot API calls of ``bot/transports/telegram/outgoing.py``, made with aiogram."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot

@@ -3,7 +3,7 @@ Telegram (mainland China) or who scan an event's code with WeChat.
 
 Every answer is a plain HTML form posted and answered by a redirect (post/redirect/get):
 no JavaScript needed, the oldest in-app browser works, and a reload never answers twice
-(bot/web_screen.py). Nothing is loaded from another host. Like the other transports it
+(bot/transports/web/screen.py). Nothing is loaded from another host. Like the other transports it
 only turns requests into ``Event``s and ``Reply``s into pages; the handlers decide.
 """
 
@@ -22,14 +22,11 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 import templates
-from bot import web_screen
+from bot.delivery.unsubscribe import Unsubscribe
 from bot.logs import quiet_broken_bodies
-from bot.office import office_routes
-from bot.settings import Settings
-from bot.shown_html import shown
-from bot.unsubscribe import Unsubscribe
-from bot.web_identity import COOKIE, COOKIE_MAX_AGE, Buckets, Signer, new_visitor_id
-from bot.web_requests import (
+from bot.office.routes import office_routes
+from bot.pages.identity import COOKIE, COOKIE_MAX_AGE, Buckets, Signer, new_visitor_id
+from bot.pages.requests import (
     HTML_LANG,
     address,
     content_type,
@@ -38,6 +35,9 @@ from bot.web_requests import (
     reachable,
     see_chat,
 )
+from bot.pages.shown_html import shown
+from bot.settings import Settings
+from bot.transports.web import screen as web_screen
 from handlers.events import qr_png
 from handlers.router import Outcome, Router
 from handlers.types import Event
@@ -45,7 +45,8 @@ from locales import LOCAL_TIME, N_, guess_locale, translator
 from models import broadcast_jobs, queries
 from models.tables import Channel
 
-log = logging.getLogger(__name__)
+# The logger keeps its name from before bot/ had folders: operators' log filters know it.
+log = logging.getLogger("bot.web")
 
 MAX_TEXT = 10_000  # characters in one answer
 MAX_BODY = 64 * 1024
@@ -366,7 +367,7 @@ class WebChat:
 
 
 async def web_app(settings: Settings, router: Router, **limits: Buckets) -> web.Application:
-    from bot.web_identity import cookie_key
+    from bot.pages.identity import cookie_key
 
     secret = settings.web_secret.get_secret_value() if settings.web_secret else None
     signer = Signer(await cookie_key(router.context.sessions, secret))

@@ -1,5 +1,6 @@
 """What every office page shares: sign-in checks, CSRF, rendering in the officer's
-language, paging and downloads (the pages themselves: bot/office.py and its parts)."""
+language, paging and downloads. One ``Site`` is handed to each page group (signin,
+applications, events, broadcasts); bot/office/routes.py is their one route table."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 import templates
-from bot.office_auth import OfficeAuth, SignedIn
-from bot.web_requests import HTML_LANG, content_type, first_language, posted
+from bot.office.auth import OfficeAuth, SignedIn
+from bot.pages.requests import HTML_LANG, content_type, first_language, posted
 from handlers.context import Context
 from locales import LANGUAGE_NAMES, LOCAL_TIME, N_, SUPPORTED, Translator, guess_locale, translator
 from models.tables import Draft, Officer, TrainingEvent
@@ -77,20 +78,20 @@ class Pager:
         return "?" + urlencode({**self.query, "page": str(page)})
 
 
-def _pager(request: web.Request, total: int, query: dict[str, str]) -> Pager:
+def paged(request: web.Request, total: int, query: dict[str, str]) -> Pager:
     raw = request.query.get("page", "1")
     pages = max(1, math.ceil(total / PER_PAGE))
     page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
     return Pager(min(max(page, 1), pages), pages, total, query)
 
 
-async def _fields(request: web.Request) -> dict[str, str]:
+async def posted_fields(request: web.Request) -> dict[str, str]:
     """The posted form's text fields (a body that is none: 400, as on the web chat)."""
     form = await posted(request)
     return {k: str(v)[:MAX_FIELD] for k, v in form.items() if isinstance(v, str)}
 
 
-def _see(path: str) -> web.Response:
+def see(path: str) -> web.Response:
     """Post/redirect/get: a reload shows the page, it does not post again."""
     return web.Response(status=303, headers={"Location": path})
 
@@ -101,13 +102,13 @@ def translations(t: Translator) -> dict[str, Any]:
     return {"_": t, "gettext": t, "ngettext": t.translations.ngettext}
 
 
-def _local(t: Translator, moment: Any) -> str:
+def local_time(t: Translator, moment: Any) -> str:
     return "" if moment is None else t.datetime(moment.astimezone(LOCAL_TIME))
 
 
-class OfficeSite:
-    """What the pages share: the chat's context (sessions, programme, admin ids,
-    links) and the sign-in."""
+class Site:
+    """What every page group is handed: the chat's context (sessions, programme, admin
+    ids, links), the sign-in, and the ways a page answers (guarded, rendered)."""
 
     def __init__(self, context: Context, auth: OfficeAuth, public_url: str | None) -> None:
         self.context = context
@@ -116,40 +117,40 @@ class OfficeSite:
         self.auth = auth
         self.public_url = public_url
 
-    def _locale(self, request: web.Request, officer: Officer | None) -> str:
+    def locale(self, request: web.Request, officer: Officer | None) -> str:
         if officer is not None and officer.locale in SUPPORTED:
             return officer.locale
         return guess_locale(first_language(request), self.context.default_locale)
 
-    def _page(self, handler: Page) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    def page(self, handler: Page) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         """A page for a signed-in officer; anyone else sees the sign-in page, no data."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:
             who = await self.auth.signed_in(request)
             if who is None:
-                return _see("/office/signin")
-            return await handler(request, who, translator(self._locale(request, who.officer)))
+                return see("/office/signin")
+            return await handler(request, who, translator(self.locale(request, who.officer)))
 
         return guarded
 
-    def _action(self, handler: Action) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    def action(self, handler: Action) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         """A post of a signed-in officer with the CSRF token of their session."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:
             who = await self.auth.signed_in(request)
             if who is None:
-                return self._signin_needed(request, 403)
-            t = translator(self._locale(request, who.officer))
-            form = await _fields(request)
+                return self.signin_needed(request, 403)
+            t = translator(self.locale(request, who.officer))
+            form = await posted_fields(request)
             if not self.auth.csrf_ok(who, form.get("csrf", "")):
-                return self._message(request, t, who, t("office.forged"), 403)
+                return self.message(request, t, who, t("office.forged"), 403)
             return await handler(request, who, t, form)
 
         return guarded
 
     # --- rendering -----------------------------------------------------------------
 
-    def _render(
+    def render(
         self,
         request: web.Request,
         t: Translator,
@@ -174,34 +175,33 @@ class OfficeSite:
         response.headers["Cache-Control"] = "private, no-store"  # officers' data stays put
         return response
 
-    def _message(
+    def message(
         self, request: web.Request, t: Translator, who: SignedIn | None, text: str, status: int
     ) -> web.Response:
-        return self._render(request, t, who, "message.html", status, message=text)
+        return self.render(request, t, who, "message.html", status, message=text)
 
-    def _signin_needed(self, request: web.Request, status: int = 200) -> web.Response:
+    def signin_needed(self, request: web.Request, status: int = 200) -> web.Response:
         """The way in, and nothing else: for a visitor without a session (or whose
         session ended or expired)."""
-        t = translator(self._locale(request, None))
-        return self._render(request, t, None, "signin.html", status, link="")
+        t = translator(self.locale(request, None))
+        return self.render(request, t, None, "signin.html", status, link="")
 
-    def _not_found(self, request: web.Request, t: Translator, who: SignedIn) -> web.Response:
-        return self._message(request, t, who, t("office.not_found"), 404)
+    def not_found(self, request: web.Request, t: Translator, who: SignedIn) -> web.Response:
+        return self.message(request, t, who, t("office.not_found"), 404)
 
     def public_base(self, request: web.Request) -> str:
         return (self.public_url or f"{request.scheme}://{request.host}").rstrip("/")
 
 
-
-def _event_target(event: TrainingEvent) -> str:
+def event_target(event: TrainingEvent) -> str:
     return f"{event.code} {event.title}"
 
 
-def _draft_target(draft: Draft) -> str:
+def draft_target(draft: Draft) -> str:
     return f"{draft.application_id} v{draft.version} {draft.locale}"
 
 
-def _download(filename: str, content: bytes, *, inline: bool = False) -> web.Response:
+def download(filename: str, content: bytes, *, inline: bool = False) -> web.Response:
     disposition = "inline" if inline else f"attachment; filename*=UTF-8''{quote(filename)}"
     return web.Response(
         body=content,

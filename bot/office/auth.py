@@ -14,7 +14,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.web_identity import Signer
+from bot.pages.identity import Signer
 from models import officers
 from models.tables import Officer
 

@@ -19,7 +19,7 @@ from handlers.types import Button, Event, Reply
 from models.tables import SYSTEM_ACTOR, Channel
 
 # The person at the terminal is the system actor (no Telegram user has id 0). They run
-# the bot on their own database, so they are its admin (bot/cli.py adds them).
+# the bot on their own database, so they are its admin (bot/cli/__init__.py adds them).
 PROMPT = "> "
 
 Handle = Callable[[Event], Awaitable[list[Reply]]]

@@ -35,22 +35,22 @@ import os
 import secrets
 import socket
 import time
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.pacing import PER_CHAT_SECONDS, ChatSpacing, RateLimiter, wave_size
+from bot.delivery.pacing import PER_CHAT_SECONDS, ChatSpacing, RateLimiter, wave_size
+from bot.delivery.status import Run, StatusMessages
 from handlers import broadcast_text
 from handlers.context import Context
-from handlers.types import RateLimited, RecipientGone, Reply, Sender, Sent
-from locales import translator
+from handlers.types import RateLimited, RecipientGone, Sender, Sent
 from models import broadcast_jobs
 from models.tables import Broadcast, Channel, utcnow
 
 if TYPE_CHECKING:
-    from bot.mail import Mailer
+    from bot.delivery.mail import Mailer
 
-log = logging.getLogger(__name__)
+# The logger keeps its name from before bot/ had folders: operators' log filters know it.
+log = logging.getLogger("bot.delivery")
 
 LEASE = timedelta(seconds=60)
 POLL_SECONDS = 2.0  # looking for jobs queued by another process (the terminal)
@@ -59,18 +59,6 @@ MAX_ATTEMPTS = 5  # sends that failed with an error other than 429 / 403
 BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0)  # after the first, second, … failure
 STOP_SECONDS = 10.0  # a clean stop lets the wave under way finish, this long at most
 ERROR_LENGTH = 300
-
-
-@dataclass
-class Run:
-    """This runner's time on one job, for the rate and ETA of the progress message."""
-
-    started: float = field(default_factory=time.monotonic)
-    sent: int = 0
-
-    def rate(self) -> float | None:
-        elapsed = time.monotonic() - self.started
-        return self.sent / elapsed if self.sent and elapsed > 0 else None
 
 
 def _reason(error: BaseException) -> str:
@@ -100,6 +88,7 @@ class Delivery:
         self.limiter = RateLimiter(context.broadcast_rate)
         self.spacing = ChatSpacing(PER_CHAT_SECONDS)
         self.wave = wave_size(context.broadcast_rate)
+        self.statuses = StatusMessages(context, self.limiter, self.spacing)
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
@@ -146,7 +135,7 @@ class Delivery:
         """Until stopped: refresh status messages, take the next job and deliver it."""
         while not self._stopping:
             try:
-                await self._show_statuses()
+                await self.statuses.show_unshown()
                 job = await self._take()
                 if job is not None:
                     await self._work(job)
@@ -208,7 +197,7 @@ class Delivery:
         job_id = job.id
         run = Run()
         if job.status_message_id is None:
-            await self._show(job, run)
+            await self.statuses.show(job, run)
         last_progress = time.monotonic()
         while not self._stopping:
             await self.limiter.ready()  # no claim while a 429 pause runs
@@ -252,37 +241,46 @@ class Delivery:
                     "broadcast %s: claimed %s of %s rows; stopping", job_id, claimed, len(due)
                 )
                 return
-            pauses = self.limiter.pauses
-            results = await asyncio.gather(*(self._send(job, d, pauses) for d in due))
-            outcomes = [outcome for outcome, _ in results]
-            file_id = next((sent.file_id for _, sent in results if sent and sent.file_id), None)
-            async with self.context.sessions() as session:
-                if not await broadcast_jobs.renew(session, job_id, self.runner, LEASE):
-                    # Another runner took the job and has marked these rows interrupted.
-                    log.warning("broadcast %s: lease lost; outcomes dropped", job_id)
-                    return
-                await broadcast_jobs.record(session, outcomes)
-                if file_id and job.media_content and not job.media_file_id:
-                    await broadcast_jobs.media_uploaded(session, job_id, file_id)
-                    job.media_file_id, job.media_content = file_id, None  # the rest go by id
-                await session.commit()
-            run.sent += sum(1 for o in outcomes if o.state == broadcast_jobs.SENT)
-            if time.monotonic() - last_progress >= self.progress_seconds and await self._show(
-                job, run
+            if not await self._deliver(job, due, run):
+                return
+            if (
+                time.monotonic() - last_progress >= self.progress_seconds
+                and await self.statuses.show(job, run)
             ):
                 last_progress = time.monotonic()
-        # Paused, cancelled, done, or we stop: whoever resumes it may take it at once.
-        async with self.context.sessions() as session:
-            await broadcast_jobs.release(session, job_id, self.runner)
-            await session.commit()
-        job = await self._reload(job)
-        if job.status != broadcast_jobs.RUNNING:
-            await self._show(job, run)
+        await self._release(job, run)
 
-    async def _reload(self, job: Broadcast) -> Broadcast:
+    async def _deliver(self, job: Broadcast, due: list[broadcast_jobs.Due], run: Run) -> bool:
+        """Send a claimed wave and record its outcomes; False: the lease was lost."""
+        assert job.id is not None
+        job_id = job.id
+        pauses = self.limiter.pauses
+        results = await asyncio.gather(*(self._send(job, d, pauses) for d in due))
+        outcomes = [outcome for outcome, _ in results]
+        file_id = next((sent.file_id for _, sent in results if sent and sent.file_id), None)
+        async with self.context.sessions() as session:
+            if not await broadcast_jobs.renew(session, job_id, self.runner, LEASE):
+                # Another runner took the job and has marked these rows interrupted.
+                log.warning("broadcast %s: lease lost; outcomes dropped", job_id)
+                return False
+            await broadcast_jobs.record(session, outcomes)
+            if file_id and job.media_content and not job.media_file_id:
+                await broadcast_jobs.media_uploaded(session, job_id, file_id)
+                job.media_file_id, job.media_content = file_id, None  # the rest go by id
+            await session.commit()
+        run.sent += sum(1 for o in outcomes if o.state == broadcast_jobs.SENT)
+        return True
+
+    async def _release(self, job: Broadcast, run: Run) -> None:
+        """Paused, cancelled, done, or we stop: whoever resumes it may take it at once."""
         assert job.id is not None
         async with self.context.sessions() as session:
-            return await broadcast_jobs.get_broadcast(session, job.id) or job
+            await broadcast_jobs.release(session, job.id, self.runner)
+            await session.commit()
+        async with self.context.sessions() as session:
+            job = await broadcast_jobs.get_broadcast(session, job.id) or job
+        if job.status != broadcast_jobs.RUNNING:
+            await self.statuses.show(job, run)
 
     async def _send(
         self, job: Broadcast, due: broadcast_jobs.Due, pauses: int
@@ -344,73 +342,3 @@ class Delivery:
                 due, broadcast_jobs.PENDING, _reason(e), attempts, retry_at
             )
         return broadcast_jobs.Outcome(due, broadcast_jobs.SENT, None, due.attempts)
-
-    # -- the admin's status message ---------------------------------------------------------
-
-    async def _status(self, job: Broadcast, run: Run | None) -> Reply:
-        assert job.id is not None
-        async with self.context.sessions() as session:
-            counts = (await broadcast_jobs.state_counts(session, [job.id]))[job.id]
-            reasons = (
-                await broadcast_jobs.failure_reasons(session, job.id, broadcast_text.REASONS_SHOWN)
-                if job.status != broadcast_jobs.RUNNING
-                else []
-            )
-        rate = run.rate() if run is not None and job.status == broadcast_jobs.RUNNING else None
-        t = translator(job.locale)
-        return broadcast_text.status_reply(t, job, counts, rate=rate, reasons=reasons)
-
-    async def _show(self, job: Broadcast, run: Run | None) -> bool:
-        """Send the status message, or edit it (never more than once a second in its chat).
-        False: a progress edit skipped, to be tried again soon."""
-        if job.status_chat_id is None:
-            return True
-        assert job.id is not None
-        chat = job.status_chat_id
-        if job.status == broadcast_jobs.RUNNING and self.spacing.wait_needed(chat) > 0:
-            return False  # progress can wait; the broadcast must not
-        reply = await self._status(job, run)
-        for _ in range(3):  # a 429 on the final summary: wait and try again
-            wait = self.spacing.wait_needed(chat)
-            if wait > 0:
-                await asyncio.sleep(wait)
-            await self.limiter.acquire(self.limiter.pauses)
-            self.spacing.mark(chat)
-            try:
-                if job.status_message_id is None:
-                    sent = await self.sender.send(chat, reply)
-                    async with self.context.sessions() as session:
-                        await broadcast_jobs.status_message_sent(
-                            session, job.id, sent.message_id, job.status
-                        )
-                        await session.commit()
-                    job.status_message_id = sent.message_id
-                else:
-                    await self.sender.edit(chat, job.status_message_id, reply)
-                    if job.status != broadcast_jobs.RUNNING:
-                        async with self.context.sessions() as session:
-                            await broadcast_jobs.status_shown(session, job.id, job.status)
-                            await session.commit()
-                return True
-            except RateLimited as e:
-                self.limiter.pause(e.retry_after)
-                if job.status == broadcast_jobs.RUNNING:
-                    return False  # the next progress edit will do
-                await self.limiter.ready()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the admin blocked the bot, deleted the message, …
-                log.warning("broadcast %s: status message not updated", job.id, exc_info=True)
-                if job.status != broadcast_jobs.RUNNING:
-                    async with self.context.sessions() as session:
-                        await broadcast_jobs.status_shown(session, job.id, job.status)
-                        await session.commit()
-                return True
-        return False
-
-    async def _show_statuses(self) -> None:
-        """Status messages of jobs paused, cancelled or finished while no runner was on them."""
-        async with self.context.sessions() as session:
-            jobs = await broadcast_jobs.unshown(session)
-        for job in jobs:
-            await self._show(job, None)

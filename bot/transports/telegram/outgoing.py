@@ -2,7 +2,7 @@
 sent in order (an ``edit`` rewrites the pressed message), Telegram's errors turned into
 the neutral ones, and the serve skeleton (a connected bot: its command menus, broadcasts
 delivered, updates polled or taken from the webhook). The incoming half is
-``bot/telegram_messages.py``.
+``bot/transports/telegram/incoming.py``.
 
 Each framework module (``telegram_aiogram``, ``telegram_ptb``) keeps only its library
 calls, as a ``BotCalls``, and how its errors read, as a ``Failure``.
@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
-from bot import polling, webhook
 from bot.app import Platform, deliveries, until_stopped
 from bot.settings import Settings
-from bot.telegram_messages import ALLOWED_UPDATES, sent
+from bot.transports.telegram import polling, webhook
+from bot.transports.telegram.incoming import ALLOWED_UPDATES, sent
 from handlers.command_menu import register_menus
 from handlers.router import Router
 from handlers.types import Document, Keyboard, RateLimited, RecipientGone, Reply, Sent
 
-log = logging.getLogger(__name__)
+# The logger keeps its name from before bot/ had folders: operators' log filters know it.
+log = logging.getLogger("bot.telegram_out")
 
 
 class Kind(Enum):
@@ -170,7 +171,7 @@ async def serve_updates(
             await bot.delete_webhook(drop_pending_updates=False)
             log.info("polling Telegram as @%s", username)
             # Not the library's own polling: it confirms a batch before handling it
-            # (bot/polling.py).
+            # (bot/transports/telegram/polling.py).
             await polling.poll_until_stopped(fetch, handle, handle_signals)
             return
         async with webhook.listening(settings, parse, handle) as secret:

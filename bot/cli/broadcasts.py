@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.cli.command import Commands
 from bot.settings import Settings, SettingsError, route_rates
 from forms.answers import InvalidAnswer, parse_yes_no
 from forms.definition import Form, programme
@@ -47,7 +48,7 @@ def _yes(answer: str) -> bool:
         return False
 
 
-def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parsers(commands: Commands) -> None:
     """The ``broadcast`` and ``stats`` subcommands of ``patentbot``."""
     parser = commands.add_parser("broadcast", help="broadcast a message: send, list, pause, …")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -69,7 +70,13 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     for action in ("pause", "resume", "cancel"):
         sub = actions.add_parser(action, help=f"{action} a broadcast")
         sub.add_argument("id", type=int)
-    commands.add_parser("stats", help="users, assessments, flags, clusters, events")
+    parser.set_defaults(run=run_broadcast_command)
+    stats = commands.add_parser("stats", help="users, assessments, flags, clusters, events")
+    stats.set_defaults(run=_stats)
+
+
+async def _stats(settings: Settings, _args: argparse.Namespace) -> str:
+    return await run_stats_command(settings)
 
 
 async def run_stats_command(settings: Settings) -> str:

@@ -9,8 +9,8 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.office_auth import SignedIn
-from bot.office_site import OfficeSite, _download, _event_target, _local, _see
+from bot.office.auth import SignedIn
+from bot.office.site import Site, download, event_target, local_time, see
 from forms.answers import InvalidAnswer
 from forms.definition import admin_form
 from handlers import events, render
@@ -21,7 +21,9 @@ from models import officers, queries
 from models.tables import SYSTEM_ACTOR, TrainingEvent
 
 
-class EventPages(OfficeSite):
+class EventPages:
+    def __init__(self, site: Site) -> None:
+        self.site = site
 
     def _event_questions(self, t: Translator) -> list[tuple[str, str, str]]:
         """(field, label, input type) of what /event asks, in its order."""
@@ -36,13 +38,13 @@ class EventPages(OfficeSite):
         self, request: web.Request, who: SignedIn, t: Translator, *, error: str = "",
         given: dict[str, str] | None = None,
     ) -> web.Response:  # fmt: skip
-        async with self.sessions() as session:
+        async with self.site.sessions() as session:
             found = await queries.events_with_counts(session)
         rows = [
             (event, t.date(event.event_date), events.status_text(t, event), count)
             for event, count in found
         ]
-        return self._render(
+        return self.site.render(
             request,
             t,
             who,
@@ -64,50 +66,50 @@ class EventPages(OfficeSite):
             fields = events.event_fields(given)
         except InvalidAnswer as e:
             return await self.events(request, who, t, error=render.invalid(t, e), given=given)
-        async with self.sessions() as session:
+        async with self.site.sessions() as session:
             event = await events.create_event(
-                session, self.form, **fields, created_by=SYSTEM_ACTOR
+                session, self.site.form, **fields, created_by=SYSTEM_ACTOR
             )
-            await officers.record(session, who.officer, "event_create", _event_target(event))
+            await officers.record(session, who.officer, "event_create", event_target(event))
             await session.commit()
-        return _see(f"/office/events/{event.id}")
+        return see(f"/office/events/{event.id}")
 
-    def _event_page(
+    def about_event(
         self, handler: Callable[..., Awaitable[web.StreamResponse]]
     ) -> Callable[..., Awaitable[web.StreamResponse]]:
         """A page or a post about one event: its handler gets the event, or a 404."""
 
         async def found(request: web.Request, *args: Any) -> web.StreamResponse:
             who, t = args[0], args[1]
-            async with self.sessions() as session:
+            async with self.site.sessions() as session:
                 event = await session.get(TrainingEvent, int(request.match_info["id"]))
             if event is None:
-                return self._not_found(request, t, who)
+                return self.site.not_found(request, t, who)
             return await handler(request, who, t, event, *args[2:])
 
         return found
 
     async def _report(self, event: TrainingEvent) -> Report:
-        async with self.sessions() as session:
-            return await events.load_report(session, self.form, event)
+        async with self.site.sessions() as session:
+            return await events.load_report(session, self.site.form, event)
 
     def _links(self, request: web.Request, event: TrainingEvent) -> SurveyLinks:
-        base = self.public_base(request)
-        return events.survey_links(base, self.context.bot_username, event.code)
+        base = self.site.public_base(request)
+        return events.survey_links(base, self.site.context.bot_username, event.code)
 
     async def event(
         self, request: web.Request, who: SignedIn, t: Translator, event: TrainingEvent
     ) -> web.Response:
         """An event: its addresses and QR code, open or closed, and its live report."""
         report = await self._report(event)
-        return self._render(
+        return self.site.render(
             request,
             t,
             who,
             "event.html",
             event=event,
             date=t.date(event.event_date),
-            closes=_local(t, event.closes_at) or t("event.no_closing"),
+            closes=local_time(t, event.closes_at) or t("event.no_closing"),
             state=events.status_text(t, event),
             links=Markup(events.links_text(t, self._links(request, event))),
             report=Markup(report_text(t, report)),
@@ -123,11 +125,11 @@ class EventPages(OfficeSite):
         form: dict[str, str],
     ) -> web.StreamResponse:
         to = request.match_info["to"]
-        async with self.sessions() as session:
+        async with self.site.sessions() as session:
             await events.set_open(session, event, to == "open")
-            await officers.record(session, who.officer, f"event_{to}", _event_target(event))
+            await officers.record(session, who.officer, f"event_{to}", event_target(event))
             await session.commit()
-        return _see(f"/office/events/{event.id}")
+        return see(f"/office/events/{event.id}")
 
     async def event_qr(
         self, request: web.Request, who: SignedIn, t: Translator, event: TrainingEvent
@@ -135,20 +137,18 @@ class EventPages(OfficeSite):
         link = self._links(request, event).scannable
         assert link is not None  # the web address is always known here
         inline = "inline" in request.query  # shown on the page; else downloaded, to project
-        return _download(
-            f"survey-{event.code}.png", events.qr_png(link), inline=inline
-        )
+        return download(f"survey-{event.code}.png", events.qr_png(link), inline=inline)
 
     async def event_chart(
         self, request: web.Request, who: SignedIn, t: Translator, event: TrainingEvent
     ) -> web.StreamResponse:
         png = chart_png(t, await self._report(event))
-        return _download(f"survey-{event.code}-chart.png", png, inline=True)
+        return download(f"survey-{event.code}-chart.png", png, inline=True)
 
     async def event_xlsx(
         self, request: web.Request, who: SignedIn, t: Translator, event: TrainingEvent
     ) -> web.StreamResponse:
         sheet = report_xlsx(t, await self._report(event))
-        return _download(f"survey-{event.code}.xlsx", sheet)
+        return download(f"survey-{event.code}.xlsx", sheet)
 
     # --- export and audit ----------------------------------------------------------

@@ -1,5 +1,5 @@
 """``patentbot admins add NAME | list | remove NAME``: the programme officers who may use
-the office pages (bot/office.py), from the server's terminal.
+the office pages (bot/office/routes.py), from the server's terminal.
 
 ``add`` prints a one-time sign-in link (also for an officer already listed: a new
 browser, a lost link). The link starts with PUBLIC_URL, else the address WEB_LISTEN
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from bot.cli.command import Commands
 from bot.settings import Settings, SettingsError
 from handlers.render import local_date, plain
 from locales import translator
@@ -19,7 +20,7 @@ from models.db import database
 ADDED_BY = "terminal"
 
 
-def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parsers(commands: Commands) -> None:
     parser = commands.add_parser("admins", help="programme officers of the office pages")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="add an officer; prints a one-time sign-in link")
@@ -27,6 +28,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     actions.add_parser("list", help="every officer and their last sign-in")
     remove = actions.add_parser("remove", help="remove an officer, signing them out")
     remove.add_argument("name")
+    parser.set_defaults(run=run_admins_command)
 
 
 def base_url(settings: Settings) -> str:

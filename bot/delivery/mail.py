@@ -23,9 +23,9 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 from markupsafe import Markup
 
-from bot.shown_html import shown
-from bot.unsubscribe import unsubscribe_token
-from bot.web_identity import Signer
+from bot.delivery.unsubscribe import unsubscribe_token
+from bot.pages.identity import Signer
+from bot.pages.shown_html import shown
 from forms.definition import Form
 from handlers.render import plain
 from handlers.types import RecipientGone

@@ -1,7 +1,7 @@
 """The python-telegram-bot (v22) transport: Telegram updates → Events, Replies → Bot API calls.
 
-The twin of ``bot/telegram_aiogram.py``: only PTB's calls and errors, what both share being
-in ``bot/telegram_messages.py`` (in) and ``bot/telegram_out.py`` (out); and like it without
+The twin of ``with_aiogram.py`` beside it: only PTB's calls and errors, what both share being
+in ``incoming.py`` (in) and ``outgoing.py`` (out); and like it without
 business logic: every decision is the router's. Imported only when the bot runs with
 BOT_FRAMEWORK=ptb.
 """
@@ -30,14 +30,23 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, Defaults, MessageHandler, filters
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import polling, telegram_messages
 from bot.app import Platform
 from bot.settings import Settings
-from bot.telegram_out import Failure, Kind, Link, TelegramSender, deliver, serve_updates
+from bot.transports.telegram import incoming as telegram_messages
+from bot.transports.telegram import polling
+from bot.transports.telegram.outgoing import (
+    Failure,
+    Kind,
+    Link,
+    TelegramSender,
+    deliver,
+    serve_updates,
+)
 from handlers.router import Router
 from handlers.types import Document, Keyboard
 
-log = logging.getLogger(__name__)
+# The logger keeps its name from before bot/ had folders: operators' log filters know it.
+log = logging.getLogger("bot.telegram_ptb")
 
 PtbApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -77,7 +86,7 @@ def _seconds(error: RetryAfter) -> float:
 
 
 class PtbCalls:
-    """The Bot API calls of ``bot/telegram_out.py``, made with python-telegram-bot."""
+    """The Bot API calls of ``outgoing.py``, made with python-telegram-bot."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -160,7 +169,7 @@ async def connect(settings: Settings) -> AsyncIterator[Link]:
 
     The Application's async API, not run_polling / run_webhook, so that it runs in a loop it
     does not own (the CLI's asyncio.run, or a test's task). Not the Updater either: it
-    confirms a batch before handling it (bot/polling.py); nor PTB's start_webhook (tornado):
+    confirms a batch before handling it (polling.py); nor PTB's start_webhook (tornado):
     the webhook receiver is the same for every framework, and it answers Telegram only once
     the update is handled."""
     # httpx logs every request at INFO with its URL, and the URL holds the bot token.

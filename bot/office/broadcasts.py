@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.office_auth import SignedIn
-from bot.office_site import _local, _see
-from bot.shown_html import shown
+from bot.office.auth import SignedIn
+from bot.office.site import local_time, see
+from bot.pages.shown_html import shown
 from handlers import broadcast_text, render
 from handlers.broadcast_queue import (
     MOVES,
@@ -34,55 +34,45 @@ from locales import LANGUAGE_NAMES, SUPPORTED, Translator
 from models import audiences, broadcast_jobs, officers, queries
 
 if TYPE_CHECKING:
-    from bot.office_site import OfficeSite
+    from bot.office.site import Site
 
 MAX_TEXT = 16_000  # characters of HTML posted: far above what Telegram's limit lets through
 EVENTS_SHOWN = 10  # as the chat's menu
 REFRESH_SECONDS = 5  # how often the job list reloads while a job runs
 
 
-class OfficeBroadcasts:
-    def __init__(self, office: OfficeSite) -> None:
-        self.office = office
-
-    def routes(self) -> list[web.RouteDef]:
-        page, act = self.office._page, self.office._action
-        return [
-            web.get("/office/broadcasts", page(self.jobs)),
-            web.get("/office/broadcasts/new", page(self.compose)),
-            web.post("/office/broadcasts/preview", act(self.preview)),
-            web.post("/office/broadcasts", act(self.queue)),
-            web.post("/office/broadcasts/{id:\\d{1,12}}/{to:pause|resume|stop}", act(self.move)),
-        ]
+class BroadcastPages:
+    def __init__(self, site: Site) -> None:
+        self.site = site
 
     def _render(
         self, request: web.Request, t: Translator, who: SignedIn, template: str, **values: object
     ) -> web.Response:
         status = values.pop("status", 200)
         assert isinstance(status, int)
-        return self.office._render(request, t, who, template, status, **values)
+        return self.site.render(request, t, who, template, status, **values)
 
     async def _audiences(self, t: Translator) -> list[tuple[str, str]]:
         """(value, label with its count on Telegram): what the chat's menu offers."""
-        office = self.office
+        site = self.site
         options: list[tuple[str, str]] = []
-        async with office.sessions() as session:
+        async with site.sessions() as session:
             for kind in audiences.AUDIENCE_KINDS:
                 if kind not in audiences.AUDIENCE_WITH_VALUE:
                     audience = audiences.Audience(kind)
-                    routes = office.context.routes
-                    reach = await audiences.reach(session, audience, office.form.id, routes)
+                    routes = site.context.routes
+                    reach = await audiences.reach(session, audience, site.form.id, routes)
                     label = t(broadcast_text.AUDIENCE_LABELS[kind])
                     options.append((kind, _counted(t, label, reach.people)))
-            for flag, count in await audiences.flag_counts(session, office.form.id):
-                title = render.flag_title(t, office.form, flag, broadcast_text.LABEL_LENGTH)
+            for flag, count in await audiences.flag_counts(session, site.form.id):
+                title = render.flag_title(t, site.form, flag, broadcast_text.LABEL_LENGTH)
                 label = f"{flag.clause} {title}"
                 options.append((f"flag:{flag.rule_id}", _counted(t, label, count)))
             found = await queries.events_with_counts(session, EVENTS_SHOWN, submitted_only=False)
             for event, count in found:
                 label = f"{event.title} · {t.date(event.event_date)}"
                 options.append((f"event:{event.id}", _counted(t, label, count)))
-            languages = await audiences.language_counts(session, office.context.routes)
+            languages = await audiences.language_counts(session, site.context.routes)
         for code in SUPPORTED:
             label = _counted(t, LANGUAGE_NAMES[code], languages.get(code, 0))
             options.append((f"language:{code}", label))
@@ -123,10 +113,10 @@ class OfficeBroadcasts:
         if refused is not None or isinstance(chosen, Refused):
             said = refused.text(t) if refused else ""
             return await self.compose(request, who, t, text=text, audience=audience, error=said)
-        office = self.office
-        rates = office.context.route_rates()
-        async with office.sessions() as session:
-            planned = await broadcast_text.preview(session, office.form, t, chosen, rates)
+        site = self.site
+        rates = site.context.route_rates()
+        async with site.sessions() as session:
+            planned = await broadcast_text.preview(session, site.form, t, chosen, rates)
         if planned.count == 0:
             none = t("broadcast.preview_none")
             return await self.compose(request, who, t, text=text, audience=audience, error=none)
@@ -145,11 +135,11 @@ class OfficeBroadcasts:
         self, request: web.Request, who: SignedIn, t: Translator, form: dict[str, str]
     ) -> web.StreamResponse:
         text, audience = await _message_text(request), form.get("audience", "")
-        office = self.office
-        async with office.sessions() as session:
+        site = self.site
+        async with site.sessions() as session:
             author = Author(None, t.locale)  # no Telegram user, no status message
             job = await queue_broadcast(
-                session, office.form.id, author, audience, Message(text), office.context.routes
+                session, site.form.id, author, audience, Message(text), site.context.routes
             )
             if isinstance(job, Refused):
                 said = job.text(t)
@@ -158,17 +148,17 @@ class OfficeBroadcasts:
                 session, who.officer, "broadcast_queue", _target(job.id, audience)
             )
             await session.commit()
-        await office.context.wake_delivery()
-        return _see("/office/broadcasts")
+        await site.context.wake_delivery()
+        return see("/office/broadcasts")
 
     async def move(
         self, request: web.Request, who: SignedIn, t: Translator, form: dict[str, str]
     ) -> web.StreamResponse:
-        to, office = request.match_info["to"], self.office
-        async with office.sessions() as session:
+        to, site = request.match_info["to"], self.site
+        async with site.sessions() as session:
             job = await broadcast_jobs.get_broadcast(session, int(request.match_info["id"]))
             if job is None or to not in MOVES:
-                return office._not_found(request, t, who)
+                return site.not_found(request, t, who)
             moved, _ = await move_job(session, t, job, to)
             if moved:
                 await officers.record(
@@ -176,12 +166,12 @@ class OfficeBroadcasts:
                 )
             await session.commit()
         if moved:
-            await office.context.wake_delivery()
-        return _see("/office/broadcasts")
+            await site.context.wake_delivery()
+        return see("/office/broadcasts")
 
     async def jobs(self, request: web.Request, who: SignedIn, t: Translator) -> web.Response:
-        office = self.office
-        async with office.sessions() as session:
+        site = self.site
+        async with site.sessions() as session:
             jobs = await broadcast_jobs.recent_broadcasts(session, broadcast_text.JOBS_SHOWN)
             ids = [j.id for j in jobs if j.id is not None]
             counts = await broadcast_jobs.state_counts(session, ids)
@@ -193,9 +183,9 @@ class OfficeBroadcasts:
                     (
                         job,
                         t(broadcast_text.STATUS_NAMES[job.status]),
-                        Markup(await broadcast_text.describe(session, office.form, t, chosen)),
+                        Markup(await broadcast_text.describe(session, site.form, t, chosen)),
                         Markup(broadcast_text.counts_line(t, job, counts[job.id])),
-                        _local(t, job.created_at),
+                        local_time(t, job.created_at),
                     )
                 )
         running = any(j.status == broadcast_jobs.RUNNING for j in jobs)

@@ -6,8 +6,8 @@ handled, so a bot killed at that moment (SIGKILL, a lost machine) has lost the u
 answer for good: nobody replies, and the user waits. Here a batch is handled (different
 users' updates at once, one user's one after another, in order) before the offset moves
 past it; a crash means the batch comes again, and the router recognises what it already
-stored. The webhook receiver (bot/webhook.py) already answers Telegram only once the
-update is handled.
+stored. The webhook receiver (bot/transports/telegram/webhook.py) already answers
+Telegram only once the update is handled.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
-from bot import telegram_messages
 from bot.app import until_stopped
+from bot.transports.telegram import incoming as telegram_messages
 
-log = logging.getLogger(__name__)
+# The logger keeps its name from before bot/ had folders: operators' log filters know it.
+log = logging.getLogger("bot.polling")
 
 POLL_SECONDS = 10  # how long one getUpdates waits for an update
 RETRY_SECONDS = (1, 2, 5, 10, 30)

@@ -1,0 +1,1 @@
+"""The programme officers' web pages: one route table (``routes``), a module per page group."""

@@ -1,0 +1,1 @@
+"""The web chat: the conversation as HTML pages, and the server that also serves the office."""
