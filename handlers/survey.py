@@ -68,10 +68,15 @@ def line_of(t: Translator, event: TrainingEvent) -> str:
     )
 
 
-def landing(t: Translator, event: TrainingEvent, link: str) -> Reply:
+def landing(t: Translator, event: TrainingEvent | None, link: str) -> Reply:
     """What a scanned code shows before anything is stored: the event, what the survey
-    keeps (scores, no name), and the button that starts it. ``link``: what followed the
-    survey's address (the event's code, and a check-in card's when the card's link)."""
+    keeps (scores, no name), and the button that starts it — or that the code is unknown,
+    or the survey closed. ``link``: what followed the survey's address (the event's code,
+    and a check-in card's when the card's link)."""
+    if event is None:
+        return Reply(t("survey.unknown", code=escape(link.partition("-")[0])))
+    if not is_open(event):
+        return Reply(t("survey.closed", event=line_of(t, event)))
     text = t("survey.landing", event=line_of(t, event)) + "\n\n" + t("privacy.notice_survey")
     start = render.button(t("button.survey_start"), BUTTONS.data("open", link))
     return Reply(text, ((start,),))

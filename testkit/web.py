@@ -22,7 +22,7 @@ from bot.transports.web import chat as web
 from forms.definition import Form
 from handlers.render import plain
 from handlers.types import Button
-from locales import translator
+from locales import guess_locale, translator
 from testkit.chat import current_question
 from testkit.telegram import free_port
 
@@ -178,9 +178,12 @@ class WebVisitor:
 
 
 async def answer_survey_in_pages(page: Any, survey: Form, level: str) -> None:
-    """Rate every item ``level``, skip the open questions, submit: on a page, which shows
-    only the newest step (the chat's answer_survey also presses buttons still on screen)."""
+    """Start the survey from its page (a scanned code shows it, with a button), rate every
+    item ``level``, skip the open questions, submit: on a page, which shows only the newest
+    step (the chat's answer_survey also presses buttons still on screen)."""
     t = translator("zh_CN")
+    if any(b.text == t("button.survey_start") for b in page.keyboard()):
+        await page.press(t("button.survey_start"))
     review = plain(t("survey.review_title"))
     while review not in page.text:
         qid = current_question(survey, "zh_CN", page.text)
@@ -250,8 +253,11 @@ class WebUser:
 
     async def send(self, text: str) -> None:
         self._log.append(f"visitor: {text}")
-        if text.startswith("/start survey-"):
-            await self._show(await self.browser.get(f"/s/{text.removeprefix('/start survey-')}"))
+        if text.startswith("/start survey-"):  # the code scanned, its page's button pressed
+            await self.browser.get(f"/s/{text.removeprefix('/start survey-')}")
+            start = translator(guess_locale(self.browser.language_code))("button.survey_start")
+            page = self.browser.page
+            await self._show(await self.browser.press(start) if page.buttons else page)
         elif not self.opened:
             await self._open(shown=text == "/start")
             if text != "/start":

@@ -96,6 +96,7 @@ async def test_dropping_the_cookie_does_not_move_the_figure(router: Router, form
             genuine = WebVisitor(URL(site))
             try:
                 await genuine.get(f"/s/{event.code}")
+                await genuine.press(ZH("button.survey_start"))
                 await genuine.send(card)
                 await answer_survey_in_pages(genuine, survey, "非常不满意")
             finally:
@@ -105,6 +106,7 @@ async def test_dropping_the_cookie_does_not_move_the_figure(router: Router, form
             stuffer = WebVisitor(URL(site))  # a new browser each time: no cookie
             try:
                 await stuffer.get(f"/s/{event.code}")
+                await stuffer.press(ZH("button.survey_start"))
                 await stuffer.send(cards[attempt % 5] if attempt % 2 else f"AAAA{attempt:02d}")
                 if current_question(survey, "zh_CN", stuffer.text) is not None:
                     await answer_survey_in_pages(stuffer, survey, "非常满意")

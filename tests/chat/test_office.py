@@ -266,7 +266,8 @@ async def test_the_overview_says_what_stats_says(
 ) -> None:
     await seed(router, form, 6)
     visitor = WebVisitor(site)
-    await visitor.get("/")  # a web chat visitor: a user of the web channel
+    await visitor.get("/")
+    await visitor.send("/help")  # a web chat visitor: a user of the web channel from a POST
     await visitor.close()
     html = await officer.get("/office/")
     assert officer.status == 200

@@ -163,8 +163,8 @@ async def test_an_attendee_answers_a_survey_from_its_address(
 ) -> None:
     event = await new_event(router, form)
     attendee = WebVisitor(site)
-    await attendee.get(f"/s/{event.code}")
-    assert plain(t("privacy.notice_web")) in attendee.text
+    await attendee.get(f"/s/{event.code}")  # the survey's page, nothing stored yet
+    assert plain(t("privacy.notice_survey")) in attendee.text
     await answer_survey_in_pages(attendee, survey_form(form), "满意")
     report = await report_of(router, form, event)
     assert report.valid == 1

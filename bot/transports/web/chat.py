@@ -38,6 +38,7 @@ from bot.pages.requests import (
 from bot.pages.shown_html import shown
 from bot.settings import Settings
 from bot.transports.web import screen as web_screen
+from handlers import menu, survey
 from handlers.events import qr_png
 from handlers.router import Outcome, Router
 from handlers.types import Event
@@ -135,15 +136,13 @@ class WebChat:
         if found is not None:
             locale = found.locale or self._guess(request)
             return self._render(request, locale, found.screen, user_id, notices=found.notices)
-        # A first visit: greet, remember them; shown at once, not redirected: a browser
-        # without cookies gets no loop.
+        # Nothing stored yet: the welcome, and a signed random number in a cookie. A GET
+        # stores nothing; the visitor exists from their first answer (the forms' step 1).
+        # Shown at once, not redirected: a browser without cookies gets no loop.
         user_id = user_id or new_visitor_id()
-        start = Event.message(user_id, user_id, "/start")
-        outcome = await self._handle(request, user_id, 1, start)
-        if outcome.repeated:  # a second tab's first visit was first: show what it stored
-            found = await web_screen.page(self.sessions, user_id)
-        screen = web_screen.screen(1, outcome.replies) if found is None else found.screen
-        response = self._render(request, self._guess(request), screen, user_id)
+        t = translator(self._guess(request))
+        welcome = web_screen.screen(0, [menu.welcome(t, self.router.context.form)])
+        response = self._render(request, t.locale, welcome, user_id)
         self._set_cookie(response, user_id)
         return response
 
@@ -158,13 +157,17 @@ class WebChat:
         return await self._answer(request, form, lambda uid: Event(uid, uid, callback_data=data))
 
     async def survey(self, request: web.Request) -> web.StreamResponse:
-        """An event's code, scanned: the survey, for a visitor old or new."""
-        code = request.match_info["code"][:32]
+        """An event's code, scanned: its survey's page, whose button starts the survey.
+        Nothing is stored and no conversation switched until the button is pressed (a
+        link opened by a preview or another site changes nothing)."""
+        link = request.match_info["code"][:64]
         user_id = self._visitor(request) or new_visitor_id()
+        async with self.sessions() as session:
+            event = await queries.event_by_code(session, link.partition("-")[0])
+        t = translator(await self._locale(request, user_id))
         step = await web_screen.step(self.sessions, user_id)
-        start = Event.message(user_id, user_id, f"/start survey-{code}")
-        await self._handle(request, user_id, step, start)
-        response = see_chat()
+        shown = web_screen.screen(step - 1, [survey.landing(t, event, link)])
+        response = self._render(request, t.locale, shown, user_id)
         self._set_cookie(response, user_id)
         return response
 
@@ -176,6 +179,8 @@ class WebChat:
             return await self._error(request, 403, N_("web.expired"))
         if not self.signer.csrf_ok(user_id, str(form.get("csrf", ""))):
             return await self._error(request, 403, N_("web.forged"))
+        if not self.per_visitor.allow(str(user_id)):  # a link is a row: as an answer
+            return await self._error(request, 429, N_("web.too_fast"))
         token = await web_screen.new_handoff(self.sessions, user_id)
         link = f"{self.public_base(request)}/c/{token}"
         t = translator(await self._locale(request, user_id))
@@ -321,7 +326,9 @@ class WebChat:
             notices=shown_notices,
             dismiss=t("web.inbox.dismiss"),
         )
-        return web.Response(text=html, content_type="text/html", charset="utf-8")
+        # A page holds a visitor's answers and their CSRF token: no cache keeps it.
+        headers = {"Cache-Control": "no-store"}
+        return web.Response(text=html, content_type="text/html", charset="utf-8", headers=headers)
 
     async def _error(self, request: web.Request, status: int, key: str) -> web.Response:
         locale = await self._locale(request, self._visitor(request))
