@@ -145,8 +145,8 @@ async def _request(
     http: aiohttp.ClientSession, base: URL, method: str, path: str, fields: dict[str, str],
     cookie: str | None, headers: dict[str, str],
 ) -> tuple[int, dict[str, str]]:  # fmt: skip
-    try:
-        target = base.join(URL(path, encoded=False))
+    try:  # always this server: "//host" is a path here, never another host
+        target = URL.build(scheme=base.scheme, host=base.host, port=base.port, path=path)
     except ValueError:
         return 400, dict.fromkeys(SECURITY, "")  # not a URL a client could send
     sent = dict(headers)
