@@ -48,9 +48,9 @@ def the_line(lines: list[str], variable: str, address: str) -> None:
     assert not [line for line in lines if "Traceback" in line or "the bot stopped" in line]
 
 
-async def test_a_taken_web_listen_is_one_line(tmp_path: Path) -> None:
+async def test_a_taken_web_listen_is_one_line(tmp_path: Path, database_url: str) -> None:
     with held() as address:
-        status, lines = await run(tmp_path, environment(tmp_path, WEB_LISTEN=address))
+        status, lines = await run(tmp_path, environment(database_url, WEB_LISTEN=address))
     assert status == 1
     the_line(lines, "WEB_LISTEN", address)
     assert len(lines) == 1, lines
@@ -58,12 +58,12 @@ async def test_a_taken_web_listen_is_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("framework", ["ptb", "aiogram"])
 async def test_a_taken_webhook_listen_is_one_line_and_the_web_port_untouched(
-    tmp_path: Path, framework: str
+    tmp_path: Path, database_url: str, framework: str
 ) -> None:
     async with FakeBotAPI(token=TOKEN) as server:
         with held() as address:
             env = environment(
-                tmp_path,
+                database_url,
                 BOT_TOKEN=TOKEN,
                 BOT_API_SERVER=server.base_url,
                 BOT_FRAMEWORK=framework,
