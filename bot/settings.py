@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     smtp_url: SecretStr | None = None
     smtp_from: str | None = None
     smtp_rate: Annotated[float, Field(gt=0, le=1000)] = 5.0
+    # Web visitors who gave nothing (no answer, no address) are erased this long after
+    # they came (models/purge.py): a visit leaves nothing behind for ever.
+    visitor_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
 
     @field_validator("smtp_url")
     @classmethod

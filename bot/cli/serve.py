@@ -9,10 +9,12 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError, listeners_clash
+from bot.upkeep import upkeep
 from handlers.render import plain
 from locales import translator
 
@@ -118,7 +120,8 @@ async def _run(settings: Settings, telegram: bool) -> None:
         finally:
             _freeze_start_up()
         try:
-            async with _web_chat(settings, router):
+            retention = timedelta(days=settings.visitor_retention_days)
+            async with _web_chat(settings, router), upkeep(router.context.sessions, retention):
                 # After the address to open, which scripts read as the first line.
                 print(database_line(settings), file=sys.stderr, flush=True)
                 if link is None:  # the web alone: its inbox and e-mail are delivered here
