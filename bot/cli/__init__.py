@@ -76,7 +76,7 @@ def _serving(commands: Commands) -> None:
 
 
 def _events(commands: Commands) -> None:
-    event = commands.add_parser("event", help="training events: new, list, qr")
+    event = commands.add_parser("event", help="training events: new, list, qr, cards")
     event_commands = event.add_subparsers(dest="action", required=True, metavar="ACTION")
     new = event_commands.add_parser("new", help="create an event; prints its link, writes its QR")
     new.add_argument("--title", required=True)
@@ -86,11 +86,18 @@ def _events(commands: Commands) -> None:
     listed = event_commands.add_parser("list", help="every event with its number of responses")
     qr = event_commands.add_parser("qr", help="write an event's QR code again")
     qr.add_argument("code", help="the event's code")
+    cards = event_commands.add_parser(
+        "cards", help="check-in cards from a list of attendees: one questionnaire each"
+    )
+    cards.add_argument("code", help="the event's code")
+    cards.add_argument(
+        "--names", type=Path, required=True, help="a name per line, or a CSV's first column"
+    )
     report = commands.add_parser("report", help="an event's satisfaction report, chart, XLSX")
     report.add_argument("code", help="the event's code")
-    for sub in (new, listed, qr, report):
+    for sub in (new, listed, qr, cards, report):
         sub.add_argument("--locale", choices=SUPPORTED, help="default: DEFAULT_LOCALE")
-    for sub in (new, qr, report):
+    for sub in (new, qr, cards, report):
         sub.add_argument("--out-dir", type=Path, default=Path("."), help="where files go")
     event.set_defaults(run=_event)
     report.set_defaults(run=_event)

@@ -34,6 +34,8 @@ async def run_event_command(settings: Settings, args: argparse.Namespace) -> str
             found = await queries.events_with_counts(session)
             lines = events.list_lines(t, found, N_("cli.event_none"))
             return "\n".join(plain(line) for line in lines)
+        if args.action == "cards":
+            return await _cards(settings, session, t, await _by_code(session, args.code, t), args)
         if args.action == "qr":
             event = await _by_code(session, args.code, t)
         else:
@@ -55,6 +57,32 @@ def _link_and_qr(settings: Settings, t: Translator, code: str, out_dir: Path) ->
     qr = out_dir / f"survey-{code}.png"
     qr.write_bytes(events.qr_png(links.scannable))
     return [link for link in (links.web, links.telegram) if link] + [f"📄 {qr}"]
+
+
+async def _cards(
+    settings: Settings,
+    session: AsyncSession,
+    t: Translator,
+    event: TrainingEvent,
+    args: argparse.Namespace,
+) -> str:
+    """A card per attendee of the list, written as a spreadsheet to print (签到)."""
+    try:
+        text = args.names.read_text(encoding="utf-8-sig")  # Excel's CSV starts with a BOM
+    except (OSError, UnicodeDecodeError) as e:
+        error = t("cli.cards_no_file", path=str(args.names), error=str(e))
+        raise SettingsError(plain(error)) from None
+    names = events.attendee_names(text)
+    if not names:
+        raise SettingsError(plain(t("cli.cards_no_names", path=str(args.names))))
+    cards = await events.issue_cards(session, event, names)
+    await session.commit()
+    public = str(settings.public_url) if settings.public_url else None
+    links = events.survey_links(public, settings.bot_username, event.code)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    out = args.out_dir / f"checkin-cards-{event.code}.xlsx"
+    out.write_bytes(events.cards_xlsx(t, event, cards, links))
+    return plain(t("cli.cards_written", count=len(cards), path=str(out)))
 
 
 async def _by_code(session: AsyncSession, code: str, t: Translator) -> TrainingEvent:

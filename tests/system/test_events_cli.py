@@ -123,3 +123,24 @@ def test_with_a_public_url_the_code_opens_the_web_survey(database_url: str, tmp_
     assert web == f"https://bot.example.cn/s/{code}"
     assert telegram == f"https://t.me/patentbot_test?start=survey-{code}"
     assert (tmp_path / f"survey-{code}.png").read_bytes() == qr_png(web)
+
+
+def test_check_in_cards_from_the_office_list(database_url: str, tmp_path: Path) -> None:
+    """``patentbot event cards``: the list saved from a spreadsheet (a BOM, a header, a
+    second column) becomes a sheet of cards to print, each with its personal link."""
+    public = "https://bot.example.cn"
+    made = patentbot(database_url, tmp_path, "event", "new", "--title", "专利培训会",
+                     "--date", "2024-10-08", "--place", "南沙", public_url=public)  # fmt: skip
+    code = made.stdout.split()[0]
+    names = tmp_path / "名单.csv"
+    names.write_text("\ufeff姓名,单位\n李明,示例科技\n王芳,示例研究院\n", encoding="utf-8")
+    done = patentbot(database_url, tmp_path, "event", "cards", code, "--names", str(names),
+                     "--out-dir", str(tmp_path), public_url=public)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    sheet = tmp_path / f"checkin-cards-{code}.xlsx"
+    assert done.stdout.strip() == plain(t("cli.cards_written", count=2, path=str(sheet)))
+    rows = list(load_workbook(sheet).worksheets[0].iter_rows(min_row=3, values_only=True))
+    assert [r[0] for r in rows] == ["李明", "王芳"]
+    assert all(r[2] == f"{public}/s/{code}-{r[1]}" and len(r[1]) == 6 for r in rows)
+    missing = patentbot(database_url, tmp_path, "event", "cards", code, "--names", "nope.csv")
+    assert missing.returncode != 0 and "nope.csv" in missing.stderr
