@@ -19,8 +19,14 @@ from bot.settings import Settings
 MASK = "<redacted>"
 
 
+# A record is one line of the log: a newline an outsider put in a path, a name or a
+# header would write a forged line after it. Control characters are shown escaped.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), 0x7F) if c != 0x09}
+
+
 class Redact(logging.Filter):
-    """Replaces each secret in a record's message, traceback and stack with MASK."""
+    """Replaces each secret in a record's message, traceback and stack with MASK, and
+    escapes the message's control characters (one record, one line)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -37,7 +43,7 @@ class Redact(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string: logging reports it itself when it formats
             return True
-        clean = self.redact(message)
+        clean = self.redact(message).translate(_CONTROLS)
         if clean != message:
             record.msg, record.args = clean, None
         if record.exc_info and not record.exc_text:  # formatted here, as Formatter would

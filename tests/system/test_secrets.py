@@ -176,3 +176,13 @@ def test_every_secret_of_the_settings_is_masked_in_messages_and_tracebacks() -> 
     written = out.getvalue()
     assert "RuntimeError: " + " ".join([MASK] * 3) + f" 987654:{MASK}" in written
     assert "SECRET" not in written and not leaks(written)
+
+
+def test_a_newline_an_outsider_sends_never_starts_a_log_line() -> None:
+    """A path with %0a in it, logged by the web chat's guard: the record stays one line."""
+    record = logging.LogRecord(
+        "bot.web", logging.ERROR, __file__, 1, "web request %s %s failed",
+        ("GET", "/s/x\n2026-12-08 02:00:00,000 ERROR patentbot: forged"), None,
+    )  # fmt: skip
+    Redact([]).filter(record)
+    assert "\n" not in record.getMessage() and "\\x0a" in record.getMessage()
