@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from email.utils import parseaddr
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ from forms.definition import programme
 from models.db import to_async_url
 from models.tables import Channel
 
+IPNetwork = IPv4Network | IPv6Network
 # Variables whose values an error message must not repeat.
 SECRETS = frozenset({"BOT_TOKEN", "WEBHOOK_SECRET", "WEB_SECRET", "SMTP_URL"})
 # WEB_LISTEN's value for "no web chat".
@@ -60,6 +62,10 @@ class Settings(BaseSettings):
     # so that every process agrees).
     web_listen: Annotated[tuple[str, int] | None, NoDecode] = ("127.0.0.1", 8080)
     public_url: AnyHttpUrl | None = None
+    # The proxies in front of the web chat (nginx …), addresses or networks: only from them
+    # is X-Forwarded-For believed (as uvicorn's --forwarded-allow-ips). None: the peer is
+    # the visitor.
+    trusted_proxies: Annotated[tuple[IPNetwork, ...], NoDecode] = ()
     web_secret: SecretStr | None = None
     # E-mail for the applicants who gave an address: the SMTP server
     # (smtps://user:password@host:465, or smtp://host:587 with STARTTLS), the sender
@@ -130,6 +136,20 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         # `BOT_TOKEN=` in a .env file means "not set", not an empty token.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return tuple(
+                ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()
+            )
+        except ValueError:
+            raise ValueError(
+                "expected comma-separated addresses or networks, e.g. 127.0.0.1,10.0.0.0/8"
+            ) from None
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import itsdangerous
@@ -120,16 +121,17 @@ class Buckets:
 
     rate: float
     burst: float
-    _level: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # Keys kept at most: a flood of distinct addresses evicts the longest quiet ones (a
+    # key quiet for burst / rate seconds is full again: forgetting it changes nothing).
+    limit: int = 100_000
+    _level: OrderedDict[str, tuple[float, float]] = field(default_factory=OrderedDict)
 
     def allow(self, key: str, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
-        level, since = self._level.get(key, (self.burst, now))
+        level, since = self._level.pop(key, (self.burst, now))
         level = min(self.burst, level + (now - since) * self.rate)
-        if level < 1:
-            self._level[key] = (level, now)
-            return False
-        self._level[key] = (level - 1, now)
-        if len(self._level) > 100_000:  # forget the quiet ones, not the flooding one
-            self._level = {k: v for k, v in self._level.items() if v[0] < self.burst - 1}
-        return True
+        allowed = level >= 1
+        self._level[key] = (level - 1 if allowed else level, now)  # the newest at the end
+        if len(self._level) > self.limit:
+            self._level.popitem(last=False)
+        return allowed

@@ -3,6 +3,9 @@ office pages: the posted form, the visitor's address and language, a redirect.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from ipaddress import IPv4Network, IPv6Network, ip_address
+
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 from aiohttp.web_request import FileField
@@ -26,15 +29,35 @@ def see_chat() -> web.Response:
     return web.Response(status=303, headers={"Location": "/"})
 
 
-def address(request: web.Request) -> str:
-    """The visitor's address. Behind a proxy on this host (nginx, Caddy: the peer is
-    loopback) it is the one the proxy appended to X-Forwarded-For; a header sent from
-    elsewhere is not believed, so nobody escapes the limit by inventing one."""
+def address(request: web.Request, trusted: Sequence[IPv4Network | IPv6Network] = ()) -> str:
+    """The visitor's address: the peer, unless the peer is one of the ``trusted`` proxies
+    (TRUSTED_PROXIES), whose X-Forwarded-For is then read from the right, past the
+    proxies, to the first address none of them is. A header from anyone else is not
+    believed: nobody escapes the limit, or spends another's, by inventing one."""
     peer = request.remote or ""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if peer in ("127.0.0.1", "::1") and forwarded:
-        return forwarded.rsplit(",", 1)[-1].strip()
+    if not _within(peer, trusted):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            return hop if _is_address(hop) else peer
     return peer
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _within(text: str, networks: Sequence[IPv4Network | IPv6Network]) -> bool:
+    try:
+        found = ip_address(text)
+    except ValueError:
+        return False
+    return any(found in network for network in networks)
 
 
 def first_language(request: web.Request) -> str | None:

@@ -4,9 +4,11 @@ one form post at a time, and what a site on the open internet owes its visitors.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from ipaddress import IPv4Network, ip_network
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from sqlmodel import func, select
@@ -30,8 +32,14 @@ t = translator("zh_CN")
 
 
 @asynccontextmanager
-async def serving(router: Router, **limits: Buckets) -> AsyncIterator[URL]:
-    app = WebChat(router, Signer(b"test-key"), secure_cookie=False, **limits).app()
+async def serving(
+    router: Router, trusted_proxies: Sequence[IPv4Network] = (), **limits: Buckets
+) -> AsyncIterator[URL]:
+    chat = WebChat(
+        router, Signer(b"test-key"), secure_cookie=False, trusted_proxies=trusted_proxies,
+        **limits,
+    )  # fmt: skip
+    app = chat.app()
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     yield server.make_url("/")
@@ -84,8 +92,10 @@ async def test_the_cookie_is_signed_and_kept_from_scripts(site: URL) -> None:
     user_id, _, mac = cookie.value.partition(".")
     assert int(user_id) < -(2**53)  # never a Telegram user's or group's id
     forged = WebVisitor(site)
-    other = "A" if mac[-1] != "A" else "B"
-    forged.http.cookie_jar.update_cookies({"patentbot": f"{user_id}.{mac[:-1]}{other}"}, site)
+    # The first character: all its bits count (a signature's last base64 character has
+    # padding bits, and changing those changes nothing).
+    other = "A" if mac[0] != "A" else "B"
+    forged.http.cookie_jar.update_cookies({"patentbot": f"{user_id}.{other}{mac[1:]}"}, site)
     await forged.get("/")
     assert forged.cookie() != cookie.value  # a new visitor, not the one it claimed to be
     await visitor.close()
@@ -268,9 +278,12 @@ async def test_a_link_to_another_device_expires(
 
 
 async def test_behind_a_proxy_each_visitor_address_has_its_own_limit(router: Router) -> None:
-    """nginx on this host appends the visitor's address to X-Forwarded-For: an office
-    flooding from one address does not stop a visitor from another."""
-    async with serving(router, per_visitor=Buckets(1000, 1000), per_address=Buckets(1, 5)) as site:
+    """nginx on this host (TRUSTED_PROXIES=127.0.0.1) appends the visitor's address to
+    X-Forwarded-For: an office flooding from one address does not stop a visitor from
+    another."""
+    nginx = (ip_network("127.0.0.1/32"),)
+    limits = {"per_visitor": Buckets(1000, 1000), "per_address": Buckets(1, 5)}
+    async with serving(router, trusted_proxies=nginx, **limits) as site:
         office, home = WebVisitor(site), WebVisitor(site)
         office.http.headers["X-Forwarded-For"] = "203.0.113.7"
         home.http.headers["X-Forwarded-For"] = "203.0.113.8"
@@ -281,6 +294,46 @@ async def test_behind_a_proxy_each_visitor_address_has_its_own_limit(router: Rou
         assert (await home.press(t("button.apply"))).status == 200
         await office.close()
         await home.close()
+
+
+async def test_without_a_trusted_proxy_x_forwarded_for_is_not_believed(router: Router) -> None:
+    """No TRUSTED_PROXIES: a header a client invents picks no bucket of its own — the
+    flood and its inventions share the peer's."""
+    async with serving(router, per_visitor=Buckets(1000, 1000), per_address=Buckets(1, 5)) as site:
+        flooder, other = WebVisitor(site), WebVisitor(site)
+        await flooder.get("/")
+        await other.get("/")
+        for n in range(8):
+            flooder.http.headers["X-Forwarded-For"] = f"198.51.100.{n}"  # a new one each time
+            await flooder.post("/say", {**flooder.page.hidden, "text": "x"})
+        other.http.headers["X-Forwarded-For"] = "198.51.100.200"
+        assert (await other.press(t("button.apply"))).status == 429  # the same peer: spent
+        await flooder.close()
+        await other.close()
+
+
+async def test_posts_without_a_visitor_spend_no_one_s_budget(router: Router) -> None:
+    """Junk posts with no cookie and no token are refused by their handler (403) and do
+    not lock out a real visitor at the same address."""
+    async with serving(router, per_visitor=Buckets(1000, 1000), per_address=Buckets(1, 5)) as site:
+        visitor = WebVisitor(site)
+        await visitor.get("/")
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as junk:
+            for _ in range(20):
+                async with junk.post(site.join(URL("/say")), data={"text": "x"}) as response:
+                    assert response.status == 403
+        assert (await visitor.press(t("button.apply"))).status == 200
+        await visitor.close()
+
+
+def test_the_limiter_keeps_a_bounded_number_of_addresses() -> None:
+    limiter = Buckets(rate=1, burst=5, limit=1000)
+    for n in range(200_000):  # a flood of distinct addresses
+        limiter.allow(f"10.{n // 65536}.{n // 256 % 256}.{n % 256}", now=n / 1000)
+    assert len(limiter._level) == 1000
+    for _ in range(5):
+        assert limiter.allow("203.0.113.9", now=300.0)
+    assert not limiter.allow("203.0.113.9", now=300.0)  # the newest is still remembered
 
 
 async def test_a_server_killed_after_storing_an_answer_shows_the_next_question(

@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from html import escape
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -77,6 +78,7 @@ class WebChat:
         public_url: str | None = None,
         per_visitor: Buckets | None = None,
         per_address: Buckets | None = None,
+        trusted_proxies: Sequence[IPv4Network | IPv6Network] = (),
     ) -> None:
         self.router = router
         self.sessions = router.context.sessions
@@ -88,6 +90,7 @@ class WebChat:
         # may share one address behind its NAT.
         self.per_visitor = per_visitor or Buckets(rate=2.0, burst=20)
         self.per_address = per_address or Buckets(rate=50.0, burst=200)
+        self.trusted_proxies = tuple(trusted_proxies)
 
     def app(self) -> web.Application:
         quiet_broken_bodies()
@@ -356,7 +359,10 @@ class WebChat:
         """Rate limit per address, security headers, and a page in the visitor's language
         instead of a traceback."""
         try:
-            if request.method == "POST" and not self.per_address.allow(address(request)):
+            # Only a post a visitor of ours signed spends their address's budget: junk
+            # without one is refused by its handler, and locks nobody out.
+            signed = request.method == "POST" and self._visitor(request) is not None
+            if signed and not self.per_address.allow(address(request, self.trusted_proxies)):
                 response: web.StreamResponse = await self._error(request, 429, N_("web.too_fast"))
             else:
                 response = await handler(request)
@@ -380,7 +386,10 @@ async def web_app(settings: Settings, router: Router, **limits: Buckets) -> web.
     signer = Signer(await cookie_key(router.context.sessions, secret))
     secure = settings.public_url is not None and settings.public_url.scheme == "https"
     public = str(settings.public_url) if settings.public_url else None
-    chat = WebChat(router, signer, secure_cookie=secure, public_url=public, **limits)
+    chat = WebChat(
+        router, signer, secure_cookie=secure, public_url=public,
+        trusted_proxies=settings.trusted_proxies, **limits,
+    )  # fmt: skip
     return chat.app()
 
 
