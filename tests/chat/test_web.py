@@ -4,6 +4,7 @@ one form post at a time, and what a site on the open internet owes its visitors.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from ipaddress import IPv4Network, ip_network
@@ -246,7 +247,10 @@ async def test_a_conversation_moves_to_another_device_once(
     async with browser.http.get(site.join(URL(qr))) as response:
         assert response.status == 200 and (await response.read()).startswith(b"\x89PNG")
     phone = WebVisitor(site)
-    await phone.get(URL(link).path)
+    await phone.get(URL(link).path)  # what it would take, and a button: nothing taken yet
+    assert "甲公司" in phone.page.html and t("web.handoff_take") in phone.page.html
+    await phone.get(URL(link).path)  # looked at twice (a preview, then the person)
+    await phone.post(URL(link).path, {"csrf": csrf_of(phone.page.html)})
     assert current_question(router.context.form, "zh_CN", phone.text) == "uscc"  # where it was
     await phone.send(ELIGIBLE_ZH["uscc"])  # and it goes on there
     assert await count(router, Answer) == 2
@@ -255,6 +259,35 @@ async def test_a_conversation_moves_to_another_device_once(
     assert page.status == 410 and t("web.handoff_spent") in colleague.text
     await phone.close()
     await colleague.close()
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+async def test_a_handoff_link_never_replaces_a_conversation_in_progress(
+    router: Router, site: URL
+) -> None:
+    """An attacker's link (or its QR code) opened by someone mid-interview: they are told,
+    keep their own conversation, and what they type next stays theirs."""
+    attacker, victim = WebVisitor(site), WebVisitor(site)
+    await attacker.get("/")
+    await attacker.press(t("button.apply"))
+    await attacker.post("/handoff", {"csrf": attacker.page.hidden["csrf"]})
+    link = URL(next(word for word in attacker.text.split() if "/c/" in word)).path
+    await victim.get("/")
+    await victim.press(t("button.apply"))
+    await victim.send("乙公司")
+    own = victim.cookie()
+    page = await victim.get(link)
+    assert plain(t("web.handoff_busy")) in plain(page.html) and "csrf" not in page.html
+    forged = await victim.post(link, {"csrf": "x"})
+    assert forged.status == 403 and victim.cookie() == own
+    assert current_question(router.context.form, "zh_CN", (await victim.get("/")).html)
+    await attacker.close()
+    await victim.close()
 
 
 async def test_a_link_to_another_device_expires(

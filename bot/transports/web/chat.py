@@ -103,7 +103,8 @@ class WebChat:
                 web.get("/s/{code}", self.survey),
                 web.post("/handoff", self.handoff),
                 web.post("/inbox/dismiss", self.dismiss),
-                web.get("/c/{token}", self.take_handoff),
+                web.get("/c/{token}", self.handoff_page),
+                web.post("/c/{token}", self.take_handoff),
                 web.get("/c/{token}/qr.png", self.handoff_qr),
                 web.get("/f/{token}", self.file),
                 web.get("/static/{name:style.css|favicon.svg}", self.static),
@@ -206,7 +207,44 @@ class WebChat:
                 await session.commit()
         return see_chat()
 
+    async def handoff_page(self, request: web.Request) -> web.StreamResponse:
+        """A handoff link, opened: what it would move here, and a button to take it. A
+        GET takes nothing (a link preview, another site's link); a browser that has a
+        conversation of its own keeps it — the link is refused there."""
+        token = request.match_info["token"][:64]
+        here = self._visitor(request)
+        user_id = here or new_visitor_id()
+        t = translator(await self._locale(request, here))
+        found = await web_screen.handed(self.sessions, token, self.router.context.form.id)
+        if found is None:
+            return await self._error(request, 410, N_("web.handoff_spent"))
+        busy = here is not None and here != found.user_id
+        if busy and here is not None and await web_screen.step(self.sessions, here) > 1:
+            text, csrf = t("web.handoff_busy"), ""
+        else:
+            company = found.company or t("web.handoff_no_company")
+            text = t("web.handoff_confirm", company=company, steps=found.steps)
+            csrf = self.signer.csrf(user_id)
+        html = _pages.get_template("handoff.html").render(
+            lang=HTML_LANG[t.locale], title=t("web.title"), text=text, token=token, csrf=csrf,
+            confirm=t("web.handoff_take"), back=t("web.back_to_chat"),
+        )  # fmt: skip
+        response = web.Response(
+            text=html, content_type="text/html", charset="utf-8",
+            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        )  # fmt: skip
+        if here is None:
+            self._set_cookie(response, user_id)
+        return response
+
     async def take_handoff(self, request: web.Request) -> web.StreamResponse:
+        """The button of the handoff page: this browser takes the conversation over."""
+        form = await posted(request)
+        here = self._visitor(request)
+        if here is None or not self.signer.csrf_ok(here, str(form.get("csrf", ""))):
+            return await self._error(request, 403, N_("web.forged"))
+        if await web_screen.step(self.sessions, here) > 1:  # its own conversation stays
+            return await self._error(request, 409, N_("web.handoff_busy"))
         user_id = await web_screen.take_handoff(self.sessions, request.match_info["token"])
         if user_id is None:
             return await self._error(request, 410, N_("web.handoff_spent"))

@@ -145,6 +145,33 @@ async def take_handoff(sessions: async_sessionmaker[AsyncSession], token: str) -
         return found.user_id if result.rowcount else None
 
 
+@dataclass(frozen=True)
+class Handed:
+    """What a handoff link would move to this browser, as its page says before it is
+    taken: whose conversation, the company name so far, how many steps along."""
+
+    user_id: int
+    company: str | None
+    steps: int
+
+
+async def handed(
+    sessions: async_sessionmaker[AsyncSession], token: str, programme_id: str
+) -> Handed | None:
+    """The conversation an unused, unexpired link moves (a read: looking uses nothing up)."""
+    async with sessions() as session:
+        found = await session.get(WebHandoff, token[:64])
+        if found is None or found.used_at is not None or found.expires_at <= utcnow():
+            return None
+        last = await outbox.last(session, key(found.user_id, 0).stream)
+        latest = await queries.latest_application(session, found.user_id, programme_id)
+        company = None
+        if latest is not None and latest.id is not None:
+            answer = (await queries.current_answers(session, latest.id)).get("enterprise_name")
+            company = str(answer.value) if answer is not None and answer.value else None
+    return Handed(found.user_id, company, 0 if last is None else last.number)
+
+
 async def handoff_of(
     sessions: async_sessionmaker[AsyncSession], user_id: int, token: str
 ) -> WebHandoff | None:
