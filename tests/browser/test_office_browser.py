@@ -19,7 +19,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from forms.definition import Form
-from handlers.survey import survey_form
+from handlers.training.survey import survey_form
 from locales import translator
 from models.db import connect
 from models.tables import User

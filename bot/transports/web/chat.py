@@ -38,9 +38,9 @@ from bot.pages.requests import (
 from bot.pages.shown_html import shown
 from bot.settings import Settings
 from bot.transports.web import screen as web_screen
-from handlers.events import qr_png
-from handlers.router import Outcome, Router
-from handlers.types import Event
+from handlers.kernel.router import Outcome, Router
+from handlers.kernel.types import Event
+from handlers.training.events import qr_png
 from locales import LOCAL_TIME, N_, guess_locale, translator
 from models import broadcast_jobs, queries
 from models.tables import Channel
