@@ -13,8 +13,7 @@ from handlers.kernel import render
 from handlers.kernel.commands import Command
 from handlers.kernel.context import Turn
 from handlers.kernel.types import Reply
-from handlers.training.events import load_report
-from handlers.training.report import Report
+from handlers.training.service import Report, load_report
 from locales import LANGUAGE_NAMES, LOCAL_TIME, N_, Translator
 from models import audiences, queries, statistics
 from models.tables import TrainingEvent, utcnow

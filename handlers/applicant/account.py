@@ -10,8 +10,7 @@ from handlers.kernel import flows, menu, render
 from handlers.kernel.commands import Buttons, Command
 from handlers.kernel.context import Turn
 from handlers.kernel.types import Document, Reply
-from handlers.training.report import scales
-from handlers.training.survey import survey_form
+from handlers.training.service import scales, survey_form
 from locales import LANGUAGE_NAMES, N_, SUPPORTED, Translator, translator
 from models import queries
 from models.tables import Flow
