@@ -34,7 +34,7 @@ async def _console(settings: Settings, _args: argparse.Namespace) -> None:
 
 
 async def _draft(settings: Settings, args: argparse.Namespace) -> str:
-    from handlers.applicant.draft import draft_for_application
+    from handlers.applicant.service import draft_for_application
     from locales import LANGUAGE_NAMES
     from models.db import database
 

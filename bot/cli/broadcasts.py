@@ -21,7 +21,7 @@ from bot.settings import Settings, SettingsError, route_rates
 from forms.answers import InvalidAnswer, parse_yes_no
 from forms.definition import Form, programme
 from handlers.admin import broadcast_text
-from handlers.admin.broadcast_queue import (
+from handlers.admin.service import (
     Author,
     Message,
     Reason,
@@ -30,8 +30,8 @@ from handlers.admin.broadcast_queue import (
     move,
     parse_audience,
     queue_broadcast,
+    stats_text,
 )
-from handlers.admin.stats import stats_text
 from handlers.kernel.render import plain
 from locales import N_, Translator, translator
 from models import broadcast_jobs

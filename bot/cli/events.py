@@ -17,8 +17,8 @@ from forms.answers import InvalidAnswer
 from forms.definition import Form, programme
 from handlers.kernel import render
 from handlers.kernel.render import plain
-from handlers.training import events
-from handlers.training.report import chart_png, report_text, report_xlsx
+from handlers.training import service as events
+from handlers.training.service import chart_png, report_text, report_xlsx
 from locales import N_, Translator, translator
 from models import queries
 from models.db import database

@@ -18,7 +18,7 @@ from bot.office.auth import SignedIn
 from bot.office.site import local_time, see
 from bot.pages.shown_html import shown
 from handlers.admin import broadcast_text
-from handlers.admin.broadcast_queue import (
+from handlers.admin.service import (
     MOVES,
     Author,
     Message,
@@ -27,7 +27,7 @@ from handlers.admin.broadcast_queue import (
     parse_audience,
     queue_broadcast,
 )
-from handlers.admin.broadcast_queue import (
+from handlers.admin.service import (
     move as move_job,
 )
 from handlers.kernel import render

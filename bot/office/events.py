@@ -14,9 +14,8 @@ from bot.office.site import Site, download, event_target, local_time, see
 from forms.answers import InvalidAnswer
 from forms.definition import admin_form
 from handlers.kernel import render
-from handlers.training import events
-from handlers.training.events import SurveyLinks
-from handlers.training.report import Report, chart_png, report_text, report_xlsx
+from handlers.training import service as events
+from handlers.training.service import Report, SurveyLinks, chart_png, report_text, report_xlsx
 from locales import Translator
 from models import officers, queries
 from models.tables import SYSTEM_ACTOR, TrainingEvent

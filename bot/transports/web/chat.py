@@ -40,7 +40,7 @@ from bot.settings import Settings
 from bot.transports.web import screen as web_screen
 from handlers.kernel.router import Outcome, Router
 from handlers.kernel.types import Event
-from handlers.training.events import qr_png
+from handlers.training.service import qr_png
 from locales import LOCAL_TIME, N_, guess_locale, translator
 from models import broadcast_jobs, queries
 from models.tables import Channel
