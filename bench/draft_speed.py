@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 
 from forms.definition import programme
-from handlers.context import Context
-from handlers.draft import details_form, draft_input
-from handlers.draft_document import render_draft
-from handlers.router import Router
-from handlers.types import Event
+from handlers.applicant.draft import details_form, draft_input
+from handlers.applicant.draft_document import render_draft
+from handlers.kernel.context import Context
+from handlers.kernel.router import Router
+from handlers.kernel.types import Event
 from locales import translator
 from models import queries
 from models.db import connect

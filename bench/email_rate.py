@@ -29,7 +29,7 @@ SENDER = "南沙区知识产权办公室 <ip@example.gov.cn>"
 
 
 async def queue(database_url: str, recipients: int) -> int:
-    from handlers.broadcast_queue import Author, Message, queue_broadcast
+    from handlers.admin.broadcast_queue import Author, Message, queue_broadcast
     from models.db import connect
     from models.tables import Channel, User
 

@@ -32,9 +32,9 @@ from sqlalchemy import event as sa_event
 from bench.harness import fresh_database
 from bot.transports.telegram.incoming import answer
 from forms.definition import programme
-from handlers.context import Context
-from handlers.router import Router
-from handlers.types import Event, Reply
+from handlers.kernel.context import Context
+from handlers.kernel.router import Router
+from handlers.kernel.types import Event, Reply
 from models.db import connect
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import Chat, run_interview

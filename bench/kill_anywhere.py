@@ -17,7 +17,7 @@ A kill passes when, from it until the next kill, every user's next answer from t
 is exactly the step that follows their last one: not the same question again (an answer
 doubled, or lost and asked again), not a later one (an answer skipped), not nothing for
 ``--reply-timeout`` (a reply lost), not two documents for one request. One exception, by
-design (handlers/router.py ``Router.sent``): the last message a user got before a restart
+design (handlers/kernel/router.py ``Router.sent``): the last message a user got before a restart
 may come once more from the restarted bot, identical — it reached Telegram and the bot
 died before recording so. Such a repeat is counted and reported, not failed; the same
 step again in any other way still fails. At the end the database must hold, for every
@@ -47,7 +47,7 @@ from sqlmodel import col, func, select
 from forms import engine
 from forms.answers import parse
 from forms.definition import Form, linked, programme
-from handlers import events
+from handlers.training import events
 from locales import translator
 from models.db import connect
 from models.tables import Answer, Application

@@ -21,8 +21,8 @@ from sqlalchemy import insert
 from bot.pages.identity import Buckets, Signer
 from bot.transports.web.chat import WebChat
 from forms.definition import programme
-from handlers.context import Context
-from handlers.router import Router
+from handlers.kernel.context import Context
+from handlers.kernel.router import Router
 from models.db import connect
 from models.tables import Answer, Application, Flag, User, utcnow
 from testkit.office import Officer, add_officer_link

@@ -21,9 +21,9 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from forms.definition import programme
-from handlers.events import create_event, load_report
-from handlers.survey import survey_form
-from handlers.survey_report import chart_png, report_text, report_xlsx
+from handlers.training.events import create_event, load_report
+from handlers.training.report import chart_png, report_text, report_xlsx
+from handlers.training.survey import survey_form
 from locales import translator
 from models.db import connect
 from models.tables import Answer, Application

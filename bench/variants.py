@@ -61,7 +61,7 @@ def install_timings(path: str) -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    from handlers.router import Router
+    from handlers.kernel.router import Router
 
     tallies: dict[str, Tally] = defaultdict(Tally)
     perf, thread_cpu = time.perf_counter, time.thread_time

@@ -161,8 +161,10 @@ async def run(args: argparse.Namespace) -> int:
         echo = await run_phase("echo", [sys.executable, "-m", "bench.web_echo"], env, args,
                                workdir, echo_session)  # fmt: skip
     print(f"{args.sessions} sessions × {args.answers} answers, SQLite, same run\n")
-    print("| server | answers | wall s | answers/s | p50 ms | p99 ms | max ms | peak RSS MB "
-          "| CPU ms/answer | machine CPU % | failed sessions |")
+    print(
+        "| server | answers | wall s | answers/s | p50 ms | p99 ms | max ms | peak RSS MB "
+        "| CPU ms/answer | machine CPU % | failed sessions |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     print(bot.row())
     print(echo.row())

@@ -17,9 +17,9 @@ from bot.delivery.outbox import Delivery
 from bot.pages.identity import Signer, cookie_key
 from bot.settings import Settings, route_rates
 from forms.definition import programme
-from handlers.context import Context
-from handlers.router import Router
-from handlers.types import Sender
+from handlers.kernel.context import Context
+from handlers.kernel.router import Router
+from handlers.kernel.types import Sender
 from models.db import connect
 
 if TYPE_CHECKING:

@@ -16,7 +16,6 @@ from forms.expressions import Unknown, evaluate, holds, names_in
 Answers = Mapping[str, Value]
 
 
-
 @dataclass(frozen=True)
 class Flag:
     rule: Rule

@@ -28,7 +28,7 @@ def _scalar(node: yaml.MappingNode, field: str) -> str | None:
 
 def _message(node: yaml.MappingNode, field: str, key: str) -> Message:
     # The unit of an integer is a count ("{count} organisations"): a plural message, the
-    # way handlers/render.py shows it.
+    # way handlers/kernel/render.py shows it.
     if field == "unit" and _scalar(node, "type") == "integer":
         return key, f"{key}.plural"
     return key

@@ -212,9 +212,7 @@ async def flag_counts(session: AsyncSession, programme_id: str) -> list[tuple[Fl
     return [(examples[rule_id], int(n)) for rule_id, n, _ in rows]
 
 
-async def language_counts(
-    session: AsyncSession, routes: Collection[Channel]
-) -> dict[str, int]:
+async def language_counts(session: AsyncSession, routes: Collection[Channel]) -> dict[str, int]:
     """The people a broadcast reaches in each language users speak."""
     query = select(col(User.locale)).distinct()
     locales = [str(locale) for locale in (await session.exec(query)).all()]

@@ -1,5 +1,5 @@
 """The outbox's statements (the table: ``models.tables.OutboxEntry``; its rules:
-handlers/outbox.py)."""
+handlers/kernel/outbox.py)."""
 
 from __future__ import annotations
 

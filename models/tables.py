@@ -137,7 +137,7 @@ class User(SQLModel, table=True):
 
 class TrainingEvent(SQLModel, table=True):
     """A training / guidance event whose attendees rate it (clause K4). Not to be confused
-    with an incoming update (``handlers.types.Event``)."""
+    with an incoming update (``handlers.kernel.types.Event``)."""
 
     __tablename__ = "event"
 
@@ -254,7 +254,7 @@ class Conversation(SQLModel, table=True):
 
 class OutboxEntry(SQLModel, table=True):
     """An event the core has handled, by the key its transport recognises a redelivery
-    by, with the replies it got: the one outbox of every channel (handlers/outbox.py).
+    by, with the replies it got: the one outbox of every channel (handlers/kernel/outbox.py).
 
     Written in the event's own transaction, with the state it changed: an event cut short
     leaves no row and is handled when it comes again; one that comes again after its

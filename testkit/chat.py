@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from forms.definition import Form
-from handlers.render import plain
-from handlers.router import Router
-from handlers.types import Attachment, Button, Event, Reply
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
+from handlers.kernel.types import Attachment, Button, Event, Reply
 from locales import guess_locale, translator
 
 
@@ -72,7 +72,7 @@ class Chat:
 
 def question_texts(form: Form, locale: str) -> dict[str, str]:
     """Each question's text as the user reads it → question id."""
-    from handlers.render import question_text
+    from handlers.kernel.render import question_text
 
     t = translator(locale)
     return {plain(question_text(t, form, q)): q.id for q in form.questions}

@@ -24,11 +24,12 @@ from sqlmodel import col, select
 from forms.answers import InvalidAnswer, Value, decode, parse
 from forms.codes import uscc_well_formed
 from forms.definition import Form, Question, admin_form, linked, programme
-from handlers import broadcast_queue, pending
-from handlers.context import Context
-from handlers.pending import BroadcastDraft
-from handlers.router import Router
-from handlers.types import Reply
+from handlers.admin import broadcast_queue
+from handlers.kernel import pending
+from handlers.kernel.context import Context
+from handlers.kernel.pending import BroadcastDraft
+from handlers.kernel.router import Router
+from handlers.kernel.types import Reply
 from locales import LOCAL_TIME, SUPPORTED, translator
 from models import queries
 from models.db import connect

@@ -9,7 +9,7 @@ import re
 import aiohttp
 from yarl import URL
 
-from handlers.router import Router
+from handlers.kernel.router import Router
 from locales import translator
 from models import officers
 

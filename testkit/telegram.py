@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from bot.app import build
 from bot.settings import Settings
 from forms.definition import Form
-from handlers.router import Router
+from handlers.kernel.router import Router
 from locales import translator
 from testkit.chat import current_question
 from testkit.fake_bot_api import FakeBotAPI, FakeUser

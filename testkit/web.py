@@ -20,8 +20,8 @@ from bot.pages.identity import WEB_ID_BASE, Buckets, Signer
 from bot.settings import Settings
 from bot.transports.web import chat as web
 from forms.definition import Form
-from handlers.render import plain
-from handlers.types import Button
+from handlers.kernel.render import plain
+from handlers.kernel.types import Button
 from locales import guess_locale, translator
 from testkit.chat import current_question
 from testkit.telegram import free_port

@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.types import Reply, Sent
+from handlers.kernel.types import Reply, Sent
 from models import broadcast_jobs
 from models.tables import (
     Answer,

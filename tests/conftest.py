@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from forms.definition import Form, programme
-from handlers.context import Context
-from handlers.router import Router
+from handlers.kernel.context import Context
+from handlers.kernel.router import Router
 from models.db import connect
 from tests.databases import PostgresServer, sqlite_copy, sqlite_template
 

@@ -13,7 +13,7 @@ from bot.cli.command import Commands
 from bot.cli.serve import database_line, serve
 from bot.settings import Settings, SettingsError, load_settings
 from forms.definition import programme
-from handlers.render import plain
+from handlers.kernel.render import plain
 from locales import SUPPORTED, translator
 
 # Each command's module is imported when that command runs, not when the CLI starts: the
@@ -34,7 +34,7 @@ async def _console(settings: Settings, _args: argparse.Namespace) -> None:
 
 
 async def _draft(settings: Settings, args: argparse.Namespace) -> str:
-    from handlers.draft import draft_for_application
+    from handlers.applicant.service import draft_for_application
     from locales import LANGUAGE_NAMES
     from models.db import database
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot.settings import Settings, SettingsError
-from handlers.render import plain
+from handlers.kernel.render import plain
 from locales import translator
 
 

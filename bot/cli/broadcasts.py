@@ -20,8 +20,8 @@ from bot.cli.command import Commands
 from bot.settings import Settings, SettingsError, route_rates
 from forms.answers import InvalidAnswer, parse_yes_no
 from forms.definition import Form, programme
-from handlers import broadcast_text
-from handlers.broadcast_queue import (
+from handlers.admin import broadcast_text
+from handlers.admin.service import (
     Author,
     Message,
     Reason,
@@ -30,9 +30,9 @@ from handlers.broadcast_queue import (
     move,
     parse_audience,
     queue_broadcast,
+    stats_text,
 )
-from handlers.render import plain
-from handlers.stats import stats_text
+from handlers.kernel.render import plain
 from locales import N_, Translator, translator
 from models import broadcast_jobs
 from models.db import database

@@ -15,9 +15,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.settings import Settings, SettingsError
 from forms.answers import InvalidAnswer
 from forms.definition import Form, programme
-from handlers import events, render
-from handlers.render import plain
-from handlers.survey_report import chart_png, report_text, report_xlsx
+from handlers.kernel import render
+from handlers.kernel.render import plain
+from handlers.training import service as events
+from handlers.training.service import chart_png, report_text, report_xlsx
 from locales import N_, Translator, translator
 from models import queries
 from models.db import database

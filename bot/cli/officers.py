@@ -12,7 +12,7 @@ import argparse
 
 from bot.cli.command import Commands
 from bot.settings import Settings, SettingsError
-from handlers.render import local_date, plain
+from handlers.kernel.render import local_date, plain
 from locales import translator
 from models import officers
 from models.db import database

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError, listeners_clash
 from bot.upkeep import upkeep
-from handlers.render import plain
+from handlers.kernel.render import plain
 from locales import translator
 
 if TYPE_CHECKING:
     from bot.transports.telegram.outgoing import Link
-    from handlers.router import Router
+    from handlers.kernel.router import Router
 
 
 Connect = Callable[[Settings], AbstractAsyncContextManager["Link"]]

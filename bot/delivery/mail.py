@@ -27,8 +27,8 @@ from bot.delivery.unsubscribe import unsubscribe_token
 from bot.pages.identity import Signer
 from bot.pages.shown_html import shown
 from forms.definition import Form
-from handlers.render import plain
-from handlers.types import RecipientGone
+from handlers.kernel.render import plain
+from handlers.kernel.types import RecipientGone
 from locales import translator
 from models.tables import Broadcast
 

@@ -40,9 +40,9 @@ from typing import TYPE_CHECKING
 
 from bot.delivery.pacing import PER_CHAT_SECONDS, ChatSpacing, RateLimiter, wave_size
 from bot.delivery.status import Run, StatusMessages
-from handlers import broadcast_text
-from handlers.context import Context
-from handlers.types import RateLimited, RecipientGone, Sender, Sent
+from handlers.admin import broadcast_text
+from handlers.kernel.context import Context
+from handlers.kernel.types import RateLimited, RecipientGone, Sender, Sent
 from models import broadcast_jobs
 from models.tables import Broadcast, Channel, utcnow
 

@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass, field
 
 from bot.delivery.pacing import ChatSpacing, RateLimiter
-from handlers import broadcast_text
-from handlers.context import Context
-from handlers.types import RateLimited, Reply, Sender
+from handlers.admin import broadcast_text
+from handlers.kernel.context import Context
+from handlers.kernel.types import RateLimited, Reply, Sender
 from locales import translator
 from models import broadcast_jobs
 from models.tables import Broadcast

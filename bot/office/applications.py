@@ -24,10 +24,11 @@ from bot.office.site import (
 )
 from forms.answers import decode
 from forms.definition import Form
-from handlers import render, stats
-from handlers.draft import draft_for_application
-from handlers.export import CHANNEL_NAMES, export_document
-from handlers.survey_report import Report
+from handlers.admin import stats
+from handlers.admin.service import CHANNEL_NAMES, export_document
+from handlers.applicant.service import draft_for_application
+from handlers.kernel import render
+from handlers.training.service import Report
 from locales import LANGUAGE_NAMES, SUPPORTED, Translator
 from models import audiences, office_queries, officers, queries, statistics
 from models.tables import Answer, Application, Channel, TrainingEvent

@@ -1,7 +1,7 @@
 """The office's Broadcasts page: compose a message (Telegram HTML), choose the audience,
 preview it exactly, confirm; the latest jobs with their progress, and pause, resume or
 cancel. Every step goes through the chat's and the terminal's use case
-(handlers.broadcast_queue) and words (handlers.broadcast_text): one implementation.
+(handlers.admin.broadcast_queue) and words (handlers.admin.broadcast_text): one implementation.
 
 An officer is no Telegram user: the job has no author id and no status message (the audit
 names the officer), and the list here shows its progress instead.
@@ -17,8 +17,8 @@ from markupsafe import Markup
 from bot.office.auth import SignedIn
 from bot.office.site import local_time, see
 from bot.pages.shown_html import shown
-from handlers import broadcast_text, render
-from handlers.broadcast_queue import (
+from handlers.admin import broadcast_text
+from handlers.admin.service import (
     MOVES,
     Author,
     Message,
@@ -27,9 +27,10 @@ from handlers.broadcast_queue import (
     parse_audience,
     queue_broadcast,
 )
-from handlers.broadcast_queue import (
+from handlers.admin.service import (
     move as move_job,
 )
+from handlers.kernel import render
 from locales import LANGUAGE_NAMES, SUPPORTED, Translator
 from models import audiences, broadcast_jobs, officers, queries
 

@@ -13,9 +13,9 @@ from bot.office.auth import SignedIn
 from bot.office.site import Site, download, event_target, local_time, see
 from forms.answers import InvalidAnswer
 from forms.definition import admin_form
-from handlers import events, render
-from handlers.events import SurveyLinks
-from handlers.survey_report import Report, chart_png, report_text, report_xlsx
+from handlers.kernel import render
+from handlers.training import service as events
+from handlers.training.service import Report, SurveyLinks, chart_png, report_text, report_xlsx
 from locales import Translator
 from models import officers, queries
 from models.tables import SYSTEM_ACTOR, TrainingEvent

@@ -5,7 +5,7 @@ with their QR codes and reports, the /export spreadsheet, and the audit of chang
 Served under /office/ by the web chat's app (bot/transports/web/chat.py). Server-rendered,
 no script, nothing from another host; every page answers only a signed-in officer
 (bot/office/auth.py), every post carries a CSRF token and is written to the audit. The
-data comes from the functions the chat's commands use (handlers/stats, export, events,
+data comes from the functions the chat's commands use (handlers/admin/stats, export, events,
 survey_report, draft), never from a second copy of their queries.
 """
 
@@ -20,7 +20,7 @@ from bot.office.events import EventPages
 from bot.office.signin import SigninPages
 from bot.office.site import Site
 from bot.pages.identity import Signer
-from handlers.context import Context
+from handlers.kernel.context import Context
 
 ID = "{id:\\d{1,12}}"
 

@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 import templates
 from bot.office.auth import OfficeAuth, SignedIn
 from bot.pages.requests import HTML_LANG, content_type, first_language, posted
-from handlers.context import Context
+from handlers.kernel.context import Context
 from locales import LANGUAGE_NAMES, LOCAL_TIME, N_, SUPPORTED, Translator, guess_locale, translator
 from models.tables import Draft, Officer, TrainingEvent
 

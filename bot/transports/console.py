@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
-from handlers.render import plain
-from handlers.types import Button, Event, Reply
+from handlers.kernel.render import plain
+from handlers.kernel.types import Button, Event, Reply
 from models.tables import SYSTEM_ACTOR, Channel
 
 # The person at the terminal is the system actor (no Telegram user has id 0). They run

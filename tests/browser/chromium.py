@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from handlers.types import Button
+from handlers.kernel.types import Button
 
 PHONE = (390, 844)  # CSS pixels of a common phone
 

@@ -19,7 +19,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from forms.definition import Form
-from handlers.survey import survey_form
+from handlers.training.survey import survey_form
 from locales import translator
 from models.db import connect
 from models.tables import User
@@ -99,7 +99,8 @@ async def test_an_officer_broadcasts_from_the_page_and_a_web_visitor_sees_it(
         session.add(User(id=50_000, chat_id=50_000, locale="zh_CN"))
         await session.commit()
     await engine.dispose()
-    browser.open("/")  # this browser is a web visitor of the chat too
+    browser.open("/")  # this browser is a web visitor of the chat too, from its first
+    await browser.press(t("button.help"))  # answer (a look stores nothing)
     added = subprocess.run(
         [sys.executable, "-m", "bot.cli", "admins", "add", "王芳"],
         env=site[1], cwd=tmp_path, capture_output=True, text=True, timeout=60,

@@ -16,8 +16,8 @@ import pytest
 from docx import Document as Docx
 
 from forms.definition import Form
-from handlers.render import plain
-from handlers.survey import survey_form
+from handlers.kernel.render import plain
+from handlers.training.survey import survey_form
 from locales import translator
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import run_interview

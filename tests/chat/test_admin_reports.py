@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from bot.cli.broadcasts import run_broadcast_command, run_stats_command
 from bot.settings import Settings, SettingsError
-from handlers.render import plain
-from handlers.router import Router
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
 from locales import translator
 from models import broadcast_jobs
 from testkit.chat import Chat

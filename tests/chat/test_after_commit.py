@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.outbox import Delivery
-from handlers.context import Context
-from handlers.render import plain
-from handlers.router import Router
+from handlers.kernel.context import Context
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
 from locales import translator
 from models import broadcast_jobs, queries
 from testkit.chat import Chat

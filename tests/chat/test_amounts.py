@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from forms.answers import parse
 from forms.definition import Form
-from handlers.router import Router
+from handlers.kernel.router import Router
 from locales import translator
 from models.tables import Answer
 from testkit.answers import DETAILS_ZH, ELIGIBLE_ZH, eligible_answers

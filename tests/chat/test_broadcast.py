@@ -14,10 +14,11 @@ from sqlmodel import select
 from bot.delivery import outbox as delivery
 from bot.delivery.outbox import Delivery
 from bot.delivery.pacing import ChatSpacing, RateLimiter
-from handlers import broadcast_queue, broadcast_text, registry
-from handlers.render import plain
-from handlers.router import Router
-from handlers.types import Event, RateLimited, RecipientGone, Reply
+from handlers.admin import broadcast_queue, broadcast_text
+from handlers.kernel import registry
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
+from handlers.kernel.types import Event, RateLimited, RecipientGone, Reply
 from locales import translator
 from models import audiences, broadcast_jobs, queries
 from models.tables import Broadcast, Channel, User
@@ -217,7 +218,7 @@ async def test_compose_choose_preview_confirm(
 async def test_a_photo_is_broadcast_by_its_file_id(
     router: Router, population: Population, sender: MemorySender, runner: Delivery
 ) -> None:
-    from handlers.types import Attachment
+    from handlers.kernel.types import Attachment
 
     admin = Chat(router, ADMIN)
     await admin.send("/broadcast")

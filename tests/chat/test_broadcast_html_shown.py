@@ -4,7 +4,7 @@ becomes markup of the page."""
 
 from __future__ import annotations
 
-from handlers.router import Router
+from handlers.kernel.router import Router
 from testkit.office import Officer
 from tests.chat import test_office
 from tests.chat.test_office_broadcasts import people, tags

@@ -9,9 +9,9 @@ from openpyxl import load_workbook
 
 from bot.delivery.outbox import Delivery
 from forms.definition import Form
-from handlers import export
-from handlers.context import Context
-from handlers.stats import stats_text
+from handlers.admin import export
+from handlers.admin.stats import stats_text
+from handlers.kernel.context import Context
 from locales import translator
 from models import audiences, broadcast_jobs
 from models.db import connect

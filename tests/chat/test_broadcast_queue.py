@@ -3,8 +3,8 @@ page for officers to come): checked once, inside it; a refusal is a value, not a
 
 from __future__ import annotations
 
-from handlers.broadcast_queue import Author, Message, Reason, Refused, queue_broadcast
-from handlers.router import Router
+from handlers.admin.broadcast_queue import Author, Message, Reason, Refused, queue_broadcast
+from handlers.kernel.router import Router
 from models import broadcast_jobs
 from tests.broadcast_helpers import PROGRAMME, ROUTES, populate
 
@@ -25,9 +25,7 @@ async def test_a_broadcast_is_queued_or_refused_with_a_reason(router: Router) ->
     }
     async with router.context.sessions() as session:
         for (audience, message), reason in refusals.items():
-            refused = await queue_broadcast(
-                session, PROGRAMME, OFFICER, audience, message, ROUTES
-            )
+            refused = await queue_broadcast(session, PROGRAMME, OFFICER, audience, message, ROUTES)
             assert isinstance(refused, Refused) and refused.reason == reason, audience
         job = await queue_broadcast(
             session, PROGRAMME, OFFICER, "eligible", Message("<b>x</b>"), ROUTES

@@ -9,9 +9,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 
-from handlers.render import plain
-from handlers.router import Router
-from handlers.types import Event, Reply
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
+from handlers.kernel.types import Event, Reply
 from locales import translator
 from models.db import alembic_config, create_engine, migrate
 from models.tables import Channel, User

@@ -12,9 +12,9 @@ import pytest
 from sqlmodel import select
 
 from forms.definition import FORMS_DIR, Form, load_form
-from handlers.context import Context
-from handlers.render import plain
-from handlers.router import Router
+from handlers.kernel.context import Context
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
 from locales import translator
 from models.db import connect
 from models.tables import Application
@@ -28,9 +28,7 @@ HEADER = re.compile(r"第 (\d+)/(\d+) 题")
 
 def headers(chat: Chat) -> list[tuple[int, int]]:
     """Every "第 x/N 题" the applicant was shown, in order."""
-    return [
-        (int(x), int(n)) for r in chat.transcript for x, n in HEADER.findall(plain(r.text))
-    ]
+    return [(int(x), int(n)) for r in chat.transcript for x, n in HEADER.findall(plain(r.text))]
 
 
 OUTSIDE_CLUSTERS = f"{t('cluster_group.none')}/{t('cluster.none')}"

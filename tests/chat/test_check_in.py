@@ -13,10 +13,10 @@ from yarl import URL
 
 from bot.pages.identity import Buckets
 from forms.definition import Form
-from handlers import events
-from handlers.render import plain
-from handlers.router import Router
-from handlers.survey import survey_form
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
+from handlers.training import events
+from handlers.training.survey import survey_form
 from locales import translator
 from models import attendance
 from models.tables import TrainingEvent

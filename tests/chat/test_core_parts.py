@@ -8,12 +8,12 @@ import asyncio
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.context import Turn
-from handlers.dispatch import Flow
-from handlers.outbox import Outbox
-from handlers.router import Router
-from handlers.serial import Turns
-from handlers.types import Event, Key, Reply
+from handlers.kernel.context import Turn
+from handlers.kernel.dispatch import Flow
+from handlers.kernel.outbox import Outbox
+from handlers.kernel.router import Router
+from handlers.kernel.serial import Turns
+from handlers.kernel.types import Event, Key, Reply
 from models import queries
 from models.db import connect
 from models.tables import Flow as ConversationFlow

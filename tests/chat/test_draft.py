@@ -12,8 +12,8 @@ import pytest
 from sqlmodel import select
 
 from forms.definition import Form
-from handlers.router import Router
-from handlers.types import Document
+from handlers.kernel.router import Router
+from handlers.kernel.types import Document
 from locales import translator
 from models.tables import Draft
 from testkit.answers import DETAILS_ZH, ELIGIBLE_ZH, eligible_answers
@@ -38,7 +38,7 @@ async def assessed(router: Router, form: Form, answers: dict[str, str], user: in
 
 @pytest.fixture
 def details(form: Form) -> Form:
-    from handlers.draft import details_form
+    from handlers.applicant.draft import details_form
 
     return details_form(form)
 

@@ -13,7 +13,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from forms.definition import Form
-from handlers.router import Router
+from handlers.kernel.router import Router
 from locales import translator
 from testkit.answers import DETAILS_ZH, ELIGIBLE_ZH
 from testkit.chat import Chat, fill_details, run_interview
@@ -76,7 +76,7 @@ async def draft_bytes(
     if details is None:
         await chat.press(t("button.draft_now"))
     else:
-        from handlers.draft import details_form
+        from handlers.applicant.draft import details_form
 
         await chat.press(t("button.fill_details"))
         await fill_details(chat, details_form(form), details, locale)

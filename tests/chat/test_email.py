@@ -18,9 +18,9 @@ from bot.pages.identity import Buckets, Signer
 from bot.settings import Settings
 from bot.transports.web import chat as web
 from forms.definition import Form
-from handlers.broadcast_queue import Author, Message, queue_broadcast
-from handlers.render import plain
-from handlers.router import Router
+from handlers.admin.broadcast_queue import Author, Message, queue_broadcast
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
 from locales import translator
 from models import broadcast_jobs
 from models.tables import BroadcastRecipient, Channel, User

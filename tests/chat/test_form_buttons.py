@@ -10,12 +10,12 @@ from typing import Any
 from sqlmodel import select
 
 from forms.definition import Form, admin_form
-from handlers import pending, registry, render
-from handlers.draft import details_form
-from handlers.form_buttons import FORM_BUTTONS
-from handlers.pending import BroadcastDraft, PendingAnswer
-from handlers.router import Router
-from handlers.survey import survey_form
+from handlers.applicant.draft import details_form
+from handlers.kernel import pending, registry, render
+from handlers.kernel.pending import BroadcastDraft, PendingAnswer
+from handlers.kernel.router import Router
+from handlers.questionnaire.buttons import FORM_BUTTONS
+from handlers.training.survey import survey_form
 from locales import translator
 from models import queries
 from models.tables import Answer, Conversation, Flow, TrainingEvent

@@ -14,8 +14,8 @@ from yarl import URL
 
 from bot.pages.identity import Buckets
 from forms.definition import Form
-from handlers import events
-from handlers.router import Router
+from handlers.kernel.router import Router
+from handlers.training import events
 from tests.chat.test_web import serving
 
 VISITS = 10_000

@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import select
 
-from handlers.groups import TELL_AGAIN_AFTER
-from handlers.router import Router
-from handlers.types import Event, Reply
+from handlers.kernel.groups import TELL_AGAIN_AFTER
+from handlers.kernel.router import Router
+from handlers.kernel.types import Event, Reply
 from locales import translator
 from models.tables import GroupNotice, User, utcnow
 

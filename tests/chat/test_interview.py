@@ -7,8 +7,8 @@ import asyncio
 from sqlmodel import select
 
 from forms.definition import Form
-from handlers.router import Router
-from handlers.types import Attachment
+from handlers.kernel.router import Router
+from handlers.kernel.types import Attachment
 from locales import translator
 from models.tables import Answer, Application, Flag
 from testkit.answers import ELIGIBLE_ZH
@@ -242,7 +242,7 @@ async def test_a_double_tap_answers_once(router: Router, form: Form) -> None:
     for qid in ("enterprise_name", "uscc", "contact_name", "contact_phone"):
         await chat.send(ELIGIBLE_ZH[qid])
     button = chat.find_button("是")
-    from handlers.types import Event
+    from handlers.kernel.types import Event
 
     first, second = await asyncio.gather(
         router.handle(Event(1, 1, callback_data=button.data)),
@@ -361,7 +361,7 @@ async def test_help_lists_the_commands(router: Router) -> None:
 
 async def test_a_redelivered_update_is_handled_once(router: Router, form: Form) -> None:
     """After a crash Telegram sends again what it had not seen confirmed."""
-    from handlers.types import Event
+    from handlers.kernel.types import Event
 
     await router.handle(Event.message(1, 1, "/apply", update_id=10))
     first = await router.handle(Event.message(1, 1, "甲公司", update_id=11))
@@ -409,7 +409,7 @@ async def test_mydata_names_each_kind_of_form_and_writes_amounts_plainly(
 ) -> None:
     import json
 
-    from handlers.survey import survey_form
+    from handlers.training.survey import survey_form
     from tests.chat.test_survey import answer_survey, new_event
 
     chat = Chat(router, 1)

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import date
 
 from forms.definition import Form
-from handlers import events, menu, survey
-from handlers.render import plain
-from handlers.router import Router
+from handlers.kernel import menu
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
+from handlers.training import events, survey
 from locales import translator
 from testkit.chat import Chat
 

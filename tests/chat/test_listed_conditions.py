@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from forms.definition import Form
-from handlers.router import Router
+from handlers.kernel.router import Router
 from locales import translator
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import Chat, answer, current_question, run_interview

@@ -4,8 +4,8 @@ draft is not back to blank placeholders, and each detail stays changeable."""
 from __future__ import annotations
 
 from forms.definition import Form
-from handlers.render import plain
-from handlers.router import Router
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
 from locales import translator
 from testkit.answers import DETAILS_ZH, ELIGIBLE_ZH
 from testkit.chat import fill_details, run_interview

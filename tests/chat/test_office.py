@@ -21,10 +21,10 @@ from yarl import URL
 
 from bot.pages.identity import Buckets
 from forms.definition import Form
-from handlers.context import Context
-from handlers.render import plain
-from handlers.router import Router
-from handlers.survey import survey_form
+from handlers.kernel.context import Context
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
+from handlers.training.survey import survey_form
 from locales import translator
 from models import officers, queries
 from models.db import connect

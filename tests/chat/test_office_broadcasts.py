@@ -12,9 +12,9 @@ from sqlmodel import col, select
 from yarl import URL
 
 from bot.delivery.outbox import Delivery
-from handlers.broadcast_text import duration
-from handlers.render import plain
-from handlers.router import Router
+from handlers.admin.broadcast_text import duration
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
 from locales import translator
 from models import broadcast_jobs, queries
 from models.tables import Broadcast, BroadcastRecipient, Channel, User

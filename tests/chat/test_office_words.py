@@ -13,7 +13,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from yarl import URL
 
-from handlers.router import Router
+from handlers.kernel.router import Router
 from locales import LOCALES_DIR, SUPPORTED, translator
 from testkit.office import Officer, add_officer_link
 from tests.chat import test_office

@@ -12,10 +12,10 @@ import pytest
 
 from forms.answers import InvalidAnswer, parse_amount, parse_date, parse_phone
 from forms.definition import Form
-from handlers import events
-from handlers.render import plain
-from handlers.router import Router
-from handlers.survey_report import chart_figure, chart_png
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
+from handlers.training import events
+from handlers.training.report import chart_figure, chart_png
 from locales import translator
 from testkit.chat import Chat
 

@@ -11,8 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from forms.definition import Form
-from handlers.context import Context
-from handlers.router import Router
+from handlers.kernel.context import Context
+from handlers.kernel.router import Router
 from locales import translator
 from models.db import connect
 from models.tables import Answer

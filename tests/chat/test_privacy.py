@@ -15,8 +15,8 @@ from sqlalchemy.engine import Connection
 
 from bot.delivery.outbox import Delivery
 from forms.definition import Form
-from handlers.router import Router
-from handlers.types import Event, Reply
+from handlers.kernel.router import Router
+from handlers.kernel.types import Event, Reply
 from locales import translator
 from models import audiences, broadcast_jobs, queries
 from models.tables import Broadcast
@@ -100,7 +100,7 @@ async def give_everything(router: Router, form: Form, chat: PersonChat) -> int:
     await chat.press(t("button.submit"))  # version 2, the same answers
     await chat.send("/draft")
     await chat.press(t("button.fill_details"))
-    from handlers.draft import details_form
+    from handlers.applicant.draft import details_form
 
     await fill_details(chat, details_form(form), dict(DETAILS))
     await chat.press(t("button.generate_draft"))

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from yarl import URL
 
 from bot.pages.identity import Buckets
-from handlers.router import Router
+from handlers.kernel.router import Router
 from models import officers
 from models.purge import purge
 from models.tables import OfficerLink, OutboxEntry, User, WebHandoff, utcnow

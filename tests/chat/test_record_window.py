@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 
 from forms.definition import Form
-from handlers.render import plain, question_text
-from handlers.router import Router
+from handlers.kernel.render import plain, question_text
+from handlers.kernel.router import Router
 from locales import translator
 from testkit.answers import eligible_answers
 from testkit.chat import Chat, answer, current_question, run_interview

@@ -15,9 +15,9 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from forms.definition import Form
-from handlers.context import Context
-from handlers.router import Router
-from handlers.types import Event
+from handlers.kernel.context import Context
+from handlers.kernel.router import Router
+from handlers.kernel.types import Event
 from models.db import connect
 from models.tables import Draft, OutboxEntry, utcnow
 from testkit.answers import ELIGIBLE_ZH

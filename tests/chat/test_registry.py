@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from handlers import registry
-from handlers.commands import MENU
-from handlers.render import plain
-from handlers.router import Router
-from handlers.types import Event as Update
+from handlers.kernel import registry
+from handlers.kernel.commands import MENU
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
+from handlers.kernel.types import Event as Update
 from locales import translator
 from models import audiences, broadcast_jobs, queries
 from models.tables import Broadcast, Channel, TrainingEvent

@@ -16,9 +16,9 @@ import pytest
 from openpyxl import load_workbook
 
 from forms.definition import Form, programme
-from handlers.context import Context
-from handlers.render import label, plain
-from handlers.router import Router
+from handlers.kernel.context import Context
+from handlers.kernel.render import label, plain
+from handlers.kernel.router import Router
 from locales import translator
 from models.db import connect
 from testkit.answers import ELIGIBLE_ZH

@@ -11,7 +11,7 @@ import pytest
 from yarl import URL
 
 from bot.pages.identity import Buckets, Signer
-from handlers.router import Router
+from handlers.kernel.router import Router
 from locales import translator
 from testkit.office import Officer, add_officer_link
 from testkit.web import WebVisitor

@@ -11,11 +11,11 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from forms.definition import Form
-from handlers import events
-from handlers.render import plain
-from handlers.router import Router
-from handlers.survey import survey_form
-from handlers.survey_report import chart_font_path, chart_png, compute, report_xlsx
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
+from handlers.training import events
+from handlers.training.report import chart_font_path, chart_png, compute, report_xlsx
+from handlers.training.survey import survey_form
 from locales import LOCAL_TIME, translator
 from models.tables import Answer, Application, TrainingEvent
 from testkit.chat import Chat, current_question
@@ -251,7 +251,7 @@ def test_chart_font_has_chinese_glyphs(form: Form) -> None:
 
 
 async def test_the_chart_marks_each_rate_and_the_target(router: Router, form: Form) -> None:
-    from handlers.survey_report import chart_figure
+    from handlers.training.report import chart_figure
 
     event = await new_event(router, form)
     for n, level in enumerate(["非常满意", "满意", "一般"]):
@@ -275,7 +275,7 @@ async def test_the_chart_marks_each_rate_and_the_target(router: Router, form: Fo
 
 
 async def test_a_chart_without_responses_says_so(router: Router, form: Form) -> None:
-    from handlers.survey_report import chart_figure
+    from handlers.training.report import chart_figure
 
     event = await new_event(router, form)
     (axes,) = chart_figure(t, await report_of(router, form, event)).axes

@@ -12,7 +12,7 @@ import openpyxl
 from sqlmodel import select
 
 from forms.definition import Form
-from handlers.router import Router
+from handlers.kernel.router import Router
 from locales import translator
 from models.tables import TrainingEvent
 from testkit.chat import Chat

@@ -9,7 +9,7 @@ from sqlalchemy.exc import StatementError
 from sqlmodel import select
 
 from forms.definition import Form
-from handlers.router import Router
+from handlers.kernel.router import Router
 from models.tables import (
     Application,
     ApplicationStatus,

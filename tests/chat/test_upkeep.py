@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from bot.upkeep import upkeep
-from handlers.router import Router
+from handlers.kernel.router import Router
 from models.tables import Channel, User, utcnow
 
 

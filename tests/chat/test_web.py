@@ -18,10 +18,10 @@ from yarl import URL
 from bot.pages.identity import Buckets, Signer
 from bot.transports.web.chat import WebChat
 from forms.definition import Form
-from handlers.render import plain
-from handlers.router import Outcome, Router
-from handlers.survey import survey_form
-from handlers.types import Event
+from handlers.kernel.render import plain
+from handlers.kernel.router import Outcome, Router
+from handlers.kernel.types import Event
+from handlers.training.survey import survey_form
 from locales import translator
 from models.tables import Answer, OutboxEntry, User
 from testkit.answers import ELIGIBLE_ZH

@@ -17,8 +17,8 @@ from yarl import URL
 
 from bot.pages.identity import Buckets
 from forms.definition import programme
-from handlers.context import Context
-from handlers.router import Router
+from handlers.kernel.context import Context
+from handlers.kernel.router import Router
 from models.db import connect
 from testkit.web import WebVisitor
 from tests.chat.test_web import serving

@@ -14,8 +14,8 @@ from sqlmodel import col
 
 from bot.pages.identity import Buckets
 from forms.definition import Form
-from handlers.context import Context
-from handlers.router import Router
+from handlers.kernel.context import Context
+from handlers.kernel.router import Router
 from locales import translator
 from models.db import connect
 from models.tables import Answer

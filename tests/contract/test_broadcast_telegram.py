@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import segno
 
-from handlers import registry
-from handlers.render import plain
-from handlers.router import Router
+from handlers.kernel import registry
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
 from locales import translator
 from models import audiences, broadcast_jobs
 from models.tables import Broadcast, Channel, User

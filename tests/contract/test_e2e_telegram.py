@@ -27,8 +27,8 @@ import pytest
 from bot.settings import Settings
 from bot.transports.telegram.outgoing import TelegramSender
 from forms.definition import Form
-from handlers.render import plain
-from handlers.types import Button, Document, RateLimited, RecipientGone, Reply, Sender
+from handlers.kernel.render import plain
+from handlers.kernel.types import Button, Document, RateLimited, RecipientGone, Reply, Sender
 from locales import translator
 from testkit.answers import ELIGIBLE_ZH, eligible_answers
 from testkit.chat import current_question
@@ -334,9 +334,10 @@ async def test_a_press_answered_by_a_process_that_then_died_is_handled(
             assert await asked(user, form) == "in_nansha"
         press = await user.press(ELIGIBLE_ZH["in_nansha"])
         url = f"{server.api_url}/answerCallbackQuery"
-        async with aiohttp.ClientSession() as http, http.post(
-            url, json={"callback_query_id": press.id}
-        ) as answered:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(url, json={"callback_query_id": press.id}) as answered,
+        ):
             assert answered.status == 200  # by the process that died
         async with running(server, settings):
             assert await asked(user, form) == "cluster"
@@ -356,9 +357,7 @@ async def test_in_a_group_the_bot_reveals_nothing_and_says_once_where_it_works(
     group = channel.group(-100123, "Nansha IP managers", kind="supergroup")
     await group.send_as(member, "/start@patentbot_test")  # the first word said in the group
     notice = await group.next_message()
-    assert notice.text == translator("en")(
-        "group.private_only", link="https://t.me/patentbot_test"
-    )
+    assert notice.text == translator("en")("group.private_only", link="https://t.me/patentbot_test")
     for command in ("/export", "/stats", "/broadcast", "/mydata", "/event", "/help"):
         await group.send_as(admin, command)
     await group.send_as(member, "/mydata")
@@ -547,8 +546,8 @@ async def test_event_deep_link_answers_report(channel: Channel, form: Form) -> N
 
     from openpyxl import load_workbook
 
-    from handlers.render import plain
-    from handlers.survey import survey_form
+    from handlers.kernel.render import plain
+    from handlers.training.survey import survey_form
 
     t = translator("zh_CN")
     admin = channel.user(ADMIN)

@@ -16,8 +16,8 @@ from yarl import URL
 
 from bot.settings import Settings
 from bot.transports.web import chat as web
-from handlers.render import plain
-from handlers.router import Router
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
 from locales import translator
 from models import broadcast_jobs
 from testkit.fake_bot_api import FakeBotAPI

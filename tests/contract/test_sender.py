@@ -13,8 +13,8 @@ import pytest
 import segno
 
 from bot.app import build
-from handlers.router import Send
-from handlers.types import Document, Event, Reply
+from handlers.kernel.router import Send
+from handlers.kernel.types import Document, Event, Reply
 from testkit.fake_bot_api import FakeBotAPI
 from testkit.telegram import FRAMEWORKS, TOKEN, bot_settings
 from tests.contract.test_e2e_telegram import open_sender

@@ -21,7 +21,7 @@ from bot.settings import Settings
 from bot.transports.telegram.webhook import MAX_BODY, SECRET_HEADER, secret_token
 from bot.transports.web.chat import MAX_BODY as MAX_WEB_BODY
 from forms.definition import Form
-from handlers.router import Router
+from handlers.kernel.router import Router
 from locales import translator
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import current_question

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers import broadcast_text
-from handlers.render import plain
+from handlers.admin import broadcast_text
+from handlers.kernel.render import plain
 from locales import translator
 from models import audiences, broadcast_jobs
 from models.db import connect

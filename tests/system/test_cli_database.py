@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from yarl import URL
 
 from bot.pages.identity import Signer
-from handlers.render import plain
+from handlers.kernel.render import plain
 from locales import translator
 from testkit.office import Officer
 from testkit.telegram import free_port

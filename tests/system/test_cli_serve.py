@@ -15,7 +15,7 @@ from pathlib import Path
 from yarl import URL
 
 from forms.definition import Form
-from handlers.render import plain
+from handlers.kernel.render import plain
 from locales import translator
 from testkit.chat import current_question
 from testkit.fake_bot_api import FakeBotAPI

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from handlers.render import plain
+from handlers.kernel.render import plain
 from locales import translator
 from testkit.answers import ELIGIBLE_ZH
 

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import broadcast_text
-from handlers.broadcast_queue import Author, Message, queue_broadcast
+from handlers.admin import broadcast_text
+from handlers.admin.broadcast_queue import Author, Message, queue_broadcast
 from models import broadcast_jobs
 from models.db import connect
 from models.tables import BroadcastRecipient, Channel, User

@@ -12,8 +12,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from forms.definition import Form
-from handlers.render import plain
-from handlers.router import Router
+from handlers.kernel.render import plain
+from handlers.kernel.router import Router
 from locales import LOCAL_TIME, translator
 from testkit.chat import Chat
 from tests.chat.test_survey import answer_survey
@@ -114,7 +114,7 @@ def test_terminal_commands_say_how_to_go_on_in_the_terminal(
 
 def test_with_a_public_url_the_code_opens_the_web_survey(database_url: str, tmp_path: Path) -> None:
     """Mainland phones reach the web chat, not Telegram: the QR code holds its address."""
-    from handlers.events import qr_png
+    from handlers.training.events import qr_png
 
     new = ["event", "new", "--title", "培训会", "--date", "2024-10-08", "--place", "南沙"]
     made = patentbot(database_url, tmp_path, *new, public_url="https://bot.example.cn/")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.render import plain
+from handlers.kernel.render import plain
 from locales import translator
 from testkit.fake_bot_api import FakeBotAPI
 from testkit.telegram import TOKEN, free_port

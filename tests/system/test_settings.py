@@ -68,7 +68,7 @@ def test_web_listen_off_means_no_web_chat() -> None:
 
 def test_the_web_chat_and_the_webhook_on_one_port_is_refused_at_start(tmp_path: Path) -> None:
     """In webhook mode both listen; by default on port 8080 both: the second would fail."""
-    from handlers.render import plain
+    from handlers.kernel.render import plain
     from locales import translator
 
     webhook = {"BOT_TOKEN": "123456:ABC", "WEBHOOK_URL": "https://bot.example.org/telegram"}
@@ -83,7 +83,7 @@ def test_the_web_chat_and_the_webhook_on_one_port_is_refused_at_start(tmp_path: 
 
 
 def test_with_nothing_to_serve_it_says_what_to_set(tmp_path: Path) -> None:
-    from handlers.render import plain
+    from handlers.kernel.render import plain
     from locales import translator
 
     result = run_bot({"WEB_LISTEN": "off", "DEFAULT_LOCALE": "zh_HK"}, tmp_path)

@@ -15,8 +15,8 @@ from sqlmodel import select
 from yarl import URL
 
 from forms.definition import Form
-from handlers.render import plain
-from handlers.survey import survey_form
+from handlers.kernel.render import plain
+from handlers.training.survey import survey_form
 from locales import translator
 from models.db import connect
 from models.tables import TrainingEvent

@@ -13,8 +13,8 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from handlers import stored_replies
-from handlers.types import Button, Document, Reply
+from handlers.kernel import stored_replies
+from handlers.kernel.types import Button, Document, Reply
 from models import outbox
 from models.db import alembic_config, create_engine, migrate, session_factory
 from models.tables import utcnow
@@ -35,7 +35,7 @@ async def test_handled_updates_and_their_unsent_replies_move_to_the_outbox(
     engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
     async with engine.begin() as connection:
         await connection.run_sync(_to("0009_web_notices"))
-        # As handlers/stored_replies.py wrote a reply before: buttons as pairs, base64.
+        # As handlers/kernel/stored_replies.py wrote a reply before: buttons as pairs, base64.
         old = {
             "text": "问题",
             "buttons": [[["是", "a:x:1"], ["否", "a:x:0"]]],

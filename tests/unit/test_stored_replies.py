@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from handlers import stored_replies
-from handlers.types import Button, Document, Reply
+from handlers.kernel import stored_replies
+from handlers.kernel.types import Button, Document, Reply
 
 EVERYTHING = Reply(
     text="<b>问题</b> & 选项",

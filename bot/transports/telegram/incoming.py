@@ -11,9 +11,9 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from handlers.outbox import telegram_stream
-from handlers.router import Router
-from handlers.types import Attachment, Event, Key, Reply, Sent
+from handlers.kernel.outbox import telegram_stream
+from handlers.kernel.router import Router
+from handlers.kernel.types import Attachment, Event, Key, Reply, Sent
 
 # What the bot takes: the update kinds it subscribes to, polling or by webhook.
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -93,7 +93,7 @@ async def answer(
     router: Router, event: Event, send: Callable[[list[Reply]], Awaitable[object]]
 ) -> None:
     """Handle the event and send its replies one by one, in the user's turn, each struck
-    off the outbox once it is sent (handlers/outbox.py ``sent``): after a
+    off the outbox once it is sent (handlers/kernel/outbox.py ``sent``): after a
     crash the update, sent again, gets those not struck off yet — the one in flight
     again, at worst."""
 

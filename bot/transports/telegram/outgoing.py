@@ -20,9 +20,9 @@ from bot.app import Platform, deliveries, until_stopped
 from bot.settings import Settings
 from bot.transports.telegram import polling, webhook
 from bot.transports.telegram.incoming import ALLOWED_UPDATES, sent
-from handlers.command_menu import register_menus
-from handlers.router import Router
-from handlers.types import Document, Keyboard, RateLimited, RecipientGone, Reply, Sent
+from handlers.kernel.command_menu import register_menus
+from handlers.kernel.router import Router
+from handlers.kernel.types import Document, Keyboard, RateLimited, RecipientGone, Reply, Sent
 
 # The logger keeps its name from before bot/ had folders: operators' log filters know it.
 log = logging.getLogger("bot.telegram_out")

@@ -49,8 +49,8 @@ from bot.transports.telegram.outgoing import (
     deliver,
     serve_updates,
 )
-from handlers.router import Router
-from handlers.types import Document, Keyboard
+from handlers.kernel.router import Router
+from handlers.kernel.types import Document, Keyboard
 
 # The logger keeps its name from before bot/ had folders: operators' log filters know it.
 log = logging.getLogger("bot.telegram_aiogram")

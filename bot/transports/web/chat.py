@@ -39,10 +39,11 @@ from bot.pages.requests import (
 from bot.pages.shown_html import shown
 from bot.settings import Settings
 from bot.transports.web import screen as web_screen
-from handlers import menu, survey
-from handlers.events import qr_png
-from handlers.router import Outcome, Router
-from handlers.types import Event
+from handlers.kernel import menu
+from handlers.kernel.router import Outcome, Router
+from handlers.kernel.types import Event
+from handlers.training import service as training
+from handlers.training.service import qr_png
 from locales import LOCAL_TIME, N_, guess_locale, translator
 from models import broadcast_jobs, queries
 from models.tables import Channel
@@ -170,7 +171,7 @@ class WebChat:
             event = await queries.event_by_code(session, link.partition("-")[0])
         t = translator(await self._locale(request, user_id))
         step = await web_screen.step(self.sessions, user_id)
-        shown = web_screen.screen(step - 1, [survey.landing(t, event, link)])
+        shown = web_screen.screen(step - 1, [training.landing(t, event, link)])
         response = self._render(request, t.locale, shown, user_id)
         self._set_cookie(response, user_id)
         return response

@@ -1,5 +1,5 @@
 """A web visitor's screen: the replies to their last step, as the core's outbox holds them
-(handlers/outbox.py), and the step its forms answer.
+(handlers/kernel/outbox.py), and the step its forms answer.
 
 Each visitor is a stream of the outbox whose numbers follow one another: a form carries
 the step after the one shown, the core records it with the new state and the replies in
@@ -19,8 +19,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import stored_replies
-from handlers.types import Document, Key, Reply
+from handlers.kernel import stored_replies
+from handlers.kernel.types import Document, Key, Reply
 from models import broadcast_jobs, outbox, queries
 from models.tables import WebHandoff, utcnow
 

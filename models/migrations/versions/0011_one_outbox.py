@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _reply(old: dict[str, Any]) -> dict[str, Any]:
-    """A reply as handlers/stored_replies.py wrote it before (buttons as pairs, files as
+    """A reply as handlers/kernel/stored_replies.py wrote it before (buttons as pairs, files as
     standard base64) in today's form (pydantic's: buttons as objects, URL-safe base64)."""
 
     def file(stored: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -50,9 +50,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("channel", sa.String(16), nullable=False, server_default="telegram")
         )
-        batch_op.add_column(
-            sa.Column("address", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
-        )
+        batch_op.add_column(sa.Column("address", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
         batch_op.add_column(
             sa.Column("dismissed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
         )

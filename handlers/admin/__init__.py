@@ -1,0 +1,1 @@
+"""What admins do: broadcasts, statistics, the export, who is an admin."""

@@ -1,0 +1,1 @@
+"""What an applicant does: the eligibility interview, the draft application, their account."""

@@ -1,0 +1,1 @@
+"""Running a form in the chat: asking, reading answers, its buttons."""

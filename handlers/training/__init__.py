@@ -1,0 +1,1 @@
+"""Training events: their setup, the attendees' survey, and its report."""
