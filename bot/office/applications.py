@@ -231,9 +231,10 @@ class ApplicationPages:
     # --- events --------------------------------------------------------------------
 
     async def export(
-        self, request: web.Request, who: SignedIn, t: Translator
+        self, request: web.Request, who: SignedIn, t: Translator, form: dict[str, str]
     ) -> web.StreamResponse:
-        """The /export workbook; who took the data, and when, goes into the audit."""
+        """The /export workbook; who took the data, and when, goes into the audit. Posted
+        with the page's token: a link from another site takes nothing and logs nothing."""
         async with self.site.sessions() as session:
             document = await export_document(
                 session, self.site.form, t, self.site.context.admin_ids

@@ -53,7 +53,7 @@ def office_routes(
         web.get(f"/office/events/{ID}/qr.png", page(one(events.event_qr))),
         web.get(f"/office/events/{ID}/chart.png", page(one(events.event_chart))),
         web.get(f"/office/events/{ID}/report.xlsx", page(one(events.event_xlsx))),
-        web.get("/office/export.xlsx", page(apps.export)),
+        web.post("/office/export.xlsx", act(apps.export)),  # it writes the audit: a POST
         web.get("/office/audit", page(apps.audit)),
         web.get("/office/static/office.css", signin.static),
         web.get("/office/broadcasts", page(broadcasts.jobs)),

@@ -204,7 +204,7 @@ async def test_every_page_refuses_a_visitor_without_a_session(
     pages = [
         "/office/", "/office/applications", "/office/applications/1", "/office/events",
         event_path, f"{event_path}/qr.png", f"{event_path}/chart.png",
-        f"{event_path}/report.xlsx", "/office/export.xlsx", "/office/audit",
+        f"{event_path}/report.xlsx", "/office/audit",
     ]  # fmt: skip
     chat_visitor = WebVisitor(site)  # a web chat visitor: their cookie opens no office page
     await chat_visitor.get("/")
@@ -375,7 +375,11 @@ async def test_the_export_is_the_spreadsheet_of_export(
     router: Router, form: Form, officer: Officer
 ) -> None:
     await seed(router, form, 3)
-    await officer.get("/office/export.xlsx")
+    before = await audit(router)
+    await officer.get("/office/export.xlsx")  # a GET (a link from anywhere) takes nothing
+    assert officer.status == 405 and await audit(router) == before
+    await officer.get("/office/")
+    await officer.post("/office/export.xlsx", {})  # the page's button, with its token
     assert officer.status == 200
     book = openpyxl.load_workbook(BytesIO(officer.body))
     assert book.worksheets[0].max_row == 4  # the heading and three applications
@@ -416,7 +420,7 @@ async def test_the_tables_on_postgresql(
                 params={"cluster": html_module.unescape(value.group(1)), "sort": "verdict"},
             ) as response:
                 assert ">30<" in await response.text()
-            await officer.get("/office/export.xlsx")
+            await officer.post("/office/export.xlsx", {})
             assert officer.status == 200
             await officer.close()
     finally:
