@@ -77,8 +77,14 @@ async def remove(session: AsyncSession, name: str) -> bool:
 
 
 async def new_link(session: AsyncSession, officer: Officer) -> str:
-    """A sign-in link's token, good once within LINK_HOURS."""
+    """A sign-in link's token, good once within LINK_HOURS; the officer's earlier unused
+    links stop working (a link sent again replaces one that may have gone astray)."""
     assert officer.id is not None
+    await session.exec(
+        update(OfficerLink)
+        .where(col(OfficerLink.officer_id) == officer.id, col(OfficerLink.used_at).is_(None))
+        .values(expires_at=utcnow())  # says "expired" if opened, then purged
+    )
     token = secrets.token_urlsafe(24)
     expires = utcnow() + timedelta(hours=LINK_HOURS)
     session.add(OfficerLink(token_hash=_hash(token), officer_id=officer.id, expires_at=expires))

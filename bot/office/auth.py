@@ -23,6 +23,10 @@ PATH = "/office"
 SESSION_PURPOSE = "office-session"
 CSRF_PURPOSE = "office-csrf"
 LINK_PURPOSE = "office-link"
+# The browser that opened a sign-in link: its form's token is bound to this cookie too, so
+# only that browser can post it (a page on another site cannot sign anyone in).
+BROWSER_COOKIE = "patentbot_signin"
+BROWSER_PURPOSE = "office-signin-browser"
 
 
 @dataclass(frozen=True)
@@ -57,12 +61,25 @@ class OfficeAuth:
     def csrf_ok(self, who: SignedIn, token: str) -> bool:
         return self.signer.token_ok(CSRF_PURPOSE, who.token, token)
 
-    def link_csrf(self, link: str) -> str:
-        """The sign-in form's token: only the page the link opened can post it."""
-        return self.signer.token(LINK_PURPOSE, link)
+    def browser(self, request: web.Request) -> str | None:
+        """The random number the sign-in page gave this browser, if it gave one."""
+        return self.signer.unsign(BROWSER_PURPOSE, request.cookies.get(BROWSER_COOKIE))
 
-    def link_csrf_ok(self, link: str, token: str) -> bool:
-        return self.signer.token_ok(LINK_PURPOSE, link, token)
+    def set_browser(self, response: web.StreamResponse, nonce: str) -> None:
+        response.set_cookie(
+            BROWSER_COOKIE, self.signer.sign(BROWSER_PURPOSE, nonce), max_age=3600,
+            path=PATH, httponly=True, secure=self.secure_cookie, samesite="Strict",
+        )  # fmt: skip
+
+    def link_csrf(self, link: str, browser: str) -> str:
+        """The sign-in form's token: bound to the link and to the browser that opened its
+        page, so only that page, in that browser, can post it."""
+        return self.signer.token(LINK_PURPOSE, f"{link}:{browser}")
+
+    def link_csrf_ok(self, link: str, browser: str | None, token: str) -> bool:
+        return browser is not None and self.signer.token_ok(
+            LINK_PURPOSE, f"{link}:{browser}", token
+        )
 
     def set_cookie(self, response: web.StreamResponse, token: str) -> None:
         response.set_cookie(

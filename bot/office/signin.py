@@ -3,6 +3,8 @@ officer's language, and what a visitor without a session is shown."""
 
 from __future__ import annotations
 
+import secrets
+
 from aiohttp import web
 
 from bot.office.auth import SignedIn
@@ -42,21 +44,25 @@ class SigninPages:
             state, officer = await officers.link_state(session, token)
         if officer is None:
             return self._link_refused(request, t, state)
-        return self.site.render(
+        browser = self.site.auth.browser(request) or secrets.token_urlsafe(16)
+        response = self.site.render(
             request,
             t,
             None,
             "signin.html",
             link=token,
-            link_csrf=self.site.auth.link_csrf(token),
+            link_csrf=self.site.auth.link_csrf(token, browser),
             confirm=t("office.signin.confirm", name=officer.name),
         )
+        self.site.auth.set_browser(response, browser)
+        return response
 
     async def signin(self, request: web.Request) -> web.StreamResponse:
         posted = await posted_fields(request)
         token = posted.get("link", "")[:64]
         t = translator(self.site.locale(request, None))
-        if not self.site.auth.link_csrf_ok(token, posted.get("csrf", "")):
+        browser = self.site.auth.browser(request)
+        if not self.site.auth.link_csrf_ok(token, browser, posted.get("csrf", "")):
             return self.site.message(request, t, None, t("office.forged"), 403)
         async with self.site.sessions() as session:
             officer = await officers.take_link(session, token)

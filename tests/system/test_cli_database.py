@@ -67,7 +67,12 @@ async def test_a_link_unknown_here_says_so_and_where_to_look(site: URL) -> None:
     assert browser.status == 404
     assert plain(t("office.signin.unknown")) in browser.html
     assert "DATABASE_URL" in browser.html
-    token = Signer(b"test-key").token("office-link", "A" * 32)  # as its page would give
+    signer = Signer(b"test-key")  # as a sign-in page would have given this browser
+    nonce = "browser-nonce"
+    browser.http.cookie_jar.update_cookies(
+        {"patentbot_signin": signer.sign("office-signin-browser", nonce)}, site
+    )
+    token = signer.token("office-link", f"{'A' * 32}:{nonce}")
     await browser.post("/office/signin", {"link": "A" * 32, "csrf": token}, csrf=False)
     assert browser.status == 404 and plain(t("office.signin.unknown")) in browser.html
     await browser.close()

@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from yarl import URL
 
 import templates
 from bot.delivery.unsubscribe import Unsubscribe
@@ -398,6 +399,8 @@ class WebChat:
         """Rate limit per address, security headers, and a page in the visitor's language
         instead of a traceback."""
         try:
+            if request.method == "POST" and not _same_origin(request):
+                return await self._error(request, 403, N_("web.forged"))
             # Only a post a visitor of ours signed spends their address's budget: junk
             # without one is refused by its handler, and locks nobody out.
             signed = request.method == "POST" and self._visitor(request) is not None
@@ -416,6 +419,19 @@ class WebChat:
             response = await self._error(request, 500, N_("error.internal"))
         response.headers.update(SECURITY_HEADERS)
         return response
+
+
+def _same_origin(request: web.Request) -> bool:
+    """A post from one of our own pages: a browser sends Origin with a post, and a page on
+    another site cannot set it to ours. Without one (an old browser, a mail client's
+    one-click unsubscribe) the post's own token decides."""
+    origin = request.headers.get("Origin")
+    if origin is None or request.path.startswith("/unsubscribe/"):
+        return True
+    try:
+        return URL(origin).host == URL(f"//{request.host}").host is not None
+    except ValueError:  # not a URL: no page of ours sent it
+        return False
 
 
 async def web_app(settings: Settings, router: Router, **limits: Buckets) -> web.Application:
