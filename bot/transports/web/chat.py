@@ -398,14 +398,19 @@ class WebChat:
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Rate limit per address, security headers, and a page in the visitor's language
         instead of a traceback."""
+        # Only a post a visitor of ours signed spends their address's budget: junk without
+        # one is refused by its handler, and locks nobody out.
+        post = request.method == "POST"
         try:
-            if request.method == "POST" and not _same_origin(request):
-                return await self._error(request, 403, N_("web.forged"))
-            # Only a post a visitor of ours signed spends their address's budget: junk
-            # without one is refused by its handler, and locks nobody out.
-            signed = request.method == "POST" and self._visitor(request) is not None
-            if signed and not self.per_address.allow(address(request, self.trusted_proxies)):
-                response: web.StreamResponse = await self._error(request, 429, N_("web.too_fast"))
+            response: web.StreamResponse
+            if post and not _same_origin(request):
+                response = await self._error(request, 403, N_("web.forged"))
+            elif (
+                post
+                and self._visitor(request) is not None
+                and not self.per_address.allow(address(request, self.trusted_proxies))
+            ):
+                response = await self._error(request, 429, N_("web.too_fast"))
             else:
                 response = await handler(request)
         except web.HTTPRequestEntityTooLarge:
