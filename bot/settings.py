@@ -25,6 +25,7 @@ from models.db import to_async_url
 from models.tables import Channel
 
 IPNetwork = IPv4Network | IPv6Network
+MIN_SECRET = 32  # characters of WEB_SECRET: guessing it must be out of reach
 # Variables whose values an error message must not repeat.
 SECRETS = frozenset({"BOT_TOKEN", "WEBHOOK_SECRET", "WEB_SECRET", "SMTP_URL"})
 # WEB_LISTEN's value for "no web chat".
@@ -136,6 +137,16 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         # `BOT_TOKEN=` in a .env file means "not set", not an empty token.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("web_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET:
+            raise ValueError(
+                f"expected at least {MIN_SECRET} characters (it signs every cookie), e.g. "
+                "the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

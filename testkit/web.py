@@ -334,7 +334,7 @@ class WebUser:
 class WebChannel:
     """The web chat as the contract suite's channel: ``user(n)`` is a browser."""
 
-    SECRET = "contract-suite-web-secret"
+    SECRET = "contract-suite-web-secret-of-32-chars-or-more"
 
     def __init__(self, base: URL) -> None:
         self.base = base

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.pages.identity import SecretMismatch
 from bot.settings import Settings, SettingsError, listeners_clash
 from bot.upkeep import upkeep
 from handlers.kernel.render import plain
@@ -150,6 +151,11 @@ def serve(settings: Settings, telegram: bool) -> int:
     except AddressTaken as taken:  # one line: what to change is plain, a traceback hides it
         t = translator(settings.default_locale)
         said = t("cli.address_taken", variable=taken.variable, address=taken.address)
+        print(f"patentbot: {plain(said)}", file=sys.stderr)
+        return 1
+    except SecretMismatch:
+        t = translator(settings.default_locale)
+        said = t("cli.secret_mismatch")
         print(f"patentbot: {plain(said)}", file=sys.stderr)
         return 1
     except Exception:

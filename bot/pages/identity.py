@@ -25,6 +25,7 @@ from models.tables import AppSecret
 COOKIE = "patentbot"
 COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest browsers keep one: a yearly call comes back
 SECRET_NAME = "web_cookie_key"
+FINGERPRINT_NAME = "web_secret_fingerprint"
 WEB_ID_BASE = 2**53
 
 
@@ -38,9 +39,16 @@ def is_visitor_id(user_id: int) -> bool:
     return -2 * WEB_ID_BASE < user_id <= -WEB_ID_BASE
 
 
+class SecretMismatch(Exception):
+    """WEB_SECRET is not the one the other processes on this database sign with."""
+
+
 async def cookie_key(sessions: async_sessionmaker[AsyncSession], configured: str | None) -> bytes:
-    """WEB_SECRET, else the key made on the first start and kept in the database."""
+    """WEB_SECRET, else the key made on the first start and kept in the database. With
+    WEB_SECRET the database keeps only a fingerprint of it, so that a process started
+    with another one refuses to start (it would take every visitor for a stranger)."""
     if configured:
+        await _check_fingerprint(sessions, configured.encode())
         return configured.encode()
     async with sessions() as session:
         stored = await session.get(AppSecret, SECRET_NAME)
@@ -55,6 +63,21 @@ async def cookie_key(sessions: async_sessionmaker[AsyncSession], configured: str
         stored = await session.get(AppSecret, SECRET_NAME)
         assert stored is not None
         return stored.value.encode()
+
+
+async def _check_fingerprint(sessions: async_sessionmaker[AsyncSession], key: bytes) -> None:
+    mark = hashlib.sha256(b"patentbot web secret fingerprint:" + key).hexdigest()
+    async with sessions() as session:
+        stored = await session.get(AppSecret, FINGERPRINT_NAME)
+        if stored is None:
+            session.add(AppSecret(name=FINGERPRINT_NAME, value=mark))
+            try:
+                await session.commit()
+            except IntegrityError:  # another process at the same moment: compare with theirs
+                await session.rollback()
+                stored = await session.get(AppSecret, FINGERPRINT_NAME)
+    if stored is not None and stored.value != mark:
+        raise SecretMismatch("WEB_SECRET")
 
 
 @functools.cache

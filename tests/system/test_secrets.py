@@ -157,7 +157,7 @@ def test_every_secret_of_the_settings_is_masked_in_messages_and_tracebacks() -> 
     settings = Settings(
         bot_token=TOKEN,
         webhook_secret="hook-SECRET-42",
-        web_secret="web-SECRET-43",
+        web_secret="web-SECRET-43-and-long-enough-to-sign-cookies",
         database_url="postgresql://bot:db-SECRET-44@db/patentbot",
     )
     out = io.StringIO()
@@ -168,7 +168,8 @@ def test_every_secret_of_the_settings_is_masked_in_messages_and_tracebacks() -> 
     try:
         log.warning("calling %s/bot%s/getMe", "http://api", quote(TOKEN, safe=""))
         try:
-            raise RuntimeError(f"hook-SECRET-42 web-SECRET-43 db-SECRET-44 {TOKEN}")
+            web = "web-SECRET-43-and-long-enough-to-sign-cookies"
+            raise RuntimeError(f"hook-SECRET-42 {web} db-SECRET-44 {TOKEN}")
         except RuntimeError:
             log.exception("failed")
     finally:

@@ -9,6 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.pages.identity import cookie_key
+from handlers.kernel.render import plain
+from locales import translator
+from models.db import connect
+from testkit.telegram import free_port
+
 
 def run_bot(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "DATABASE_URL")}
@@ -36,6 +42,9 @@ def run_bot(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[
         ("WEBHOOK_LISTEN", "8080", "host:port"),
         ("WEBHOOK_SECRET", "my secret!", "A-Z, a-z, 0-9, _ and -"),
         ("WEB_LISTEN", "8080", "host:port, e.g. 0.0.0.0:8080 or 127.0.0.1:8443, or off"),
+        ("WEB_SECRET", "a", "at least 32 characters"),
+        ("TRUSTED_PROXIES", "nginx", "addresses or networks"),
+        ("SMTP_URL", "mail.example.cn", "smtps://user:password@host:465"),
     ],
 )
 def test_bad_setting_is_named(tmp_path: Path, variable: str, value: str, expected: str) -> None:
@@ -97,3 +106,18 @@ def test_admin_ids_are_read_comma_separated() -> None:
 
     assert Settings(admin_ids="1, 2,3").admin_ids == frozenset({1, 2, 3})  # type: ignore[arg-type]
     assert Settings(database_url="postgres://u@h/db").database_url == "postgres://u@h/db"
+
+
+async def test_a_second_web_secret_on_one_database_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """Two processes on one database must sign alike: one with another WEB_SECRET would
+    take every visitor for a stranger. The second refuses to start, and says why."""
+    first, second = "a" * 32 + "-first-secret", "b" * 32 + "-second-secret"
+    engine, sessions = await connect(f"sqlite:///{tmp_path / 'x.db'}")  # run_bot's database
+    await cookie_key(sessions, first)  # a first process started with it: its fingerprint
+    await engine.dispose()
+    refused = run_bot({"WEB_SECRET": second, "WEB_LISTEN": f"127.0.0.1:{free_port()}"}, tmp_path)
+    said = plain(translator("zh_CN")("cli.secret_mismatch"))
+    assert refused.returncode == 1 and f"patentbot: {said}" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
