@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, update
+from sqlalchemy import BigInteger, func, literal, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -132,4 +132,6 @@ async def forget_user(session: AsyncSession, user_id: int) -> None:
     mine = col(CheckIn.user_id) == user_id
     await session.exec(update(CheckIn).where(mine, response.is_not(None)).values(user_id=-response))
     # No response kept: an id no response can have (theirs are below 2**31).
-    await session.exec(update(CheckIn).where(mine).values(user_id=-(2**40) - col(CheckIn.id)))
+    # A big integer, said so: PostgreSQL would type the constant as the key's int4.
+    beyond = literal(-(2**40), BigInteger)
+    await session.exec(update(CheckIn).where(mine).values(user_id=beyond - col(CheckIn.id)))
