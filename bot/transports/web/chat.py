@@ -179,14 +179,9 @@ class WebChat:
 
     async def handoff(self, request: web.Request) -> web.StreamResponse:
         """A one-time link (and its QR code) that opens this conversation elsewhere."""
-        form = await posted(request)
-        user_id = self._visitor(request)
-        if user_id is None:
-            return await self._error(request, 403, N_("web.expired"))
-        if not self.signer.csrf_ok(user_id, str(form.get("csrf", ""))):
-            return await self._error(request, 403, N_("web.forged"))
-        if not self.per_visitor.allow(str(user_id)):  # a link is a row: as an answer
-            return await self._error(request, 429, N_("web.too_fast"))
+        user_id = await self._poster(request, await posted(request))
+        if isinstance(user_id, web.Response):
+            return user_id
         token = await web_screen.new_handoff(self.sessions, user_id)
         link = f"{self.public_base(request)}/c/{token}"
         t = translator(await self._locale(request, user_id))
@@ -197,11 +192,9 @@ class WebChat:
     async def dismiss(self, request: web.Request) -> web.StreamResponse:
         """Take one of the office's notices out of the visitor's inbox."""
         form = await posted(request)
-        user_id = self._visitor(request)
-        if user_id is None:
-            return await self._error(request, 403, N_("web.expired"))
-        if not self.signer.csrf_ok(user_id, str(form.get("csrf", ""))):
-            return await self._error(request, 403, N_("web.forged"))
+        user_id = await self._poster(request, form)
+        if isinstance(user_id, web.Response):
+            return user_id
         notice = str(form.get("notice", ""))
         if notice.isascii() and notice.isdigit() and len(notice) <= MAX_STEP_DIGITS:
             async with self.sessions() as session:
@@ -291,9 +284,10 @@ class WebChat:
 
     # --- answering -----------------------------------------------------------------
 
-    async def _answer(
-        self, request: web.Request, form: Any, event_for: Callable[[int], Event]
-    ) -> web.StreamResponse:
+    async def _poster(self, request: web.Request, form: Any) -> int | web.Response:
+        """The visitor a post comes from, once their token and their pace allow it (every
+        post of theirs writes a row: an answer, a link, a dismissal); else the page that
+        says why."""
         user_id = self._visitor(request)
         if user_id is None:
             return await self._error(request, 403, N_("web.expired"))
@@ -301,6 +295,14 @@ class WebChat:
             return await self._error(request, 403, N_("web.forged"))
         if not self.per_visitor.allow(str(user_id)):
             return await self._error(request, 429, N_("web.too_fast"))
+        return user_id
+
+    async def _answer(
+        self, request: web.Request, form: Any, event_for: Callable[[int], Event]
+    ) -> web.StreamResponse:
+        user_id = await self._poster(request, form)
+        if isinstance(user_id, web.Response):
+            return user_id
         step = str(form.get("step", ""))
         # ASCII digits only ("²" is a digit to str.isdigit), and a number a table holds.
         if not (step.isascii() and step.isdigit()) or len(step) > MAX_STEP_DIGITS:
