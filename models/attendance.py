@@ -50,14 +50,13 @@ async def cards(session: AsyncSession, event_id: int) -> list[CheckIn]:
     return list((await session.exec(query)).all())
 
 
-async def has_cards(session: AsyncSession, event_id: int) -> bool:
-    query = select(CheckIn.id).where(CheckIn.event_id == event_id).limit(1)
-    return (await session.exec(query)).first() is not None
-
-
-async def checked_in(session: AsyncSession, event_id: int, user_id: int) -> bool:
-    query = select(CheckIn.id).where(CheckIn.event_id == event_id, CheckIn.user_id == user_id)
-    return (await session.exec(query)).first() is not None
+async def card_needed(session: AsyncSession, event_id: int, user_id: int) -> bool:
+    """Whether the event has cards and this user has checked in with none: one query, on
+    every survey answer."""
+    mine = func.count().filter(col(CheckIn.user_id) == user_id)
+    query = select(func.count(), mine).where(CheckIn.event_id == event_id)
+    issued, used = (await session.exec(query)).one()
+    return bool(issued) and not used
 
 
 @dataclass(frozen=True)

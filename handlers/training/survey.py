@@ -127,16 +127,12 @@ async def _checked_in_then(
     carried one); else the question for their card."""
     assert event.id is not None
     user = turn.user.id
-    if await attendance.has_cards(turn.session, event.id):
-        done = await attendance.checked_in(turn.session, event.id, user)
-        if not done and card:
-            taken = await attendance.check_in(turn.session, event.id, user, card)
-            done = taken.ok
-        if not done:
-            turn.conversation.application_id = response.id
-            turn.conversation.flow = CHECK_IN
-            turn.conversation.question_id = None
-            return [Reply(turn.t("survey.check_in_ask"))]
+    needed = await attendance.card_needed(turn.session, event.id, user)
+    if needed and not (card and (await attendance.check_in(turn.session, event.id, user, card)).ok):
+        turn.conversation.application_id = response.id
+        turn.conversation.flow = CHECK_IN
+        turn.conversation.question_id = None
+        return [Reply(turn.t("survey.check_in_ask"))]
     qn = questionnaire(turn)
     _, answers = await answers_of(turn, qn.form, response)
     turn.conversation.flow = FLOW
@@ -189,9 +185,8 @@ async def current(turn: Turn) -> Application | list[Reply]:
     if not is_open(event):
         return [Reply(turn.t("survey.closed", event=event_line(turn, event)))]
     assert event.id is not None
-    if await attendance.has_cards(turn.session, event.id) and not await attendance.checked_in(
-        turn.session, event.id, turn.user.id
-    ):  # an answer before the card (a forged or old button): the card first
+    if await attendance.card_needed(turn.session, event.id, turn.user.id):
+        # an answer before the card (a forged or old button): the card first
         return await _checked_in_then(turn, event, response)
     return response
 
