@@ -22,10 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import code_version, fresh_database
-from testkit.mailbox import smtp_server
+from testkit.mailbox import SENDER, smtp_server
 from testkit.telegram import free_port
-
-SENDER = "南沙区知识产权办公室 <ip@example.gov.cn>"
 
 
 async def queue(database_url: str, recipients: int) -> int:

@@ -16,6 +16,9 @@ from aiosmtpd.controller import Controller
 
 from testkit.telegram import free_port
 
+# The office's sender, as SMTP_FROM names it (a display name that is not ASCII).
+SENDER = "南沙区知识产权办公室 <ip@example.gov.cn>"
+
 
 class Mailbox:
     def __init__(self) -> None:

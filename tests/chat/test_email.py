@@ -26,14 +26,13 @@ from models import broadcast_jobs
 from models.tables import BroadcastRecipient, Channel, User
 from testkit.answers import ELIGIBLE_ZH
 from testkit.chat import Chat, run_interview
-from testkit.mailbox import Mailbox, smtp_server
+from testkit.mailbox import SENDER, Mailbox, smtp_server
 from testkit.telegram import free_port
 from testkit.web import WebVisitor
 from tests.broadcast_helpers import PROGRAMME, wait_for_status
 
 ZH = translator("zh_CN")
 SECRET = "email-test-web-secret-of-enough-length"
-SENDER = "南沙区知识产权办公室 <ip@example.gov.cn>"
 PUBLIC = "https://bot.example.cn"
 ROUTES = frozenset({Channel.WEB, Channel.EMAIL})
 

@@ -8,7 +8,6 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,20 +20,13 @@ from handlers.admin.broadcast_queue import Author, Message, queue_broadcast
 from models import broadcast_jobs
 from models.db import connect
 from models.tables import BroadcastRecipient, Channel, User
-from testkit.mailbox import Mailbox, smtp_server
+from testkit.mailbox import SENDER, Mailbox
 from testkit.telegram import free_port
 from tests.broadcast_helpers import PROGRAMME, wait_for_status
+from tests.chat import test_email
+from tests.chat.test_email import PUBLIC, ROUTES, SECRET
 
-SECRET = "email-test-web-secret-of-enough-length"
-SENDER = "南沙区知识产权办公室 <ip@example.gov.cn>"
-PUBLIC = "https://bot.example.cn"
-ROUTES = frozenset({Channel.WEB, Channel.EMAIL})
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with smtp_server() as box:
-        yield box
+mailbox = test_email.mailbox  # the fixture: an SMTP server on loopback
 
 
 @pytest.mark.timeout(300)
